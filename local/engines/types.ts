@@ -1,0 +1,45 @@
+/**
+ * Where the embedded engines listen. All URLs are on loopback.
+ */
+export interface EngineEndpoints {
+  /** kinesis-mock plain HTTP/1.1 port, for clients built with `NodeHttpHandler` (e.g. `http://127.0.0.1:4568`). */
+  readonly kinesis: string;
+  /** kinesis-mock TLS port, which also serves HTTP/2 to the SDK's default Kinesis client (e.g. `https://127.0.0.1:4567`). */
+  readonly kinesisTls: string;
+  /** DynamoDB Local (e.g. `http://127.0.0.1:8000`). */
+  readonly dynamodb: string;
+  /** PEM file of the certificate the Kinesis TLS port presents; give it to processes as NODE_EXTRA_CA_CERTS. */
+  readonly kinesisCaFile: string;
+  /** Region every local resource lives in. */
+  readonly region: string;
+  /** Account id used in local ARNs. */
+  readonly accountId: string;
+}
+
+/** Options for {@link startEngines}. */
+export interface StartEnginesOptions {
+  /**
+   * First port to try; engines take the next free loopback ports from here.
+   * @default - any free ports chosen by the OS
+   */
+  readonly portBase?: number;
+  /**
+   * Directory that keeps the engines' data across restarts (kinesis-mock persistence, DynamoDB Local -dbPath).
+   * @default - in memory, nothing kept
+   */
+  readonly stateDir?: string;
+  /**
+   * Receives the engines' own log lines (stdout/stderr), for debugging.
+   * @default - discarded
+   */
+  readonly onLog?: (engine: 'kinesis' | 'dynamodb', line: string) => void;
+}
+
+/** Engines that have answered their first request and are ready for use. */
+export interface RunningEngines {
+  readonly endpoints: EngineEndpoints;
+  /** Process ids of the engine processes (for orphan checks and `local down`). */
+  readonly pids: readonly number[];
+  /** Stops both engines and waits until their processes have exited. Idempotent. */
+  stop(): Promise<void>;
+}
