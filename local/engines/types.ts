@@ -1,10 +1,13 @@
+/** The embedded engines. */
+export type EngineName = 'kinesis' | 'dynamodb';
+
 /**
  * Where the embedded engines listen. All URLs are on loopback.
  */
 export interface EngineEndpoints {
   /** kinesis-mock plain HTTP/1.1 port, for clients built with `NodeHttpHandler` (e.g. `http://127.0.0.1:4568`). */
   readonly kinesis: string;
-  /** kinesis-mock TLS port, which also serves HTTP/2 to the SDK's default Kinesis client (e.g. `https://127.0.0.1:4567`). */
+  /** HTTPS endpoint (HTTP/2 and HTTP/1.1, certificate in `kinesisCaFile`) for the SDK's default Kinesis client in handler processes; a front that forwards to kinesis-mock. */
   readonly kinesisTls: string;
   /** DynamoDB Local (e.g. `http://127.0.0.1:8000`). */
   readonly dynamodb: string;
@@ -32,13 +35,18 @@ export interface StartEnginesOptions {
    * Receives the engines' own log lines (stdout/stderr), for debugging.
    * @default - discarded
    */
-  readonly onLog?: (engine: 'kinesis' | 'dynamodb', line: string) => void;
+  readonly onLog?: (engine: EngineName, line: string) => void;
+  /**
+   * How long each engine may take to answer its first request, in milliseconds.
+   * @default 90000
+   */
+  readonly readyTimeoutMs?: number;
 }
 
 /** Engines that have answered their first request and are ready for use. */
 export interface RunningEngines {
   readonly endpoints: EngineEndpoints;
-  /** Process ids of the engine processes (for orphan checks and `local down`). */
+  /** Process ids of the engine processes: kinesis-mock, its TLS proxy, DynamoDB Local (for orphan checks and `local down`). */
   readonly pids: readonly number[];
   /** Stops both engines and waits until their processes have exited. Idempotent. */
   stop(): Promise<void>;

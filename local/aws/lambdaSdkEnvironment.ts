@@ -1,0 +1,28 @@
+import type { EngineEndpoints } from '#local/engines/types';
+import { LOCAL_CREDENTIALS } from './constants';
+
+/**
+ * The environment of a local Lambda handler process, so that unmodified default SDK v3 clients
+ * (`new KinesisClient({})`, `new DynamoDBClient({})`) reach the embedded engines.
+ *
+ * Kinesis goes to kinesis-mock's TLS port, which speaks the HTTP/2 of the default client; its
+ * certificate (for 127.0.0.1 and localhost) is trusted through NODE_EXTRA_CA_CERTS, so TLS
+ * verification stays on.
+ *
+ * @example
+ * ```ts
+ * spawn('node', ['handler.js'], { env: { PATH: process.env.PATH, ...lambdaSdkEnvironment(endpoints) } });
+ * ```
+ */
+export function lambdaSdkEnvironment(endpoints: EngineEndpoints): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesisTls,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_SESSION_TOKEN: LOCAL_CREDENTIALS.sessionToken,
+    AWS_REGION: endpoints.region,
+    AWS_DEFAULT_REGION: endpoints.region,
+    NODE_EXTRA_CA_CERTS: endpoints.kinesisCaFile,
+  };
+}

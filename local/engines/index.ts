@@ -1,0 +1,15 @@
+export { checkJava } from './checkJava';
+export { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './constants';
+export {
+  EngineError,
+  EngineExitedError,
+  EnginePortInUseError,
+  EngineStartTimeoutError,
+  JavaMissingError,
+  JavaTooOldError,
+  NoFreePortError,
+} from './errors';
+export { findFreePorts } from './freePort';
+export { startEngines } from './startEngines';
+export { ensureTlsCertificate, type TlsCertificateFiles } from './tlsCertificate';
+export type { EngineEndpoints, EngineName, RunningEngines, StartEnginesOptions } from './types';

@@ -1,0 +1,168 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkJava } from './checkJava';
+import {
+  ENGINE_READY_TIMEOUT_MS,
+  ENGINE_STOP_GRACE_MS,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  LOOPBACK_HOST,
+} from './constants';
+import {
+  type DynamoDbEngineOptions,
+  probeDynamoDbEngine,
+  spawnDynamoDbEngine,
+} from './DynamoDbEngine';
+import type { EngineProcess } from './EngineProcess';
+import { EnginePortInUseError } from './errors';
+import { findFreePorts } from './freePort';
+import { Guardian } from './Guardian';
+import {
+  type KinesisEngineOptions,
+  probeKinesisEngine,
+  probeKinesisTlsProxy,
+  spawnKinesisEngine,
+  spawnKinesisTlsProxy,
+  stopKinesisEngine,
+} from './KinesisEngine';
+import { stopOnParentExit } from './stopOnParentExit';
+import { ensureTlsCertificate } from './tlsCertificate';
+import type { EngineEndpoints, RunningEngines, StartEnginesOptions } from './types';
+import { waitUntilReady } from './waitUntilReady';
+
+/** How often a start is tried when a probed port was taken before an engine could bind it. */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Starts kinesis-mock and DynamoDB Local on free loopback ports and resolves once both answer
+ * requests.
+ *
+ * Three processes run: kinesis-mock, a TLS proxy in front of its plain port (HTTP/2 for the SDK's
+ * default client; kinesis-mock's own TLS port is unreliable), and DynamoDB Local. Ports are taken
+ * in the order Kinesis plain, Kinesis TLS, DynamoDB, and kinesis-mock's unused own TLS port.
+ *
+ * The engines never outlive this process: they stop on `stop()`, on exit, on SIGINT/SIGTERM/SIGHUP,
+ * and — through a small guardian process — even when this process is killed with SIGKILL.
+ * The engines do not keep the event loop alive.
+ *
+ * With `stateDir`, Kinesis data is kept in `<stateDir>/kinesis` (written every second; `stop()`
+ * also keeps a complete copy, because kinesis-mock can leave its file empty when stopped
+ * mid-write), DynamoDB tables in `<stateDir>/dynamodb`, and the TLS certificate in
+ * `<stateDir>/tls`; otherwise all is in memory and the certificate is cached under the OS temp
+ * folder. DynamoDB Local always runs with `-sharedDb`: every credential and region sees the same
+ * tables.
+ *
+ * @throws JavaMissingError / JavaTooOldError when Java 17+ is not on PATH
+ * @throws EngineExitedError / EngineStartTimeoutError with the engine's last log lines
+ * @throws EnginePortInUseError when probed ports were taken by another process three times running
+ *
+ * @example
+ * ```ts
+ * const engines = await startEngines({ stateDir: '.shardflow/state' });
+ * const { kinesis } = localClients(engines.endpoints);
+ * // ...
+ * await engines.stop();
+ * ```
+ */
+export async function startEngines(options: StartEnginesOptions = {}): Promise<RunningEngines> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      // Ports are probed, then bound by the engines: another process may take one in between.
+      if (!(error instanceof EnginePortInUseError) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> {
+  const { stateDir, onLog } = options;
+  const readyTimeoutMs = options.readyTimeoutMs ?? ENGINE_READY_TIMEOUT_MS;
+  const [ports, certificate] = await Promise.all([
+    findFreePorts(4, options.portBase),
+    ensureTlsCertificate(stateDir === undefined ? undefined : join(stateDir, 'tls')),
+    checkJava(),
+  ]);
+  const [plainPort = 0, tlsPort = 0, dynamoDbPort = 0, mockTlsPort = 0] = ports;
+  const kinesisOptions: KinesisEngineOptions = {
+    plainPort,
+    tlsPort,
+    mockTlsPort,
+    certificate,
+    dataDir: stateDir === undefined ? undefined : join(stateDir, 'kinesis'),
+    onLog,
+  };
+  const dynamoDbOptions: DynamoDbEngineOptions = {
+    port: dynamoDbPort,
+    dataDir: stateDir === undefined ? undefined : join(stateDir, 'dynamodb'),
+    onLog,
+  };
+
+  const guardian = await Guardian.start();
+  const processes: EngineProcess[] = [];
+  const stop = async (): Promise<void> => {
+    guardian.dismiss();
+    const [kinesis, ...others] = processes;
+    await Promise.all([
+      kinesis && stopKinesisEngine(kinesis, kinesisOptions, ENGINE_STOP_GRACE_MS),
+      ...others.map((child) => child.stop(ENGINE_STOP_GRACE_MS)),
+    ]);
+  };
+  const unregister = stopOnParentExit({
+    stop,
+    terminateNow: () => {
+      for (const child of processes) child.signal('SIGTERM');
+    },
+  });
+  try {
+    const ca = await readFile(certificate.caFile, 'utf8');
+    for (const spawnProcess of [
+      () => spawnKinesisEngine(kinesisOptions),
+      () => spawnKinesisTlsProxy(kinesisOptions),
+      () => spawnDynamoDbEngine(dynamoDbOptions),
+    ]) {
+      const child = await spawnProcess();
+      processes.push(child);
+      guardian.watch(child.pid);
+    }
+    const [kinesis, tlsProxy, dynamodb] = processes as [
+      EngineProcess,
+      EngineProcess,
+      EngineProcess,
+    ];
+    await Promise.all([
+      waitUntilReady(kinesis, () => probeKinesisEngine(kinesisOptions), readyTimeoutMs),
+      waitUntilReady(tlsProxy, () => probeKinesisTlsProxy(kinesisOptions, ca), readyTimeoutMs),
+      waitUntilReady(dynamodb, () => probeDynamoDbEngine(dynamoDbOptions), readyTimeoutMs),
+    ]);
+  } catch (error) {
+    unregister();
+    await stop();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoints: endpointsOf(kinesisOptions, dynamoDbOptions, certificate.caFile),
+    pids: processes.map((child) => child.pid),
+    stop: () => {
+      stopping ??= stop().finally(unregister);
+      return stopping;
+    },
+  };
+}
+
+function endpointsOf(
+  kinesis: KinesisEngineOptions,
+  dynamodb: DynamoDbEngineOptions,
+  kinesisCaFile: string,
+): EngineEndpoints {
+  return {
+    kinesis: `http://${LOOPBACK_HOST}:${kinesis.plainPort}`,
+    kinesisTls: `https://${LOOPBACK_HOST}:${kinesis.tlsPort}`,
+    dynamodb: `http://${LOOPBACK_HOST}:${dynamodb.port}`,
+    kinesisCaFile,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT_ID,
+  };
+}
