@@ -1,0 +1,25 @@
+/**
+ * The environment variable that carries an output stream's physical name to a handler:
+ * `numbers-doubled` → `OUTPUT_STREAM_NUMBERS_DOUBLED`. Shared by the CDK construct that sets it and the
+ * handlers that read it.
+ */
+export function outputStreamVariable(logicalName: string): string {
+  return `OUTPUT_STREAM_${logicalName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Reads a required environment variable, failing with a message that names it. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new Error(
+      `environment variable ${name} is not set; is the function deployed by shardflow?`,
+    );
+  }
+  return value;
+}
+
+/** Environment variable with the name of the state table of windowed pipelines (set by the construct). */
+export const STATE_TABLE_VARIABLE = 'SHARDFLOW_STATE_TABLE';
+
+/** Environment variable with the name of the failure stream (invalid and LATE records). */
+export const FAILURE_STREAM_VARIABLE = 'SHARDFLOW_FAILURE_STREAM';

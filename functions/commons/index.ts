@@ -1,0 +1,2 @@
+export { compareSequenceNumbers } from './compareSequenceNumbers';
+export { ShardflowError } from './errors';

@@ -1,0 +1,31 @@
+import { AGGREGATE_KIND } from '../constants';
+import type { Aggregate } from '../types';
+import { requireFinite } from './requireFinite';
+
+// Math functions bound once: hot-path calls skip the global lookup (slow under Jest's sandbox).
+const { min: mathMin } = Math;
+
+/**
+ * Minimum of a numeric field; `null` when no element. Exact. Accumulator: `number | null`.
+ * A non-finite value fails the record as BAD_VALUE.
+ *
+ * @param fn - the value to take the minimum of
+ * @example
+ * ```ts
+ * .aggregate({ fastest: min((e) => e.latencyMs) })
+ * ```
+ */
+export const min = <TIn>(
+  fn: (input: TIn) => number,
+): Aggregate<TIn, number | null, number | null, number, number | null> => ({
+  kind: AGGREGATE_KIND.MIN,
+  additive: false,
+  options: {},
+  value: (input) => requireFinite('min', fn(input)),
+  init: () => null,
+  add: (work, value) => (work === null ? value : mathMin(work, value)),
+  seal: (work) => work,
+  empty: () => null,
+  merge: (a, b) => (a === null ? b : b === null ? a : mathMin(a, b)),
+  result: (acc) => acc,
+});

@@ -1,0 +1,111 @@
+import { AGGREGATE_KIND } from '../constants';
+import { AggregateValueError, InvalidAggregateError } from '../errors';
+import type { Aggregate } from '../types';
+
+/** Stored accumulator of {@link topK}: a Misra–Gries summary. */
+export interface TopKAcc {
+  /** Number of values folded in (N). */
+  readonly n: number;
+  /** At most `capacity` `[value, count]` pairs, count descending then value ascending. */
+  readonly counters: readonly (readonly [string, number])[];
+}
+
+/** Working accumulator of {@link topK}. */
+export interface TopKWork {
+  n: number;
+  counts: Map<string, number>;
+}
+
+/** One entry of a {@link topK} result. */
+export interface TopKEntry {
+  readonly value: string;
+  /** Lower bound of the true count; exact while the summary never overflowed. */
+  readonly count: number;
+}
+
+/** Options of {@link topK}. */
+export interface TopKOptions {
+  /**
+   * Counters kept in the summary (≥ n). More counters, smaller error.
+   * @default max(64, 8·n)
+   */
+  readonly capacity?: number;
+}
+
+/** Keeps at most `capacity` counters: subtracts the (capacity+1)-th largest count from all (Misra–Gries). */
+const reduce = (counts: Map<string, number>, capacity: number): void => {
+  if (counts.size <= capacity) return;
+  const sorted = [...counts.values()].sort((a, b) => b - a);
+  const cut = sorted[capacity] as number;
+  for (const [value, c] of counts) {
+    if (c <= cut) counts.delete(value);
+    else counts.set(value, c - cut);
+  }
+};
+
+const byCountThenValue = (a: readonly [string, number], b: readonly [string, number]): number =>
+  b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/**
+ * The n most frequent values of a field with their counts, as a mergeable Misra–Gries summary
+ * with `capacity` counters (Agarwal et al., "Mergeable Summaries", 2012).
+ *
+ * Error bound: exact while at most `capacity` distinct values were seen (per accumulator and
+ * across merges). Otherwise each reported count is a lower bound that undercounts by at most
+ * (N − Σcounters)/(capacity + 1) ≤ N/(capacity + 1), N = values folded in, and every value more
+ * frequent than N/(capacity + 1) is in the summary. Stored size: ≤ capacity `[value, count]` pairs.
+ *
+ * @param n - how many values to report
+ * @param fn - the value to count
+ * @example
+ * ```ts
+ * .aggregate({ topPages: topK(10, (e) => e.page) }) // [{ value: '/home', count: 42 }, …]
+ * ```
+ */
+export const topK = <TIn>(
+  n: number,
+  fn: (input: TIn) => string | number,
+  options: TopKOptions = {},
+): Aggregate<TIn, TopKAcc, TopKEntry[], string, TopKWork> => {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidAggregateError('topK', `n must be an integer ≥ 1, got ${n}`);
+  }
+  const capacity = options.capacity ?? Math.max(64, 8 * n);
+  if (!Number.isInteger(capacity) || capacity < n) {
+    throw new InvalidAggregateError(
+      'topK',
+      `capacity must be an integer ≥ n (${n}), got ${capacity}`,
+    );
+  }
+  const toAcc = (total: number, counts: Map<string, number>): TopKAcc => {
+    reduce(counts, capacity);
+    return { n: total, counters: [...counts].sort(byCountThenValue) };
+  };
+  return {
+    kind: AGGREGATE_KIND.TOP_K,
+    additive: false,
+    options: { n, capacity },
+    value: (input) => {
+      const v = fn(input);
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+      throw new AggregateValueError('topK', v, 'a string or a finite number');
+    },
+    init: () => ({ n: 0, counts: new Map() }),
+    add: (work, value) => {
+      work.n += 1;
+      work.counts.set(value, (work.counts.get(value) ?? 0) + 1);
+      // Amortized: let the map grow to twice the capacity, then reduce once.
+      if (work.counts.size > 2 * capacity) reduce(work.counts, capacity);
+      return work;
+    },
+    seal: (work) => toAcc(work.n, work.counts),
+    empty: () => ({ n: 0, counters: [] }),
+    merge: (a, b) => {
+      const counts = new Map<string, number>(a.counters);
+      for (const [value, c] of b.counters) counts.set(value, (counts.get(value) ?? 0) + c);
+      return toAcc(a.n + b.n, counts);
+    },
+    result: (acc) => acc.counters.slice(0, n).map(([value, c]) => ({ value, count: c })),
+  };
+};

@@ -1,0 +1,114 @@
+/** How a windowed pipeline emits its results. */
+export const EMIT_MODE = {
+  /** One `final: true` result per (key, window) once the watermark passes the window end. */
+  FINAL: 'final',
+  /** Also a `final: false` result for every touched (key, window) after each batch. */
+  UPDATE: 'update',
+} as const;
+
+/** The kinds of window assigner. */
+export const WINDOW_KIND = {
+  TUMBLING: 'tumbling',
+  HOPPING: 'hopping',
+  SESSION: 'session',
+} as const;
+
+/** The kinds of pipeline definition. */
+export const PIPELINE_KIND = {
+  /** Record in, records out: filter/map/flatMap only, no state. */
+  STATELESS: 'stateless',
+  /** keyBy + window + aggregate, state in DynamoDB. */
+  WINDOWED: 'windowed',
+} as const;
+
+/** The kinds of mergeable aggregate. */
+export const AGGREGATE_KIND = {
+  COUNT: 'count',
+  SUM: 'sum',
+  MIN: 'min',
+  MAX: 'max',
+  AVG: 'avg',
+  DISTINCT: 'distinct',
+  TOP_K: 'topK',
+  PERCENTILES: 'percentiles',
+} as const;
+
+/** Why a record went to the failure sink instead of into the pipeline. */
+export const FAILURE_REASON = {
+  /** `data` is not valid UTF-8. */
+  INVALID_UTF8: 'INVALID_UTF8',
+  /** `data` is not JSON. */
+  NOT_JSON: 'NOT_JSON',
+  /** The JSON does not match the pipeline's zod schema. */
+  SCHEMA: 'SCHEMA',
+  /** The value nests too deeply to validate or serialize (stack exhausted). */
+  TOO_DEEP: 'TOO_DEEP',
+  /** The event-time extractor returned neither an ISO-8601 string nor finite epoch ms. */
+  BAD_EVENT_TIME: 'BAD_EVENT_TIME',
+  /** `keyBy` returned no non-empty string (or one longer than {@link MAX_KEY_LENGTH}). */
+  BAD_KEY: 'BAD_KEY',
+  /** An aggregate's value extractor returned a value it cannot absorb (e.g. NaN). */
+  BAD_VALUE: 'BAD_VALUE',
+  /** A user function (filter, map, flatMap, keyBy, partitionKey, extractor) threw. */
+  TRANSFORM_ERROR: 'TRANSFORM_ERROR',
+  /** A stateless output value cannot be serialized to JSON (cycle, BigInt, …). */
+  UNSERIALIZABLE: 'UNSERIALIZABLE',
+  /** Every window the record belongs to was already closed (beyond allowed lateness). */
+  LATE: 'LATE',
+} as const;
+
+/** How records are grouped into fencing lanes. */
+export const LANE_MODE = {
+  /** One lane per shard (ParallelizationFactor = 1). */
+  SHARD: 'shard',
+  /** One lane per (shard, partition key) (ParallelizationFactor > 1). */
+  SHARD_AND_PARTITION_KEY: 'shard+partitionKey',
+} as const;
+
+/** Separator between shard id and partition key in a lane id (never occurs in a shard id). */
+export const LANE_SEPARATOR = '|';
+
+/** Separator between key and slice start in {@link BatchPlan} map keys. */
+export const PARTIAL_KEY_SEPARATOR = '\u0000';
+
+/** Allowed pipeline and stream names. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** Allowed aggregate names (they become DynamoDB attribute and output field names). */
+export const AGGREGATE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/** Longest accepted aggregation key, in UTF-16 code units. */
+export const MAX_KEY_LENGTH = 1024;
+
+/** Default time after which a silent shard stops holding the pipeline watermark back (60 s). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/** Default allowed lateness (0 ms). */
+export const DEFAULT_ALLOWED_LATENESS_MS = 0;
+
+/** `distinct()` keeps exact value hashes up to this many values, then switches to HyperLogLog. */
+export const DEFAULT_DISTINCT_EXACT_THRESHOLD = 64;
+
+/** Default HyperLogLog precision: 2^12 registers, standard error 1.04/√4096 ≈ 1.63 %. */
+export const DEFAULT_HLL_PRECISION = 12;
+
+/** Default relative accuracy of `percentiles()` (1 %). */
+export const DEFAULT_RELATIVE_ACCURACY = 0.01;
+
+/** Default maximum span of buckets per sign in a percentile sketch before the lowest collapse. */
+export const DEFAULT_MAX_SKETCH_BUCKETS = 2048;
+
+/** Magnitudes below this go to the sketch's zero bucket. */
+export const MIN_SKETCH_MAGNITUDE = 1e-9;
+
+/** Length of a result `id` (hex characters of its sha256). */
+export const RESULT_ID_LENGTH = 32;
+
+/** Duration units and their length in ms. */
+export const DURATION_UNITS_MS = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+} as const;

@@ -1,0 +1,394 @@
+import type { z } from 'zod';
+import {
+  AGGREGATE_NAME_PATTERN,
+  DEFAULT_ALLOWED_LATENESS_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  EMIT_MODE,
+  NAME_PATTERN,
+  PIPELINE_KIND,
+  WINDOW_KIND,
+} from './constants';
+import { PipelineDefinitionError } from './errors';
+import { parseDuration } from './parseDuration';
+import type {
+  AggregateMap,
+  Duration,
+  EmitMode,
+  RecordMeta,
+  StatelessPipelineDefinition,
+  Transform,
+  TransformStage,
+  WindowAssigner,
+  WindowConfig,
+  WindowedPipelineDefinition,
+} from './types';
+
+interface Stage {
+  readonly kind: TransformStage;
+  readonly fn: (element: unknown) => unknown;
+}
+
+interface StreamState {
+  readonly name: string;
+  readonly inputStream: string;
+  readonly schema: z.ZodType;
+  readonly stages: readonly Stage[];
+}
+
+/** Options of `.from()`. */
+export interface FromOptions<S extends z.ZodType> {
+  /** zod schema of the input JSON; records that do not match go to the failure sink as SCHEMA. */
+  readonly schema: S;
+}
+
+/** Options of a stateless pipeline's `.to()`. */
+export interface StatelessToOptions<T> {
+  /**
+   * Partition key of each output record.
+   * @default the input record's partition key
+   */
+  readonly partitionKey?: (element: T, record: RecordMeta) => string;
+}
+
+/** Options of `.window()`. */
+export interface WindowOptions<T> {
+  /**
+   * Event time of an element: an ISO-8601 date-time with zone, or epoch ms.
+   * @default the record's approximateArrivalTimestamp
+   */
+  readonly eventTime?: (element: T) => string | number;
+  /**
+   * How far behind a shard's max event time the watermark trails; a window closes once the
+   * watermark passes its end, later records are LATE.
+   * @default '0s'
+   */
+  readonly allowedLateness?: Duration;
+  /**
+   * A shard silent for longer stops holding the pipeline watermark back.
+   * @default '60s'
+   */
+  readonly idleTimeout?: Duration;
+}
+
+const compile = (stages: readonly Stage[]): Transform => {
+  let next: Transform = (value, sink) => sink(value);
+  for (let i = stages.length - 1; i >= 0; i--) {
+    const { kind, fn } = stages[i] as Stage;
+    const after = next;
+    if (kind === 'filter') {
+      next = (value, sink) => {
+        if (fn(value)) after(value, sink);
+      };
+    } else if (kind === 'map') {
+      next = (value, sink) => after(fn(value), sink);
+    } else {
+      next = (value, sink) => {
+        for (const element of fn(value) as Iterable<unknown>) after(element, sink);
+      };
+    }
+  }
+  return next;
+};
+
+const checkName = (pipelineName: string, what: string, value: string): void => {
+  if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
+    throw new PipelineDefinitionError(
+      pipelineName,
+      `${what} must be 1..64 characters of [a-z0-9-] starting with a letter or digit, got ${JSON.stringify(value)}`,
+    );
+  }
+};
+
+const durationMs = (pipelineName: string, what: string, value: Duration): number => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new PipelineDefinitionError(pipelineName, `${what}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+};
+
+const windowConfig = (assigner: WindowAssigner): WindowConfig =>
+  assigner.kind === WINDOW_KIND.SESSION
+    ? { kind: assigner.kind, gapMs: assigner.gapMs }
+    : {
+        kind: assigner.kind,
+        sizeMs: assigner.sizeMs,
+        slideMs: assigner.slideMs,
+        sliceMs: assigner.sliceMs,
+      };
+
+/** The last stage of a windowed pipeline: choose the emit mode, then the output stream. */
+export class AggregatedStream<TIn, T, A extends AggregateMap<T>> {
+  constructor(
+    private readonly state: StreamState,
+    private readonly keyFn: (element: T) => string,
+    private readonly assigner: WindowAssigner,
+    private readonly windowOptions: WindowOptions<T>,
+    private readonly aggregates: A,
+    private readonly emitMode: EmitMode = EMIT_MODE.FINAL,
+  ) {}
+
+  /**
+   * `'final'`: one result per (key, window) when it closes. `'update'`: also `final: false`
+   * results after each batch.
+   * @default 'final'
+   */
+  public emit(mode: EmitMode): AggregatedStream<TIn, T, A> {
+    if (mode !== EMIT_MODE.FINAL && mode !== EMIT_MODE.UPDATE) {
+      throw new PipelineDefinitionError(
+        this.state.name,
+        `emit mode must be 'final' or 'update', got ${JSON.stringify(mode)}`,
+      );
+    }
+    return new AggregatedStream(
+      this.state,
+      this.keyFn,
+      this.assigner,
+      this.windowOptions,
+      this.aggregates,
+      mode,
+    );
+  }
+
+  /** Names the output stream and returns the frozen pipeline definition. */
+  public to(stream: string): WindowedPipelineDefinition<TIn, T, A> {
+    const { name, inputStream, schema, stages } = this.state;
+    checkName(name, 'output stream name', stream);
+    if (stream === inputStream) {
+      throw new PipelineDefinitionError(
+        name,
+        `output stream must differ from the input stream '${inputStream}'`,
+      );
+    }
+    const allowedLatenessMs =
+      this.windowOptions.allowedLateness === undefined
+        ? DEFAULT_ALLOWED_LATENESS_MS
+        : durationMs(name, 'allowedLateness', this.windowOptions.allowedLateness);
+    const idleTimeoutMs =
+      this.windowOptions.idleTimeout === undefined
+        ? DEFAULT_IDLE_TIMEOUT_MS
+        : durationMs(name, 'idleTimeout', this.windowOptions.idleTimeout);
+    if (idleTimeoutMs <= 0) {
+      throw new PipelineDefinitionError(
+        name,
+        `idleTimeout must be > 0, got '${this.windowOptions.idleTimeout}'`,
+      );
+    }
+    const aggregateNames = Object.keys(this.aggregates);
+    const aggregates = aggregateNames.map((aggregateName) => {
+      const aggregate = this.aggregates[aggregateName];
+      if (aggregate === undefined)
+        throw new PipelineDefinitionError(name, `aggregate '${aggregateName}' is undefined`);
+      return Object.freeze({
+        name: aggregateName,
+        kind: aggregate.kind,
+        additive: aggregate.additive,
+        options: aggregate.options,
+      });
+    });
+    return Object.freeze({
+      kind: PIPELINE_KIND.WINDOWED,
+      name,
+      config: Object.freeze({
+        kind: PIPELINE_KIND.WINDOWED,
+        name,
+        input: Object.freeze({ stream: inputStream }),
+        outputs: Object.freeze([stream]),
+        stages: Object.freeze(stages.map((stage) => stage.kind)),
+        window: Object.freeze(windowConfig(this.assigner)),
+        eventTime:
+          this.windowOptions.eventTime === undefined ? 'approximateArrivalTimestamp' : 'extractor',
+        allowedLatenessMs,
+        idleTimeoutMs,
+        emit: this.emitMode,
+        aggregates: Object.freeze(aggregates),
+      }),
+      schema: schema as z.ZodType<TIn>,
+      transform: compile(stages),
+      keyBy: this.keyFn,
+      assigner: this.assigner,
+      eventTime: this.windowOptions.eventTime,
+      allowedLatenessMs,
+      idleTimeoutMs,
+      emit: this.emitMode,
+      aggregates: Object.freeze({ ...this.aggregates }),
+      aggregateNames: Object.freeze(aggregateNames),
+    });
+  }
+}
+
+/** A windowed stream: choose its aggregates. */
+export class WindowedStream<TIn, T> {
+  constructor(
+    private readonly state: StreamState,
+    private readonly keyFn: (element: T) => string,
+    private readonly assigner: WindowAssigner,
+    private readonly windowOptions: WindowOptions<T>,
+  ) {}
+
+  /**
+   * Named mergeable aggregates computed per (key, window); names become the result's `values`
+   * fields and must match `[A-Za-z][A-Za-z0-9_]*`.
+   */
+  public aggregate<A extends AggregateMap<T>>(aggregates: A): AggregatedStream<TIn, T, A> {
+    const names = Object.keys(aggregates);
+    if (names.length === 0) {
+      throw new PipelineDefinitionError(
+        this.state.name,
+        'aggregate() needs at least one aggregate',
+      );
+    }
+    for (const name of names) {
+      if (!AGGREGATE_NAME_PATTERN.test(name)) {
+        throw new PipelineDefinitionError(
+          this.state.name,
+          `aggregate name must match ${AGGREGATE_NAME_PATTERN}, got ${JSON.stringify(name)}`,
+        );
+      }
+    }
+    return new AggregatedStream(
+      this.state,
+      this.keyFn,
+      this.assigner,
+      this.windowOptions,
+      aggregates,
+    );
+  }
+}
+
+/** A keyed stream: choose its windows. */
+export class KeyedStream<TIn, T> {
+  constructor(
+    private readonly state: StreamState,
+    private readonly keyFn: (element: T) => string,
+  ) {}
+
+  /** Assigns elements to event-time windows (`tumbling`, `hopping`, `session`). */
+  public window(assigner: WindowAssigner, options: WindowOptions<T> = {}): WindowedStream<TIn, T> {
+    return new WindowedStream(this.state, this.keyFn, assigner, options);
+  }
+}
+
+/** A stream of elements of type `T`: transform it, key it, or send it to an output stream. */
+export class PipelineStream<TIn, T> {
+  constructor(private readonly state: StreamState) {}
+
+  private with<U>(kind: TransformStage, fn: (element: T) => unknown): PipelineStream<TIn, U> {
+    return new PipelineStream<TIn, U>({
+      ...this.state,
+      stages: [...this.state.stages, { kind, fn: fn as (element: unknown) => unknown }],
+    });
+  }
+
+  /** Keeps the elements for which `fn` returns true. */
+  public filter<U extends T>(fn: (element: T) => element is U): PipelineStream<TIn, U>;
+  public filter(fn: (element: T) => boolean): PipelineStream<TIn, T>;
+  public filter(fn: (element: T) => boolean): PipelineStream<TIn, T> {
+    return this.with('filter', fn);
+  }
+
+  /** Replaces each element by `fn(element)`. */
+  public map<U>(fn: (element: T) => U): PipelineStream<TIn, U> {
+    return this.with('map', fn);
+  }
+
+  /** Replaces each element by the zero or more elements `fn(element)` yields. */
+  public flatMap<U>(fn: (element: T) => Iterable<U>): PipelineStream<TIn, U> {
+    return this.with('flatMap', fn);
+  }
+
+  /** Groups elements by key (a non-empty string); elements with another key fail as BAD_KEY. */
+  public keyBy(fn: (element: T) => string): KeyedStream<TIn, T> {
+    return new KeyedStream(this.state, fn);
+  }
+
+  /** Ends a stateless pipeline: each element becomes one JSON record of `stream`. */
+  public to(
+    stream: string,
+    options: StatelessToOptions<T> = {},
+  ): StatelessPipelineDefinition<TIn, T> {
+    const { name, inputStream, schema, stages } = this.state;
+    checkName(name, 'output stream name', stream);
+    if (stream === inputStream) {
+      throw new PipelineDefinitionError(
+        name,
+        `output stream must differ from the input stream '${inputStream}'`,
+      );
+    }
+    return Object.freeze({
+      kind: PIPELINE_KIND.STATELESS,
+      name,
+      config: Object.freeze({
+        kind: PIPELINE_KIND.STATELESS,
+        name,
+        input: Object.freeze({ stream: inputStream }),
+        outputs: Object.freeze([stream]),
+        stages: Object.freeze(stages.map((stage) => stage.kind)),
+      }),
+      schema: schema as z.ZodType<TIn>,
+      transform: compile(stages),
+      partitionKey: options.partitionKey,
+    });
+  }
+}
+
+/** A named pipeline without input yet. */
+export class PipelineSource {
+  constructor(private readonly name: string) {}
+
+  /** Reads JSON records of `stream` validated by `schema`. */
+  public from<S extends z.ZodType>(
+    stream: string,
+    options: FromOptions<S>,
+  ): PipelineStream<z.output<S>, z.output<S>> {
+    checkName(this.name, 'input stream name', stream);
+    if (options?.schema === undefined) {
+      throw new PipelineDefinitionError(
+        this.name,
+        `from('${stream}') needs { schema } (a zod schema)`,
+      );
+    }
+    return new PipelineStream({
+      name: this.name,
+      inputStream: stream,
+      schema: options.schema,
+      stages: [],
+    });
+  }
+}
+
+/**
+ * Starts a pipeline definition. The result of `.to()` is a frozen definition: `config` is plain
+ * JSON for infra (streams, window sizes in ms, lateness, idle timeout, emit mode, aggregates), the
+ * rest are the functions the handler runs.
+ *
+ * @param name - 1..64 characters of `[a-z0-9-]`
+ * @throws PipelineDefinitionError for a bad name
+ * @example
+ * ```ts
+ * export const pageViews = pipeline('page-views')
+ *   .from('clicks', { schema: PageView })
+ *   .filter((e) => e.type === 'page_view')
+ *   .keyBy((e) => e.page)
+ *   .window(tumbling('1m'), { eventTime: (e) => e.ts, allowedLateness: '30s' })
+ *   .aggregate({ views: count(), users: distinct((e) => e.userId) })
+ *   .emit('final')
+ *   .to('page-view-counts');
+ *
+ * export const enrich = pipeline('enrich')
+ *   .from('numbers', { schema: z.object({ n: z.number() }) })
+ *   .map((e) => ({ n: e.n * 2 }))
+ *   .to('numbers-doubled');
+ * ```
+ */
+export const pipeline = (name: string): PipelineSource => {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new PipelineDefinitionError(
+      String(name),
+      `pipeline name must be 1..64 characters of [a-z0-9-] starting with a letter or digit, got ${JSON.stringify(name)}`,
+    );
+  }
+  return new PipelineSource(name);
+};

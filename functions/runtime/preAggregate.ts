@@ -1,0 +1,477 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
+import {
+  FAILURE_REASON,
+  LANE_MODE,
+  LANE_SEPARATOR,
+  MAX_KEY_LENGTH,
+  PARTIAL_KEY_SEPARATOR,
+  PIPELINE_KIND,
+  WINDOW_KIND,
+} from './constants';
+import { decodeRecord } from './decodeRecord';
+import { AggregateValueError } from './errors';
+import { toEventTime } from './toEventTime';
+import type {
+  Accumulators,
+  AnyAggregate,
+  BatchPlan,
+  FailureReason,
+  OutputRecord,
+  PipelineDefinition,
+  PreAggregateOptions,
+  RecordFailure,
+  RecordMeta,
+  Session,
+  SessionPartial,
+  SlicePartial,
+  StatelessPipelineDefinition,
+  WindowedPipelineDefinition,
+} from './types';
+
+/** Longest Kinesis partition key. */
+const MAX_PARTITION_KEY_LENGTH = 256;
+
+/** The {@link BatchPlan} map key of a (key, slice). */
+export const partialKey = (key: string, sliceStart: number): string =>
+  `${key}${PARTIAL_KEY_SEPARATOR}${sliceStart}`;
+
+/** Resolves the `laneOf` option into a function. */
+export const laneFunction = (
+  laneOf: PreAggregateOptions['laneOf'],
+): ((meta: RecordMeta) => string) => {
+  if (typeof laneOf === 'function') return laneOf;
+  if (laneOf === LANE_MODE.SHARD_AND_PARTITION_KEY) {
+    return (meta) => `${meta.shardId}${LANE_SEPARATOR}${meta.partitionKey}`;
+  }
+  return (meta) => meta.shardId;
+};
+
+interface Group {
+  readonly key: string;
+  count: number;
+  readonly lanes: Map<string, string>;
+  readonly elements: unknown[];
+  readonly elementLanes: string[];
+  readonly elementSequences: string[];
+  readonly elementTimes: number[];
+}
+
+interface SliceGroup extends Group {
+  readonly sliceStart: number;
+  readonly sliceEnd: number;
+  readonly works: unknown[];
+  late: number;
+  readonly lateElements: number[];
+}
+
+interface SessionGroup extends Group {
+  /** Extracted values, `aggregates.length` per element. */
+  readonly values: unknown[];
+}
+
+/** Thrown inside the per-element checks to fail the whole record with a reason. */
+class RecordRejection {
+  constructor(
+    public readonly reason: FailureReason,
+    public readonly detail: string,
+  ) {}
+}
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+const failure = (
+  record: KinesisStreamRecord,
+  meta: RecordMeta,
+  reason: FailureReason,
+  detail: string,
+): RecordFailure => ({
+  ...meta,
+  reason,
+  detail,
+  data: typeof record?.kinesis?.data === 'string' ? record.kinesis.data : '',
+});
+
+const noteLane = (lanes: Map<string, string>, lane: string, sequenceNumber: string): void => {
+  const last = lanes.get(lane);
+  if (last === undefined || compareSequenceNumbers(sequenceNumber, last) > 0)
+    lanes.set(lane, sequenceNumber);
+};
+
+const planStateless = (
+  definition: StatelessPipelineDefinition<unknown, unknown>,
+  records: readonly KinesisStreamRecord[],
+  options: PreAggregateOptions,
+): BatchPlan => {
+  const laneOf = laneFunction(options.laneOf);
+  const failures: RecordFailure[] = [];
+  const outputs: OutputRecord[] = [];
+  const lastSequenceByLane = new Map<string, string>();
+  const pending: unknown[] = [];
+  const staged: OutputRecord[] = [];
+  const push = (element: unknown): void => {
+    pending.push(element);
+  };
+  const { partitionKey } = definition;
+  for (const record of records) {
+    const decoded = decodeRecord(record, definition.schema);
+    const meta = decoded.meta;
+    noteLane(lastSequenceByLane, laneOf(meta), meta.sequenceNumber);
+    if (!decoded.ok) {
+      failures.push(failure(record, meta, decoded.reason, decoded.detail));
+      continue;
+    }
+    pending.length = 0;
+    staged.length = 0;
+    try {
+      try {
+        definition.transform(decoded.value, push);
+      } catch (error) {
+        throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
+      }
+      for (const element of pending) {
+        let key: unknown;
+        try {
+          key = partitionKey === undefined ? meta.partitionKey : partitionKey(element, meta);
+        } catch (error) {
+          throw new RecordRejection(
+            FAILURE_REASON.TRANSFORM_ERROR,
+            `partitionKey: ${describe(error)}`,
+          );
+        }
+        if (typeof key !== 'string' || key.length === 0 || key.length > MAX_PARTITION_KEY_LENGTH) {
+          throw new RecordRejection(
+            FAILURE_REASON.BAD_KEY,
+            `partition key must be a string of 1..${MAX_PARTITION_KEY_LENGTH} characters, got ${String(key).slice(0, 300)}`,
+          );
+        }
+        let data: string | undefined;
+        try {
+          data = JSON.stringify(element);
+        } catch (error) {
+          const reason =
+            error instanceof RangeError ? FAILURE_REASON.TOO_DEEP : FAILURE_REASON.UNSERIALIZABLE;
+          throw new RecordRejection(reason, describe(error));
+        }
+        if (data === undefined) {
+          throw new RecordRejection(FAILURE_REASON.UNSERIALIZABLE, `${typeof element} is not JSON`);
+        }
+        staged.push({
+          data,
+          partitionKey: key,
+          shardId: meta.shardId,
+          sequenceNumber: meta.sequenceNumber,
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof RecordRejection)) throw error;
+      failures.push(failure(record, meta, error.reason, error.detail));
+      continue;
+    }
+    for (const output of staged) outputs.push(output);
+  }
+  return {
+    pipeline: definition.name,
+    recordCount: records.length,
+    failures,
+    partials: new Map(),
+    sessions: new Map(),
+    outputs,
+    maxEventTimeByShard: new Map(),
+    lastSequenceByLane,
+  };
+};
+
+const planWindowed = (
+  definition: WindowedPipelineDefinition<unknown, unknown>,
+  records: readonly KinesisStreamRecord[],
+  options: PreAggregateOptions,
+): BatchPlan => {
+  const laneOf = laneFunction(options.laneOf);
+  const watermark = options.watermark ?? Number.NEGATIVE_INFINITY;
+  const { assigner, keyBy, eventTime, transform } = definition;
+  const aggregates = definition.aggregateNames.map(
+    (name) => definition.aggregates[name] as AnyAggregate,
+  );
+  const nAgg = aggregates.length;
+  const isSession = assigner.kind === WINDOW_KIND.SESSION;
+
+  const failures: RecordFailure[] = [];
+  const lastSequenceByLane = new Map<string, string>();
+  const maxEventTimeByShard = new Map<string, number>();
+  const runningMax = new Map<string, number>(options.maxEventTimeByShard ?? []);
+  const slices = new Map<string, SliceGroup>();
+  const sessionGroups = new Map<string, SessionGroup>();
+
+  // Scratch space reused across records: the elements of one record and what was derived from them.
+  const pending: unknown[] = [];
+  const keys: string[] = [];
+  const times: number[] = [];
+  const values: unknown[] = [];
+  const push = (element: unknown): void => {
+    pending.push(element);
+  };
+
+  for (const record of records) {
+    const decoded = decodeRecord(record, definition.schema);
+    const meta = decoded.meta;
+    const lane = laneOf(meta);
+    noteLane(lastSequenceByLane, lane, meta.sequenceNumber);
+    if (!decoded.ok) {
+      failures.push(failure(record, meta, decoded.reason, decoded.detail));
+      continue;
+    }
+    pending.length = 0;
+    // 1. Derive key, event time and aggregate values of every element; any problem fails the whole record.
+    try {
+      try {
+        transform(decoded.value, push);
+      } catch (error) {
+        throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
+      }
+      for (let j = 0; j < pending.length; j++) {
+        const element = pending[j];
+        let key: unknown;
+        let rawTime: unknown;
+        try {
+          key = keyBy(element);
+          rawTime = eventTime === undefined ? meta.approximateArrivalTimestamp : eventTime(element);
+        } catch (error) {
+          throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
+        }
+        if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+          throw new RecordRejection(
+            FAILURE_REASON.BAD_KEY,
+            `keyBy must return a string of 1..${MAX_KEY_LENGTH} characters, got ${String(key).slice(0, 300)}`,
+          );
+        }
+        const t = toEventTime(rawTime);
+        if (t === undefined) {
+          throw new RecordRejection(
+            FAILURE_REASON.BAD_EVENT_TIME,
+            `event time must be an ISO-8601 date-time with zone or finite epoch ms, got ${JSON.stringify(rawTime) ?? String(rawTime)}`,
+          );
+        }
+        keys[j] = key;
+        times[j] = t;
+        for (let a = 0; a < nAgg; a++) {
+          try {
+            values[j * nAgg + a] = (aggregates[a] as AnyAggregate).value(element);
+          } catch (error) {
+            if (error instanceof AggregateValueError) {
+              throw new RecordRejection(
+                FAILURE_REASON.BAD_VALUE,
+                `${definition.aggregateNames[a]}: ${error.message}`,
+              );
+            }
+            throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
+          }
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof RecordRejection)) throw error;
+      failures.push(failure(record, meta, error.reason, error.detail));
+      continue;
+    }
+    // 2. Apply: every element lands in one slice (or the key's session group).
+    let late = 0;
+    for (let j = 0; j < pending.length; j++) {
+      const key = keys[j] as string;
+      const t = times[j] as number;
+      const shardMax = maxEventTimeByShard.get(meta.shardId);
+      if (shardMax === undefined || t > shardMax) maxEventTimeByShard.set(meta.shardId, t);
+      const before = runningMax.get(meta.shardId) ?? Number.NEGATIVE_INFINITY;
+      if (t > before) runningMax.set(meta.shardId, t);
+      if (assigner.kind === WINDOW_KIND.SESSION) {
+        if (t + assigner.gapMs <= watermark) {
+          late++;
+          continue;
+        }
+        let group = sessionGroups.get(key);
+        if (group === undefined) {
+          group = {
+            key,
+            count: 0,
+            lanes: new Map(),
+            elements: [],
+            elementLanes: [],
+            elementSequences: [],
+            elementTimes: [],
+            values: [],
+          };
+          sessionGroups.set(key, group);
+        }
+        for (let a = 0; a < nAgg; a++) group.values.push(values[j * nAgg + a]);
+        addElement(group, pending[j], lane, meta.sequenceNumber, t);
+      } else {
+        const sliceStart = assigner.sliceOf(t);
+        if (assigner.lastWindowEndOfSlice(sliceStart) <= watermark) {
+          late++;
+          continue;
+        }
+        const mapKey = `${key}${PARTIAL_KEY_SEPARATOR}${sliceStart}`;
+        let group = slices.get(mapKey);
+        if (group === undefined) {
+          group = {
+            key,
+            sliceStart,
+            sliceEnd: sliceStart + assigner.sliceMs,
+            works: aggregates.map((aggregate) => aggregate.init()),
+            late: 0,
+            lateElements: [],
+            count: 0,
+            lanes: new Map(),
+            elements: [],
+            elementLanes: [],
+            elementSequences: [],
+            elementTimes: [],
+          };
+          slices.set(mapKey, group);
+        }
+        const works = group.works;
+        for (let a = 0; a < nAgg; a++) {
+          works[a] = (aggregates[a] as AnyAggregate).add(works[a], values[j * nAgg + a]);
+        }
+        if (group.sliceEnd <= before) {
+          group.late++;
+          group.lateElements.push(group.elements.length);
+        }
+        addElement(group, pending[j], lane, meta.sequenceNumber, t);
+      }
+    }
+    if (late > 0) {
+      failures.push(
+        failure(
+          record,
+          meta,
+          FAILURE_REASON.LATE,
+          `${late} of ${pending.length} element(s) behind watermark ${new Date(watermark).toISOString()}`,
+        ),
+      );
+    }
+  }
+
+  const partials = new Map<string, SlicePartial>();
+  for (const [mapKey, group] of slices) {
+    const accs: Record<string, unknown> = {};
+    for (let a = 0; a < nAgg; a++) {
+      accs[definition.aggregateNames[a] as string] = (aggregates[a] as AnyAggregate).seal(
+        group.works[a],
+      );
+    }
+    const { works: _works, ...rest } = group;
+    partials.set(mapKey, { ...rest, accs });
+  }
+  const sessions = new Map<string, SessionPartial>();
+  if (isSession) {
+    for (const [key, group] of sessionGroups) {
+      const { values: groupValues, ...rest } = group;
+      sessions.set(key, {
+        ...rest,
+        sessions: foldSessions(
+          aggregates,
+          definition.aggregateNames,
+          assigner.gapMs,
+          group.elementTimes,
+          groupValues,
+        ),
+      });
+    }
+  }
+  return {
+    pipeline: definition.name,
+    recordCount: records.length,
+    failures,
+    partials,
+    sessions,
+    outputs: [],
+    maxEventTimeByShard,
+    lastSequenceByLane,
+  };
+};
+
+function addElement(
+  group: Group,
+  element: unknown,
+  lane: string,
+  sequenceNumber: string,
+  t: number,
+): void {
+  group.count++;
+  group.elements.push(element);
+  group.elementLanes.push(lane);
+  group.elementSequences.push(sequenceNumber);
+  group.elementTimes.push(t);
+  noteLane(group.lanes, lane, sequenceNumber);
+}
+
+/**
+ * Forms the sessions of one key from its elements' times and extracted values (`names.length`
+ * per element): sorted by time, an element at most `gapMs` after the current session's last
+ * event extends it.
+ */
+export function foldSessions(
+  aggregates: readonly AnyAggregate[],
+  names: readonly string[],
+  gapMs: number,
+  times: readonly number[],
+  values: readonly unknown[],
+): Session<Accumulators>[] {
+  const nAgg = aggregates.length;
+  const order = times.map((_, i) => i).sort((x, y) => (times[x] as number) - (times[y] as number));
+  const sessions: Session<Accumulators>[] = [];
+  let start = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  let works: unknown[] | undefined;
+  const close = (): void => {
+    if (works === undefined) return;
+    const accs: Record<string, unknown> = {};
+    for (let a = 0; a < nAgg; a++)
+      accs[names[a] as string] = (aggregates[a] as AnyAggregate).seal(works[a]);
+    sessions.push({ start, end, acc: accs });
+  };
+  for (const i of order) {
+    const t = times[i] as number;
+    if (works === undefined || t > end) {
+      close();
+      start = t;
+      end = t + gapMs;
+      works = aggregates.map((aggregate) => aggregate.init());
+    } else if (t + gapMs > end) {
+      end = t + gapMs;
+    }
+    for (let a = 0; a < nAgg; a++) {
+      works[a] = (aggregates[a] as AnyAggregate).add(works[a], values[i * nAgg + a]);
+    }
+  }
+  close();
+  return sessions;
+}
+
+/**
+ * Plans one Kinesis batch without I/O: decodes and validates every record, runs the pipeline's
+ * transform, and pre-aggregates per (key, slice) — one entry per touched (key, slice) however
+ * many records — or per key's sessions, or lists a stateless pipeline's outputs in input order.
+ * A record that fails (decode, schema, event time, key, value, user function, lateness) never
+ * fails the batch: it is listed in `failures` for the failure sink; a record's elements are
+ * applied all or none (except LATE elements, dropped one by one).
+ *
+ * @param definition - the pipeline
+ * @param records - the batch (`KinesisStreamEvent['Records']`)
+ * @param options - lanes, current watermark, previous per-shard max event time
+ * @example
+ * ```ts
+ * const plan = preAggregate(pageViews, event.Records, { laneOf: 'shard', watermark });
+ * for (const partial of plan.partials.values()) await store.apply(partial);
+ * await failureSink.send(plan.failures);
+ * ```
+ */
+export const preAggregate = (
+  definition: PipelineDefinition,
+  records: readonly KinesisStreamRecord[],
+  options: PreAggregateOptions = {},
+): BatchPlan =>
+  definition.kind === PIPELINE_KIND.STATELESS
+    ? planStateless(definition, records, options)
+    : planWindowed(definition, records, options);
