@@ -1,0 +1,1288 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type ConsumedCapacity,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  accAttr,
+  encodeAcc,
+  estimateItemSize,
+  fenceAttr,
+  num,
+  type RawItem,
+  readAccSet,
+  readFences,
+  readNumber,
+  readString,
+  str,
+} from './attributes';
+import {
+  ATTR,
+  DYNAMODB_MAX_ITEM_BYTES,
+  ITEM_KIND,
+  TABLE_KEYS,
+  WINDOW_STATUS,
+  WINDOW_STORE_DEFAULTS,
+} from './constants';
+import {
+  InvalidWindowStoreInputError,
+  ItemTooLargeError,
+  WindowNotClosedError,
+  WindowStateConflictError,
+  type WindowStoreErrorDetails,
+} from './errors';
+import {
+  allOf,
+  ExpressionBuilder,
+  eventTimeBelow,
+  itemExists,
+  laneFenceBelow,
+  laneFenceIs,
+  processedAtBelow,
+  sliceNotSealed,
+  versionIs,
+  watermarkBelow,
+  windowIsClosed,
+  windowIsOpen,
+} from './expressions';
+import {
+  assertPipelineName,
+  bucketOf,
+  closedPartition,
+  duePartition,
+  expiresAt,
+  keyPartition,
+  PIPELINE_WATERMARK_SORT_KEY,
+  padTime,
+  shardSortKey,
+  sliceSortKey,
+  watermarkPartition,
+  windowSortKey,
+} from './keys';
+import { mapBounded } from './mapBounded';
+import { compareSequences, normalizeSequence, padSequence } from './sequence';
+import type {
+  AccSet,
+  ApplyDeltasResult,
+  ClosedWindow,
+  CloseOutcome,
+  DynamoDBSender,
+  EmitOutcome,
+  FindDueWindowsOptions,
+  MergeAccSets,
+  PipelineWatermark,
+  ReadWatermarkOptions,
+  RejectedDelta,
+  ShardWatermark,
+  SliceDelta,
+  WatermarkUpdate,
+  WindowBounds,
+  WindowContents,
+  WindowRef,
+  WindowStoreOptions,
+  WindowStoreStats,
+} from './types';
+
+/** One lane's contribution to one item, sequence numbers normalized. */
+interface LaneWork {
+  readonly lane: string;
+  readonly firstSeq: string;
+  readonly lastSeq: string;
+  readonly acc: AccSet;
+  readonly recompute: (afterSeq: string) => AccSet | undefined;
+}
+
+/** Everything one batch does to one (key, slice) item. */
+interface ItemWork {
+  readonly id: string;
+  readonly key: string;
+  readonly sliceStart: number;
+  readonly sliceEnd: number;
+  readonly lanes: Map<string, LaneWork>;
+}
+
+/** What the store knows about a slice item; `version === undefined` means the item is absent. */
+interface SliceImage {
+  readonly version: number | undefined;
+  readonly acc: AccSet | undefined;
+  /** Lane → padded fence. */
+  readonly fences: ReadonlyMap<string, string>;
+  /** A closer sealed the slice: it accepts no more records. */
+  readonly sealed?: boolean;
+}
+
+type ApplyOutcome = 'applied' | 'skipped' | 'sealed';
+
+/** The part of a batch an item still has to absorb, given its fences. */
+interface WritePlan {
+  /** Lanes that contribute, with the fence the contribution was computed against. */
+  readonly lanes: ReadonlyArray<{
+    readonly work: LaneWork;
+    readonly readFence: string | undefined;
+  }>;
+  /** Merged contribution of those lanes. */
+  readonly acc: AccSet | undefined;
+}
+
+const ABSENT: SliceImage = { version: undefined, acc: undefined, fences: new Map() };
+
+function emptyStats(): WindowStoreStats {
+  return { writeRequests: 0, readRequests: 0, conflicts: 0, consumedCapacityUnits: 0 };
+}
+
+function isItemSizeError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ValidationException' &&
+    /item size (has )?exceeded/i.test(error.message)
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * DynamoDB window store of one pipeline: slice state with per-lane fencing, shard watermarks,
+ * and the OPEN → CLOSED → EMITTED window protocol. See docs/architecture.md, "State store".
+ *
+ * Slice writes (`applyDeltas`) give the effect of exactly-once: every item remembers, per source
+ * lane, the highest sequence number it has absorbed (its fence), and every write is conditioned
+ * on that fence, so retries, bisected retries, partial replays and duplicate invocations apply
+ * each record to each item exactly once.
+ *
+ * @example
+ * const store = new WindowStore({
+ *   client: new DynamoDBClient({}),
+ *   tableName: process.env.STATE_TABLE!,
+ *   pipeline: 'page-views',
+ *   merge: mergeAccs,
+ *   additive: new Set(['views']),
+ * });
+ * await store.applyDeltas(deltas);
+ * await store.updateShardWatermark('shardId-000000000000', maxEventTime, Date.now());
+ */
+export class WindowStore {
+  /** Pipeline this store holds state for. */
+  readonly pipeline: string;
+  /** Requests made since construction (all methods). */
+  readonly stats: WindowStoreStats = emptyStats();
+
+  readonly #client: DynamoDBSender;
+  readonly #tableName: string;
+  readonly #merge: MergeAccSets;
+  readonly #additive: ReadonlySet<string>;
+  readonly #allowedLatenessMs: number;
+  readonly #windowSizeMs: number | undefined;
+  readonly #retentionMs: number;
+  readonly #maxItemBytes: number;
+  readonly #concurrency: number;
+  readonly #maxAttempts: number;
+  readonly #dueBuckets: number;
+  readonly #cacheSize: number;
+  readonly #cache = new Map<string, SliceImage>();
+
+  constructor(options: WindowStoreOptions) {
+    assertPipelineName(options.pipeline);
+    this.pipeline = options.pipeline;
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#merge = options.merge;
+    this.#additive = options.additive;
+    this.#allowedLatenessMs = options.allowedLatenessMs ?? 0;
+    this.#windowSizeMs = options.windowSizeMs;
+    this.#retentionMs = options.retentionMs ?? WINDOW_STORE_DEFAULTS.retentionMs;
+    this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
+    this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
+    this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
+    this.#dueBuckets = options.dueBuckets ?? WINDOW_STORE_DEFAULTS.dueBuckets;
+    this.#cacheSize = options.cacheSize ?? WINDOW_STORE_DEFAULTS.cacheSize;
+    for (const [name, value, min] of [
+      ['concurrency', this.#concurrency, 1],
+      ['maxAttempts', this.#maxAttempts, 1],
+      ['dueBuckets', this.#dueBuckets, 1],
+      ['cacheSize', this.#cacheSize, 0],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min) {
+        throw new InvalidWindowStoreInputError(
+          `${name} must be an integer >= ${min}, got ${value}`,
+          {
+            pipeline: this.pipeline,
+          },
+        );
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Slice state
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Absorbs one batch's pre-aggregated contribution: one conditional write per touched
+   * (key, slice) item, at most `concurrency` in flight. Safe to call again with the same or an
+   * overlapping batch (retry, bisect, replay from a sequence number, duplicate invocation): each
+   * item absorbs, per lane, only the records above its fence.
+   *
+   * Items whose accumulators are all additive take the blind `ADD` fast path (no read). Items
+   * holding any other accumulator are read-merge-written, conditioned on `version`; the last image
+   * written is cached so a warm instance usually skips the read.
+   *
+   * @throws {ItemTooLargeError} an item would exceed `maxItemBytes` (nothing written for it).
+   * @throws {WindowStateConflictError} an item kept changing for `maxAttempts` cycles.
+   *
+   * @example
+   * const result = await store.applyDeltas(deltas);
+   * result.writeRequests; // <= number of distinct (key, slice) on a first delivery
+   */
+  async applyDeltas(deltas: readonly SliceDelta[]): Promise<ApplyDeltasResult> {
+    const counter = emptyStats();
+    const items = this.#groupDeltas(deltas);
+    const rejected: RejectedDelta[] = [];
+    const outcomes = await mapBounded(items, this.#concurrency, (work) =>
+      this.#isAdditive(work)
+        ? this.#applyAdditive(work, counter, rejected)
+        : this.#applyMerged(work, counter, rejected),
+    );
+    const applied = outcomes.filter((o) => o === 'applied').length;
+    const sealed = outcomes.filter((o) => o === 'sealed').length;
+    return {
+      ...counter,
+      items: items.length,
+      applied,
+      skipped: items.length - applied - sealed,
+      sealed,
+      rejected,
+    };
+  }
+
+  /**
+   * Reads a window's state: merges every slice item with `sliceStart` in [start, end), using one
+   * (paginated) strongly consistent Query. `undefined` when the window has no slice.
+   *
+   * @example
+   * const contents = await store.readWindow('/home', start, start + 60_000);
+   */
+  async readWindow(key: string, start: number, end: number): Promise<WindowContents | undefined> {
+    const counter = emptyStats();
+    let acc: AccSet | undefined;
+    const slices: WindowBounds[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const b = new ExpressionBuilder();
+      const page = await this.#read(
+        () =>
+          this.#client.send(
+            new QueryCommand({
+              TableName: this.#tableName,
+              KeyConditionExpression: `${b.name(TABLE_KEYS.partitionKey)} = ${b.value(str(keyPartition(this.pipeline, key)))} AND ${b.name(TABLE_KEYS.sortKey)} BETWEEN ${b.value(str(sliceSortKey(start)))} AND ${b.value(str(sliceSortKey(Math.max(start, end - 1))))}`,
+              ...b.attributes(),
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        counter,
+      );
+      for (const item of page.Items ?? []) {
+        const sliceAcc = readAccSet(item);
+        if (sliceAcc === undefined) continue;
+        acc = acc === undefined ? sliceAcc : this.#merge(acc, sliceAcc);
+        slices.push({
+          start: readNumber(item, ATTR.sliceStart) ?? 0,
+          end: readNumber(item, ATTR.sliceEnd) ?? 0,
+        });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return acc === undefined ? undefined : { acc, slices };
+  }
+
+  /**
+   * Seals a window's slices and reads its final contents. Every slice in `[start, end)` that is
+   * not sealed yet gets `sealed` (one unconditional write each, creating a stub for an absent
+   * slice, returning the item as sealed); from then on every slice write fails its condition and
+   * the store reports the records as rejected (LATE). The contents returned are therefore final:
+   * a closer, a sweeper repairing it, or any number of them, all read the same values.
+   *
+   * Slices sealed by an earlier window's closer are only read (hopping windows closed in end
+   * order cost one seal write each). Call it after `closeWindow` won (or for a window found by
+   * `findClosedNotEmitted`), never on an open window.
+   *
+   * @param window - the window (key and bounds)
+   * @param sliceMs - slice width; `end - start` must be a multiple of it
+   * @returns the merged contents, `undefined` when no slice holds a record
+   * @example
+   * const contents = await store.sealWindow({ key: '/home', start, end }, 60_000);
+   */
+  async sealWindow(window: WindowRef, sliceMs: number): Promise<WindowContents | undefined> {
+    const counter = emptyStats();
+    const items = new Map<number, RawItem>();
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const b = new ExpressionBuilder();
+      const page = await this.#read(
+        () =>
+          this.#client.send(
+            new QueryCommand({
+              TableName: this.#tableName,
+              KeyConditionExpression: `${b.name(TABLE_KEYS.partitionKey)} = ${b.value(str(keyPartition(this.pipeline, window.key)))} AND ${b.name(TABLE_KEYS.sortKey)} BETWEEN ${b.value(str(sliceSortKey(window.start)))} AND ${b.value(str(sliceSortKey(Math.max(window.start, window.end - 1))))}`,
+              ...b.attributes(),
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        counter,
+      );
+      for (const item of page.Items ?? []) {
+        const sliceStart = readNumber(item, ATTR.sliceStart);
+        if (sliceStart !== undefined) items.set(sliceStart, item);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+
+    const toSeal: number[] = [];
+    for (let sliceStart = window.start; sliceStart < window.end; sliceStart += sliceMs) {
+      const item = items.get(sliceStart);
+      if (item === undefined || item[ATTR.sealed] === undefined) toSeal.push(sliceStart);
+    }
+    await mapBounded(toSeal, this.#concurrency, async (sliceStart) => {
+      const sliceEnd = sliceStart + sliceMs;
+      const work = { key: window.key, sliceStart, sliceEnd };
+      this.#cache.delete(
+        `${keyPartition(this.pipeline, window.key)}\u0000${sliceSortKey(sliceStart)}`,
+      );
+      const relevantUntil = sliceStart + (this.#windowSizeMs ?? sliceMs) + this.#allowedLatenessMs;
+      const b = new ExpressionBuilder();
+      b.set(ATTR.sealed, { BOOL: true })
+        .set(ATTR.sealedAt, num(window.end))
+        .set(ATTR.kind, str(ITEM_KIND.SLICE))
+        .set(ATTR.key, str(window.key))
+        .set(ATTR.sliceStart, num(sliceStart))
+        .set(ATTR.sliceEnd, num(sliceEnd))
+        .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(relevantUntil, this.#retentionMs)))
+        // Bumps version so a read-merge-write that read the unsealed image also fails.
+        .add(ATTR.version, 1);
+      counter.writeRequests++;
+      this.stats.writeRequests++;
+      const out = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: this.#sliceKey(work),
+          UpdateExpression: b.updateExpression(),
+          ...b.attributes(),
+          ReturnValues: 'ALL_NEW',
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.#consumed(out.ConsumedCapacity, counter);
+      if (out.Attributes !== undefined) items.set(sliceStart, out.Attributes);
+    });
+
+    let acc: AccSet | undefined;
+    const slices: WindowBounds[] = [];
+    for (const sliceStart of [...items.keys()].sort((x, y) => x - y)) {
+      const item = items.get(sliceStart) as RawItem;
+      const sliceAcc = readAccSet(item);
+      if (sliceAcc === undefined) continue;
+      acc = acc === undefined ? sliceAcc : this.#merge(acc, sliceAcc);
+      slices.push({
+        start: sliceStart,
+        end: readNumber(item, ATTR.sliceEnd) ?? sliceStart + sliceMs,
+      });
+    }
+    return acc === undefined ? undefined : { acc, slices };
+  }
+
+  #groupDeltas(deltas: readonly SliceDelta[]): ItemWork[] {
+    const items = new Map<string, ItemWork>();
+    for (const delta of deltas) {
+      const id = `${keyPartition(this.pipeline, delta.key)}\u0000${sliceSortKey(delta.sliceStart)}`;
+      const details = this.#sliceDetails(delta);
+      if (delta.sliceEnd <= delta.sliceStart) {
+        throw new InvalidWindowStoreInputError(
+          `sliceEnd must be after sliceStart, got [${delta.sliceStart}, ${delta.sliceEnd})`,
+          details,
+        );
+      }
+      const firstSeq = normalizeSequence(delta.firstSeq);
+      const lastSeq = normalizeSequence(delta.lastSeq);
+      if (compareSequences(firstSeq, lastSeq) > 0) {
+        throw new InvalidWindowStoreInputError(`firstSeq ${firstSeq} is after lastSeq ${lastSeq}`, {
+          ...details,
+          lane: delta.lane,
+          sequenceNumber: firstSeq,
+        });
+      }
+      let work = items.get(id);
+      if (work === undefined) {
+        work = {
+          id,
+          key: delta.key,
+          sliceStart: delta.sliceStart,
+          sliceEnd: delta.sliceEnd,
+          lanes: new Map(),
+        };
+        items.set(id, work);
+      } else if (work.sliceEnd !== delta.sliceEnd) {
+        throw new InvalidWindowStoreInputError(
+          `slice ${delta.sliceStart} has two ends: ${work.sliceEnd} and ${delta.sliceEnd}`,
+          details,
+        );
+      }
+      const lane: LaneWork = {
+        lane: delta.lane,
+        firstSeq,
+        lastSeq,
+        acc: delta.acc,
+        recompute: (after) => delta.recompute(after),
+      };
+      const same = work.lanes.get(delta.lane);
+      // Two deltas of one lane for one item (not expected from pre-aggregation): treat as one.
+      work.lanes.set(delta.lane, same === undefined ? lane : this.#joinLaneWork(same, lane));
+    }
+    return [...items.values()];
+  }
+
+  #joinLaneWork(a: LaneWork, b: LaneWork): LaneWork {
+    const merge = this.#merge;
+    return {
+      lane: a.lane,
+      firstSeq: compareSequences(a.firstSeq, b.firstSeq) <= 0 ? a.firstSeq : b.firstSeq,
+      lastSeq: compareSequences(a.lastSeq, b.lastSeq) >= 0 ? a.lastSeq : b.lastSeq,
+      acc: merge(a.acc, b.acc),
+      recompute: (after) => {
+        const x = a.recompute(after);
+        const y = b.recompute(after);
+        return x === undefined ? y : y === undefined ? x : merge(x, y);
+      },
+    };
+  }
+
+  #isAdditive(work: ItemWork): boolean {
+    for (const lane of work.lanes.values()) {
+      for (const [name, value] of Object.entries(lane.acc)) {
+        if (!this.#additive.has(name) || typeof value !== 'number') return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Additive items: blind `ADD` conditioned on each lane's fence being below its `firstSeq`; on a
+   * conflict, read the fences and `ADD` only what is above them, conditioned on those fences.
+   */
+  async #applyAdditive(
+    work: ItemWork,
+    counter: WindowStoreStats,
+    rejected: RejectedDelta[],
+  ): Promise<ApplyOutcome> {
+    // Fast path: no read. Succeeds on every first delivery.
+    const fast = new ExpressionBuilder();
+    const conditions: string[] = [sliceNotSealed(fast)];
+    for (const lane of work.lanes.values()) {
+      fast.set(fenceAttr(lane.lane), str(padSequence(lane.lastSeq)));
+      conditions.push(laneFenceBelow(fast, fenceAttr(lane.lane), padSequence(lane.firstSeq)));
+    }
+    const all = [...work.lanes.values()].map((l) => l.acc).reduce((a, b) => this.#merge(a, b));
+    this.#addAccs(fast, all);
+    let failure = await this.#writeSlice(work, fast, allOf(...conditions), counter);
+    if (failure === undefined) return 'applied';
+
+    for (let attempt = 2; attempt <= this.#maxAttempts; attempt++) {
+      const image =
+        failure.item === undefined
+          ? await this.#getSlice(work, counter)
+          : this.#decode(failure.item);
+      const plan = this.#plan(work, image);
+      if (plan.acc === undefined) return 'skipped';
+      if (image.sealed === true) return this.#reject(work, plan, rejected);
+      this.#assertSize(work, image, plan);
+      const b = new ExpressionBuilder();
+      const fenced = plan.lanes.map(({ work: lane, readFence }) => {
+        b.set(fenceAttr(lane.lane), str(padSequence(lane.lastSeq)));
+        return laneFenceIs(b, fenceAttr(lane.lane), readFence);
+      });
+      this.#addAccs(b, plan.acc);
+      if (attempt > 2) await this.#backoff(attempt);
+      failure = await this.#writeSlice(work, b, allOf(sliceNotSealed(b), ...fenced), counter);
+      if (failure === undefined) return 'applied';
+    }
+    throw new WindowStateConflictError(this.#sliceDetails(work), this.#maxAttempts, {
+      cause: failure.error,
+    });
+  }
+
+  /**
+   * Items with a non-additive accumulator: merge into the current image (cached, else read) and
+   * SET the result, conditioned on the image's `version`; on a conflict, take the image the
+   * failed write returned and merge again.
+   */
+  async #applyMerged(
+    work: ItemWork,
+    counter: WindowStoreStats,
+    rejected: RejectedDelta[],
+  ): Promise<ApplyOutcome> {
+    let image = this.#cacheGet(work.id) ?? (await this.#getSlice(work, counter));
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const plan = this.#plan(work, image);
+      if (plan.acc === undefined) {
+        this.#cacheSet(work.id, image);
+        return 'skipped';
+      }
+      if (image.sealed === true) return this.#reject(work, plan, rejected);
+      const acc = image.acc === undefined ? plan.acc : this.#merge(image.acc, plan.acc);
+      const fences = new Map(image.fences);
+      for (const { work: lane } of plan.lanes) fences.set(lane.lane, padSequence(lane.lastSeq));
+      const next: SliceImage = { version: (image.version ?? 0) + 1, acc, fences };
+      this.#assertImageSize(work, next);
+
+      const b = new ExpressionBuilder();
+      for (const { work: lane } of plan.lanes)
+        b.set(fenceAttr(lane.lane), str(padSequence(lane.lastSeq)));
+      for (const [name, value] of Object.entries(acc))
+        b.set(accAttr(name), encodeAcc(name, value, this.#additive));
+      b.set(ATTR.version, num(next.version ?? 1));
+      if (attempt > 2) await this.#backoff(attempt);
+      let failure: { item: RawItem | undefined; error: unknown } | undefined;
+      try {
+        failure = await this.#writeSlice(
+          work,
+          b,
+          allOf(sliceNotSealed(b), versionIs(b, image.version)),
+          counter,
+        );
+      } catch (error) {
+        this.#cache.delete(work.id); // outcome unknown: never trust the cached image again
+        throw error;
+      }
+      if (failure === undefined) {
+        this.#cacheSet(work.id, next);
+        return 'applied';
+      }
+      this.#cache.delete(work.id);
+      lastError = failure.error;
+      image =
+        failure.item === undefined
+          ? await this.#getSlice(work, counter)
+          : this.#decode(failure.item);
+    }
+    throw new WindowStateConflictError(this.#sliceDetails(work), this.#maxAttempts, {
+      cause: lastError,
+    });
+  }
+
+  /** A sealed slice: what the item has not absorbed is rejected (LATE), per lane above its fence. */
+  #reject(work: ItemWork, plan: WritePlan, rejected: RejectedDelta[]): 'sealed' {
+    this.#cache.delete(work.id);
+    for (const { work: lane, readFence } of plan.lanes) {
+      rejected.push({
+        key: work.key,
+        sliceStart: work.sliceStart,
+        sliceEnd: work.sliceEnd,
+        lane: lane.lane,
+        afterSeq: readFence === undefined ? undefined : normalizeSequence(readFence),
+      });
+    }
+    return 'sealed';
+  }
+
+  /** Per lane: skip (fence ≥ lastSeq), everything (fence below firstSeq or absent), or recompute above the fence. */
+  #plan(work: ItemWork, image: SliceImage): WritePlan {
+    const lanes: Array<{ work: LaneWork; readFence: string | undefined }> = [];
+    let acc: AccSet | undefined;
+    for (const lane of work.lanes.values()) {
+      const readFence = image.fences.get(lane.lane);
+      let contribution: AccSet | undefined;
+      if (readFence === undefined || readFence < padSequence(lane.firstSeq)) {
+        contribution = lane.acc;
+      } else if (readFence < padSequence(lane.lastSeq)) {
+        contribution = lane.recompute(normalizeSequence(readFence));
+      }
+      if (contribution === undefined) continue; // fence >= lastSeq: already absorbed
+      lanes.push({ work: lane, readFence });
+      acc = acc === undefined ? contribution : this.#merge(acc, contribution);
+    }
+    return { lanes, acc };
+  }
+
+  #addAccs(b: ExpressionBuilder, acc: AccSet): void {
+    for (const [name, value] of Object.entries(acc)) b.add(accAttr(name), value as number);
+    b.add(ATTR.version, 1);
+  }
+
+  /** Sets the item's descriptive/index/TTL attributes and makes the conditional write. */
+  async #writeSlice(
+    work: ItemWork,
+    b: ExpressionBuilder,
+    condition: string,
+    counter: WindowStoreStats,
+  ): Promise<{ item: RawItem | undefined; error: unknown } | undefined> {
+    const relevantUntil =
+      work.sliceStart +
+      (this.#windowSizeMs ?? work.sliceEnd - work.sliceStart) +
+      this.#allowedLatenessMs;
+    b.set(ATTR.kind, str(ITEM_KIND.SLICE))
+      .set(ATTR.key, str(work.key))
+      .set(ATTR.sliceStart, num(work.sliceStart))
+      .set(ATTR.sliceEnd, num(work.sliceEnd))
+      .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(relevantUntil, this.#retentionMs)))
+      .set(
+        TABLE_KEYS.dueIndex.partitionKey,
+        str(duePartition(this.pipeline, bucketOf(work.key, this.#dueBuckets))),
+      )
+      .set(TABLE_KEYS.dueIndex.sortKey, str(padTime(work.sliceEnd)));
+    try {
+      await this.#write(
+        {
+          Key: this.#sliceKey(work),
+          UpdateExpression: b.updateExpression(),
+          ConditionExpression: condition,
+          ...b.attributes(),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+        counter,
+      );
+      return undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        counter.conflicts++;
+        this.stats.conflicts++;
+        return { item: error.Item, error };
+      }
+      if (isItemSizeError(error)) {
+        throw new ItemTooLargeError(
+          this.#sliceDetails(work),
+          DYNAMODB_MAX_ITEM_BYTES,
+          DYNAMODB_MAX_ITEM_BYTES,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async #getSlice(work: ItemWork, counter: WindowStoreStats): Promise<SliceImage> {
+    const out = await this.#read(
+      () =>
+        this.#client.send(
+          new GetItemCommand({
+            TableName: this.#tableName,
+            Key: this.#sliceKey(work),
+            ConsistentRead: true,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      counter,
+    );
+    return out.Item === undefined ? ABSENT : this.#decode(out.Item);
+  }
+
+  #decode(item: RawItem): SliceImage {
+    return {
+      version: readNumber(item, ATTR.version) ?? 0,
+      acc: readAccSet(item),
+      fences: readFences(item),
+      sealed: item[ATTR.sealed] !== undefined,
+    };
+  }
+
+  #assertSize(work: ItemWork, image: SliceImage, plan: WritePlan): void {
+    if (plan.acc === undefined) return;
+    const fences = new Map(image.fences);
+    for (const { work: lane } of plan.lanes) fences.set(lane.lane, padSequence(lane.lastSeq));
+    const acc = image.acc === undefined ? plan.acc : this.#merge(image.acc, plan.acc);
+    this.#assertImageSize(work, { version: (image.version ?? 0) + 1, acc, fences });
+  }
+
+  /** Throws `ItemTooLargeError` when the item `image` describes would exceed `maxItemBytes`. */
+  #assertImageSize(work: ItemWork, image: SliceImage): void {
+    const item: RawItem = {
+      ...this.#sliceKey(work),
+      [ATTR.kind]: str(ITEM_KIND.SLICE),
+      [ATTR.key]: str(work.key),
+      [ATTR.sliceStart]: num(work.sliceStart),
+      [ATTR.sliceEnd]: num(work.sliceEnd),
+      [ATTR.version]: num(image.version ?? 1),
+      [TABLE_KEYS.timeToLiveAttribute]: num(9_999_999_999),
+      [TABLE_KEYS.dueIndex.partitionKey]: str(duePartition(this.pipeline, this.#dueBuckets)),
+      [TABLE_KEYS.dueIndex.sortKey]: str(padTime(work.sliceEnd)),
+    };
+    for (const [lane, fence] of image.fences) item[fenceAttr(lane)] = str(fence);
+    for (const [name, value] of Object.entries(image.acc ?? {}))
+      item[accAttr(name)] = encodeAcc(name, value, this.#additive);
+    const size = estimateItemSize(item);
+    if (size > this.#maxItemBytes) {
+      throw new ItemTooLargeError(this.#sliceDetails(work), size, this.#maxItemBytes);
+    }
+  }
+
+  #sliceKey(work: { key: string; sliceStart: number }): RawItem {
+    return {
+      [TABLE_KEYS.partitionKey]: str(keyPartition(this.pipeline, work.key)),
+      [TABLE_KEYS.sortKey]: str(sliceSortKey(work.sliceStart)),
+    };
+  }
+
+  #sliceDetails(work: {
+    key: string;
+    sliceStart: number;
+    sliceEnd: number;
+  }): WindowStoreErrorDetails & {
+    pipeline: string;
+    key: string;
+    sliceStart: number;
+  } {
+    return {
+      pipeline: this.pipeline,
+      key: work.key,
+      sliceStart: work.sliceStart,
+      sliceEnd: work.sliceEnd,
+    };
+  }
+
+  #cacheGet(id: string): SliceImage | undefined {
+    const image = this.#cache.get(id);
+    if (image !== undefined) {
+      this.#cache.delete(id);
+      this.#cache.set(id, image);
+    }
+    return image;
+  }
+
+  #cacheSet(id: string, image: SliceImage): void {
+    if (this.#cacheSize === 0 || image.version === undefined) return;
+    this.#cache.delete(id);
+    this.#cache.set(id, image);
+    if (this.#cache.size > this.#cacheSize) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+  }
+
+  async #backoff(attempt: number): Promise<void> {
+    await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Watermarks
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Records a shard's progress after a batch: `maxEventTime` only moves forward (conditional
+   * write), `processedAt` (idle detection) is refreshed even when event time did not advance,
+   * with a second conditional write. At most 2 write requests; usually 1.
+   *
+   * @returns `advanced` (event time moved), `refreshed` (only processedAt moved) or `unchanged`.
+   * @example
+   * await store.updateShardWatermark(shardId, maxEventTimeOfBatch, Date.now());
+   */
+  async updateShardWatermark(
+    shardId: string,
+    maxEventTime: number,
+    processedAt: number,
+  ): Promise<WatermarkUpdate> {
+    const key = {
+      [TABLE_KEYS.partitionKey]: str(watermarkPartition(this.pipeline)),
+      [TABLE_KEYS.sortKey]: str(shardSortKey(shardId)),
+    };
+    const ttl = num(expiresAt(processedAt, this.#retentionMs));
+    const b = new ExpressionBuilder();
+    b.set(ATTR.kind, str(ITEM_KIND.SHARD))
+      .set(ATTR.shardId, str(shardId))
+      .set(ATTR.maxEventTime, num(maxEventTime))
+      .set(ATTR.processedAt, num(processedAt))
+      .set(TABLE_KEYS.timeToLiveAttribute, ttl);
+    if (
+      await this.#conditionalWrite({
+        Key: key,
+        UpdateExpression: b.updateExpression(),
+        ConditionExpression: eventTimeBelow(b, maxEventTime),
+        ...b.attributes(),
+      })
+    ) {
+      return 'advanced';
+    }
+    const r = new ExpressionBuilder();
+    r.set(ATTR.processedAt, num(processedAt)).set(TABLE_KEYS.timeToLiveAttribute, ttl);
+    const refreshed = await this.#conditionalWrite({
+      Key: key,
+      UpdateExpression: r.updateExpression(),
+      ConditionExpression: processedAtBelow(r, processedAt),
+      ...r.attributes(),
+    });
+    return refreshed ? 'refreshed' : 'unchanged';
+  }
+
+  /**
+   * Marks a shard retired (a parent shard after resharding, once a child reports): it no longer
+   * holds the watermark back nor projects it forward. Idempotent.
+   */
+  async retireShard(shardId: string, retiredAt: number): Promise<void> {
+    const b = new ExpressionBuilder();
+    b.set(ATTR.kind, str(ITEM_KIND.SHARD))
+      .set(ATTR.shardId, str(shardId))
+      .set(ATTR.retired, { BOOL: true })
+      .set(ATTR.retiredAt, num(retiredAt))
+      .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(retiredAt, this.#retentionMs)));
+    await this.#write(
+      {
+        Key: {
+          [TABLE_KEYS.partitionKey]: str(watermarkPartition(this.pipeline)),
+          [TABLE_KEYS.sortKey]: str(shardSortKey(shardId)),
+        },
+        UpdateExpression: b.updateExpression(),
+        ...b.attributes(),
+      },
+      emptyStats(),
+    );
+  }
+
+  /**
+   * The pipeline watermark, from one strongly consistent Query of the watermark partition:
+   *
+   * - some non-retired shard active (`now - processedAt <= idleTimeout`): min over active shards of
+   *   `maxEventTime - allowedLateness` (idle shards do not hold it back);
+   * - every non-retired shard idle: processing-time advance — `max over shards of
+   *   (maxEventTime + (now - processedAt)) - allowedLateness`, i.e. the event clock is assumed to
+   *   keep running at wall-clock speed from the furthest point any shard reached;
+   * - the result never goes below the committed watermark (`commitWatermark`).
+   *
+   * @example
+   * const { watermark } = await store.readWatermark({ allowedLateness: 30_000, idleTimeout: 60_000, now: Date.now() });
+   */
+  async readWatermark(options: ReadWatermarkOptions): Promise<PipelineWatermark> {
+    const { allowedLateness, idleTimeout, now } = options;
+    const shards: ShardWatermark[] = [];
+    let committed: number | undefined;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const b = new ExpressionBuilder();
+      const page = await this.#read(
+        () =>
+          this.#client.send(
+            new QueryCommand({
+              TableName: this.#tableName,
+              KeyConditionExpression: `${b.name(TABLE_KEYS.partitionKey)} = ${b.value(str(watermarkPartition(this.pipeline)))}`,
+              ...b.attributes(),
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        emptyStats(),
+      );
+      for (const item of page.Items ?? []) {
+        if (readString(item, TABLE_KEYS.sortKey) === PIPELINE_WATERMARK_SORT_KEY) {
+          committed = readNumber(item, ATTR.watermark);
+          continue;
+        }
+        const maxEventTime = readNumber(item, ATTR.maxEventTime);
+        const processedAt = readNumber(item, ATTR.processedAt);
+        const retired = item[ATTR.retired]?.BOOL === true;
+        if ((maxEventTime === undefined || processedAt === undefined) && !retired) continue;
+        shards.push({
+          shardId: readString(item, ATTR.shardId) ?? '',
+          maxEventTime: maxEventTime ?? Number.NEGATIVE_INFINITY,
+          processedAt: processedAt ?? Number.NEGATIVE_INFINITY,
+          retired,
+          idle: processedAt === undefined || now - processedAt > idleTimeout,
+        });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+
+    const live = shards.filter((s) => !s.retired);
+    const active = live.filter((s) => !s.idle);
+    let watermark: number | undefined;
+    let mode: PipelineWatermark['mode'];
+    if (active.length > 0) {
+      watermark = Math.min(...active.map((s) => s.maxEventTime)) - allowedLateness;
+      mode = 'event-time';
+    } else if (live.length > 0) {
+      watermark =
+        Math.max(...live.map((s) => s.maxEventTime + (now - s.processedAt))) - allowedLateness;
+      mode = 'processing-time';
+    } else {
+      mode = committed === undefined ? 'none' : 'committed';
+    }
+    if (committed !== undefined && (watermark === undefined || watermark < committed)) {
+      watermark = committed;
+    }
+    return { watermark, mode, committed, shards };
+  }
+
+  /**
+   * Commits the pipeline watermark before closing windows under it, so it never goes back (a
+   * shard returning from idle cannot reopen time that was closed). Returns whether it advanced.
+   */
+  async commitWatermark(watermark: number, committedAt: number): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    b.set(ATTR.kind, str(ITEM_KIND.PIPELINE))
+      .set(ATTR.watermark, num(watermark))
+      .set(ATTR.processedAt, num(committedAt))
+      .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(committedAt, this.#retentionMs)));
+    return this.#conditionalWrite({
+      Key: {
+        [TABLE_KEYS.partitionKey]: str(watermarkPartition(this.pipeline)),
+        [TABLE_KEYS.sortKey]: str(PIPELINE_WATERMARK_SORT_KEY),
+      },
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: watermarkBelow(b, watermark),
+      ...b.attributes(),
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing and emission
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Windows that are due (`end <= watermark`), have at least one slice, and are not CLOSED or
+   * EMITTED, found through the due index (no Scan): slices with `sliceEnd <= watermark`, mapped
+   * to windows by `windowsOfSlice`, filtered by one BatchGetItem of their status items. As
+   * housekeeping, slices whose windows are all due and closed leave the index (one conditional
+   * REMOVE each), so the index only holds work still to do.
+   *
+   * @example
+   * const due = await store.findDueWindows(watermark, { windowsOfSlice: (s) => [{ start: s, end: s + 60_000 }] });
+   */
+  async findDueWindows(watermark: number, options: FindDueWindowsOptions): Promise<WindowRef[]> {
+    const limit = options.limit ?? 100;
+    const found = new Map<string, WindowRef>();
+    const counter = emptyStats();
+    for (let bucket = 0; bucket < this.#dueBuckets && found.size < limit; bucket++) {
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const b = new ExpressionBuilder();
+        const index = TABLE_KEYS.dueIndex;
+        const page = await this.#read(
+          () =>
+            this.#client.send(
+              new QueryCommand({
+                TableName: this.#tableName,
+                IndexName: index.indexName,
+                KeyConditionExpression: `${b.name(index.partitionKey)} = ${b.value(str(duePartition(this.pipeline, bucket)))} AND ${b.name(index.sortKey)} <= ${b.value(str(padTime(Math.max(0, watermark))))}`,
+                ...b.attributes(),
+                ExclusiveStartKey: startKey,
+                Limit: 200,
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          counter,
+        );
+        startKey = page.LastEvaluatedKey;
+        const slices = (page.Items ?? []).flatMap((item) => {
+          const key = readString(item, ATTR.key);
+          const start = readNumber(item, ATTR.sliceStart);
+          const end = readNumber(item, ATTR.sliceEnd);
+          if (key === undefined || start === undefined || end === undefined) return [];
+          return [{ key, start, end, windows: options.windowsOfSlice(start, end) }];
+        });
+        const candidates = new Map<string, WindowRef>();
+        for (const slice of slices) {
+          for (const w of slice.windows) {
+            if (w.end <= watermark)
+              candidates.set(windowSortKey(w.start, w.end) + slice.key, { key: slice.key, ...w });
+          }
+        }
+        const statuses = await this.#readStatuses([...candidates.values()], counter);
+        for (const [id, ref] of candidates) {
+          const status = statuses.get(id);
+          if (status === undefined || status === WINDOW_STATUS.OPEN) found.set(id, ref);
+        }
+        const finished = slices.filter((s) =>
+          s.windows.every((w) => {
+            const status = statuses.get(windowSortKey(w.start, w.end) + s.key);
+            return (
+              w.end <= watermark &&
+              (status === WINDOW_STATUS.CLOSED || status === WINDOW_STATUS.EMITTED)
+            );
+          }),
+        );
+        await mapBounded(finished, this.#concurrency, (s) =>
+          this.#leaveDueIndex(s.key, s.start, counter),
+        );
+      } while (startKey !== undefined && found.size < limit);
+    }
+    return [...found.values()]
+      .sort(
+        (a, b) =>
+          a.end - b.end || a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      )
+      .slice(0, limit);
+  }
+
+  /**
+   * Closes a window: OPEN → CLOSED, a conditional write that exactly one caller wins. The winner
+   * must read and emit the window, then call `markEmitted`; if it crashes in between, the window
+   * shows up in `findClosedNotEmitted`.
+   *
+   * @example
+   * if ((await store.closeWindow(ref, Date.now())) === 'closed') { ...emit...; await store.markEmitted(ref, Date.now()); }
+   */
+  async closeWindow(window: WindowRef, closedAt: number): Promise<CloseOutcome> {
+    const b = new ExpressionBuilder();
+    b.set(ATTR.kind, str(ITEM_KIND.WINDOW))
+      .set(ATTR.status, str(WINDOW_STATUS.CLOSED))
+      .set(ATTR.closedAt, num(closedAt))
+      .set(ATTR.key, str(window.key))
+      .set(ATTR.windowStart, num(window.start))
+      .set(ATTR.windowEnd, num(window.end))
+      .set(
+        TABLE_KEYS.timeToLiveAttribute,
+        num(expiresAt(window.end + this.#allowedLatenessMs, this.#retentionMs)),
+      )
+      .set(
+        TABLE_KEYS.dueIndex.partitionKey,
+        str(closedPartition(this.pipeline, bucketOf(window.key, this.#dueBuckets))),
+      )
+      .set(TABLE_KEYS.dueIndex.sortKey, str(padTime(closedAt)));
+    const won = await this.#conditionalWrite({
+      Key: this.#windowKey(window),
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: windowIsOpen(b),
+      ...b.attributes(),
+    });
+    return won ? 'closed' : 'already-closed';
+  }
+
+  /**
+   * Records that a closed window's result was emitted: CLOSED → EMITTED, and the window leaves
+   * the repair index. A second call reports `already-emitted`.
+   *
+   * @throws {WindowNotClosedError} the window was never closed.
+   */
+  async markEmitted(window: WindowRef, emittedAt: number): Promise<EmitOutcome> {
+    const b = new ExpressionBuilder();
+    b.set(ATTR.status, str(WINDOW_STATUS.EMITTED))
+      .set(ATTR.emittedAt, num(emittedAt))
+      .remove(TABLE_KEYS.dueIndex.partitionKey)
+      .remove(TABLE_KEYS.dueIndex.sortKey);
+    try {
+      await this.#write(
+        {
+          Key: this.#windowKey(window),
+          UpdateExpression: b.updateExpression(),
+          ConditionExpression: windowIsClosed(b),
+          ...b.attributes(),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+        emptyStats(),
+      );
+      return 'emitted';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      this.stats.conflicts++;
+      let status = error.Item === undefined ? undefined : readString(error.Item, ATTR.status);
+      if (error.Item === undefined) {
+        const out = await this.#read(
+          () =>
+            this.#client.send(
+              new GetItemCommand({
+                TableName: this.#tableName,
+                Key: this.#windowKey(window),
+                ConsistentRead: true,
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          emptyStats(),
+        );
+        status = out.Item === undefined ? undefined : readString(out.Item, ATTR.status);
+      }
+      if (status === WINDOW_STATUS.EMITTED) return 'already-emitted';
+      throw new WindowNotClosedError(
+        {
+          pipeline: this.pipeline,
+          key: window.key,
+          windowStart: window.start,
+          windowEnd: window.end,
+        },
+        status,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Windows CLOSED at or before `closedBefore` but not yet EMITTED (a closer crashed between close
+   * and emit), for the sweeper to re-emit. Reads the sparse repair index, no Scan.
+   */
+  async findClosedNotEmitted(closedBefore: number, limit = 100): Promise<ClosedWindow[]> {
+    const result: ClosedWindow[] = [];
+    for (let bucket = 0; bucket < this.#dueBuckets && result.length < limit; bucket++) {
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const b = new ExpressionBuilder();
+        const index = TABLE_KEYS.dueIndex;
+        const page = await this.#read(
+          () =>
+            this.#client.send(
+              new QueryCommand({
+                TableName: this.#tableName,
+                IndexName: index.indexName,
+                KeyConditionExpression: `${b.name(index.partitionKey)} = ${b.value(str(closedPartition(this.pipeline, bucket)))} AND ${b.name(index.sortKey)} <= ${b.value(str(padTime(Math.max(0, closedBefore))))}`,
+                ...b.attributes(),
+                ExclusiveStartKey: startKey,
+                Limit: limit - result.length,
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          emptyStats(),
+        );
+        startKey = page.LastEvaluatedKey;
+        for (const item of page.Items ?? []) {
+          const key = readString(item, ATTR.key);
+          const start = readNumber(item, ATTR.windowStart);
+          const end = readNumber(item, ATTR.windowEnd);
+          const closedAt = Number(readString(item, index.sortKey));
+          if (key !== undefined && start !== undefined && end !== undefined)
+            result.push({ key, start, end, closedAt });
+        }
+      } while (startKey !== undefined && result.length < limit);
+    }
+    return result;
+  }
+
+  async #readStatuses(
+    windows: readonly WindowRef[],
+    counter: WindowStoreStats,
+  ): Promise<Map<string, string>> {
+    const statuses = new Map<string, string>();
+    for (let i = 0; i < windows.length; i += 100) {
+      let keys: RawItem[] = windows.slice(i, i + 100).map((w) => this.#windowKey(w));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await this.#backoff(Math.min(attempt, 6));
+        const b = new ExpressionBuilder();
+        const out = await this.#read(
+          () =>
+            this.#client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.#tableName]: {
+                    Keys: keys,
+                    ConsistentRead: true,
+                    ProjectionExpression: [
+                      TABLE_KEYS.partitionKey,
+                      TABLE_KEYS.sortKey,
+                      ATTR.status,
+                      ATTR.key,
+                    ]
+                      .map((n) => b.name(n))
+                      .join(', '),
+                    ExpressionAttributeNames: b.names,
+                  },
+                },
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          counter,
+        );
+        for (const item of out.Responses?.[this.#tableName] ?? []) {
+          const status = readString(item, ATTR.status);
+          const sk = readString(item, TABLE_KEYS.sortKey);
+          const key = readString(item, ATTR.key);
+          if (status !== undefined && sk !== undefined && key !== undefined)
+            statuses.set(sk + key, status);
+        }
+        keys = out.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
+      }
+    }
+    return statuses;
+  }
+
+  /**
+   * Takes a slice out of the due index once the last window it belongs to is closed and emitted
+   * (the closer calls it, so later batches find no leftover housekeeping). Idempotent; never
+   * resurrects a TTL-deleted item.
+   */
+  async leaveDueIndex(key: string, sliceStart: number): Promise<void> {
+    await this.#leaveDueIndex(key, sliceStart, emptyStats());
+  }
+
+  async #leaveDueIndex(key: string, sliceStart: number, counter: WindowStoreStats): Promise<void> {
+    const b = new ExpressionBuilder();
+    b.remove(TABLE_KEYS.dueIndex.partitionKey).remove(TABLE_KEYS.dueIndex.sortKey);
+    await this.#conditionalWrite(
+      {
+        Key: this.#sliceKey({ key, sliceStart }),
+        UpdateExpression: b.updateExpression(),
+        ConditionExpression: itemExists(b),
+        ...b.attributes(),
+      },
+      counter,
+    );
+  }
+
+  #windowKey(window: WindowRef): RawItem {
+    return {
+      [TABLE_KEYS.partitionKey]: str(keyPartition(this.pipeline, window.key)),
+      [TABLE_KEYS.sortKey]: str(windowSortKey(window.start, window.end)),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Requests
+  // ---------------------------------------------------------------------------------------------
+
+  /** A conditional write whose failed condition is an expected outcome: true if it was applied. */
+  async #conditionalWrite(
+    input: Omit<UpdateItemCommandInput, 'TableName'>,
+    counter: WindowStoreStats = emptyStats(),
+  ): Promise<boolean> {
+    try {
+      await this.#write(input, counter);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        counter.conflicts++;
+        this.stats.conflicts++;
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async #write(
+    input: Omit<UpdateItemCommandInput, 'TableName'>,
+    counter: WindowStoreStats,
+  ): Promise<void> {
+    counter.writeRequests++;
+    this.stats.writeRequests++;
+    const out = await this.#client.send(
+      new UpdateItemCommand({
+        ...input,
+        TableName: this.#tableName,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.#consumed(out.ConsumedCapacity, counter);
+  }
+
+  async #read<T extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] | undefined }>(
+    send: () => Promise<T>,
+    counter: WindowStoreStats,
+  ): Promise<T> {
+    counter.readRequests++;
+    this.stats.readRequests++;
+    const out = await send();
+    this.#consumed(out.ConsumedCapacity, counter);
+    return out;
+  }
+
+  #consumed(
+    capacity: ConsumedCapacity | ConsumedCapacity[] | undefined,
+    counter: WindowStoreStats,
+  ): void {
+    const units = (
+      Array.isArray(capacity) ? capacity : capacity === undefined ? [] : [capacity]
+    ).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+    counter.consumedCapacityUnits += units;
+    this.stats.consumedCapacityUnits += units;
+  }
+}

@@ -1,0 +1,219 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { WINDOW_STATUS } from './constants';
+
+/** Aggregate name → JSON-serializable accumulator. Opaque to the store except for additive names. */
+export type AccSet = Record<string, unknown>;
+
+/** Merges two accumulator sets of the same pipeline; must be associative and commutative. */
+export type MergeAccSets = (a: AccSet, b: AccSet) => AccSet;
+
+/**
+ * One batch's contribution to one (key, slice) from one lane, pre-aggregated in memory.
+ *
+ * `firstSeq`/`lastSeq` are the lowest/highest sequence numbers (decimal strings, up to 128 digits)
+ * of the batch records that contributed to this item from this lane.
+ */
+export interface SliceDelta {
+  /** Aggregation key. */
+  readonly key: string;
+  /** Slice start, epoch ms, inclusive. */
+  readonly sliceStart: number;
+  /** Slice end, epoch ms, exclusive. */
+  readonly sliceEnd: number;
+  /** Source lane: shard id, or shard id + partition key when ParallelizationFactor > 1. */
+  readonly lane: string;
+  /** Lowest contributing sequence number. */
+  readonly firstSeq: string;
+  /** Highest contributing sequence number. */
+  readonly lastSeq: string;
+  /** Accumulators of all contributing records. */
+  readonly acc: AccSet;
+  /** Re-aggregates only the contributing records with sequence number > `afterSeq`; `undefined` if none. */
+  recompute(afterSeq: string): AccSet | undefined;
+}
+
+/** Anything that can send DynamoDB commands (the SDK client, or a stub in unit tests). */
+export type DynamoDBSender = Pick<DynamoDBClient, 'send'>;
+
+/** Options of {@link WindowStore}. */
+export interface WindowStoreOptions {
+  /** DynamoDB client (low-level; the store marshals its own attributes). */
+  readonly client: DynamoDBSender;
+  /** Name of the state table, created from `createTableInput` / the CDK construct. */
+  readonly tableName: string;
+  /** Pipeline name; must not contain `#`. One store per pipeline. */
+  readonly pipeline: string;
+  /** Merges accumulator sets of this pipeline's aggregates. */
+  readonly merge: MergeAccSets;
+  /** Aggregate names whose accumulator is a plain number merged by `+` (written with `ADD`). */
+  readonly additive: ReadonlySet<string>;
+  /**
+   * Allowed lateness in ms, part of every item's TTL.
+   * @default 0
+   */
+  readonly allowedLatenessMs?: number;
+  /**
+   * Longest window a slice belongs to, in ms (hopping size); slices live until that window ends.
+   * @default - the slice's own length (tumbling windows)
+   */
+  readonly windowSizeMs?: number;
+  /**
+   * How long items are kept after window end + allowed lateness before TTL removes them.
+   * @default 604800000 (7 days)
+   */
+  readonly retentionMs?: number;
+  /**
+   * Estimated item size (bytes) above which a write is refused with `ItemTooLargeError`.
+   * @default 358400 (350 KiB)
+   */
+  readonly maxItemBytes?: number;
+  /**
+   * Item writes in flight at once in `applyDeltas`.
+   * @default 16
+   */
+  readonly concurrency?: number;
+  /**
+   * Attempts of one item's conflict cycle before `WindowStateConflictError`.
+   * @default 8
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Write shards of the due index. Only ever increase it on a live table.
+   * @default 8
+   */
+  readonly dueBuckets?: number;
+  /**
+   * Slice images kept in memory between batches (non-additive fast path). 0 disables the cache.
+   * @default 10000
+   */
+  readonly cacheSize?: number;
+}
+
+/** Counters of the requests the store has made; cumulative on `WindowStore.stats`. */
+export interface WindowStoreStats {
+  /** UpdateItem requests (successful or failed on their condition). */
+  writeRequests: number;
+  /** GetItem / Query / BatchGetItem requests. */
+  readRequests: number;
+  /** Conditional writes that failed their condition. */
+  conflicts: number;
+  /** Capacity units DynamoDB reported (ReturnConsumedCapacity=TOTAL). */
+  consumedCapacityUnits: number;
+}
+
+/** What `applyDeltas` did with one call. */
+export interface ApplyDeltasResult extends WindowStoreStats {
+  /** Distinct (key, slice) items the deltas touched. */
+  readonly items: number;
+  /** Items that absorbed at least one record. */
+  readonly applied: number;
+  /** Items that had already absorbed everything (replays). */
+  readonly skipped: number;
+  /** Items that were sealed by a closer and refused the records they had not absorbed. */
+  readonly sealed: number;
+  /** Per (item, lane): the records a sealed slice refused — those above `afterSeq` (LATE). */
+  readonly rejected: readonly RejectedDelta[];
+}
+
+/**
+ * What a sealed slice refused from one lane: every contributing record of the delta with a
+ * sequence number above `afterSeq` (all of them when `afterSeq` is `undefined`).
+ */
+export interface RejectedDelta {
+  readonly key: string;
+  readonly sliceStart: number;
+  readonly sliceEnd: number;
+  readonly lane: string;
+  /** The lane's fence on the sealed item (normalized), or `undefined` when it had none. */
+  readonly afterSeq: string | undefined;
+}
+
+/** One shard's watermark state as stored. */
+export interface ShardWatermark {
+  readonly shardId: string;
+  /** Max event time seen on the shard, epoch ms. */
+  readonly maxEventTime: number;
+  /** Processing time of the shard's last batch, epoch ms. */
+  readonly processedAt: number;
+  /** Set by `retireShard` (parent shard after resharding). */
+  readonly retired: boolean;
+  /** `now - processedAt > idleTimeout` at read time. */
+  readonly idle: boolean;
+}
+
+/** Options of `readWatermark`. */
+export interface ReadWatermarkOptions {
+  /** Allowed lateness in ms subtracted from event time. */
+  readonly allowedLateness: number;
+  /** A shard whose last batch is older than this (ms) stops holding the watermark back. */
+  readonly idleTimeout: number;
+  /** Processing time now, epoch ms (a clock, pinned in tests). */
+  readonly now: number;
+}
+
+/** The pipeline watermark and how it was derived. */
+export interface PipelineWatermark {
+  /** Epoch ms; `undefined` when no shard has reported and nothing was committed. */
+  readonly watermark: number | undefined;
+  /**
+   * `event-time`: min over non-idle shards; `processing-time`: every shard idle, advanced by the
+   * wall clock; `committed`: no live shard, the committed floor; `none`: nothing known.
+   */
+  readonly mode: 'event-time' | 'processing-time' | 'committed' | 'none';
+  /** Highest watermark committed with `commitWatermark` (never goes back). */
+  readonly committed: number | undefined;
+  readonly shards: readonly ShardWatermark[];
+}
+
+/** Outcome of `updateShardWatermark`. */
+export type WatermarkUpdate = 'advanced' | 'refreshed' | 'unchanged';
+
+/** A window identified by key and bounds. */
+export interface WindowRef {
+  readonly key: string;
+  /** Epoch ms, inclusive. */
+  readonly start: number;
+  /** Epoch ms, exclusive. */
+  readonly end: number;
+}
+
+/** Window bounds, as returned by a `windowsOfSlice` callback. */
+export interface WindowBounds {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The windows a slice contributes to (tumbling: one; hopping: size / slide). */
+export type WindowsOfSlice = (sliceStart: number, sliceEnd: number) => readonly WindowBounds[];
+
+/** Options of `findDueWindows`. */
+export interface FindDueWindowsOptions {
+  /** Maps a slice to the windows it belongs to. */
+  readonly windowsOfSlice: WindowsOfSlice;
+  /**
+   * Most windows returned.
+   * @default 100
+   */
+  readonly limit?: number;
+}
+
+/** A window's merged contents. */
+export interface WindowContents {
+  readonly acc: AccSet;
+  /** The slices merged, ascending. */
+  readonly slices: readonly WindowBounds[];
+}
+
+/** A window status item in CLOSED state. */
+export interface ClosedWindow extends WindowRef {
+  readonly closedAt: number;
+}
+
+/** Status values of a window status item. */
+export type WindowStatus = (typeof WINDOW_STATUS)[keyof typeof WINDOW_STATUS];
+
+/** Outcome of `closeWindow`: `closed` means this caller won and must emit. */
+export type CloseOutcome = 'closed' | 'already-closed';
+
+/** Outcome of `markEmitted`. */
+export type EmitOutcome = 'emitted' | 'already-emitted';

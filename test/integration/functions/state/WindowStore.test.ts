@@ -1,0 +1,299 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localClients } from '#local/aws/index';
+import { type AccSet, WindowStore } from '#state/index';
+import { useEngines } from '#test/helpers/engines';
+import {
+  ADDITIVE,
+  deltasOf,
+  mergeAccs,
+  oracle,
+  SLICE_MS,
+  seqAt,
+  sliceOf,
+  type TestRecord,
+} from '#test/unit/functions/state/fixtures';
+import { createStateTable } from './stateTable';
+
+const engines = useEngines();
+let client: DynamoDBClient;
+let tableName: string;
+let pipelines = 0;
+
+beforeAll(async () => {
+  const { endpoints } = engines();
+  client = localClients(endpoints).dynamodb;
+  tableName = await createStateTable(client, 'state-it');
+});
+
+afterAll(() => client?.destroy());
+
+function newStore(withIds: boolean, options: { windowSizeMs?: number } = {}): WindowStore {
+  return new WindowStore({
+    client,
+    tableName,
+    pipeline: `it${pipelines++}${withIds ? 'm' : 'a'}`,
+    merge: mergeAccs,
+    additive: ADDITIVE,
+    ...options,
+  });
+}
+
+/** 3 keys × 2 slices from one lane, 12 records in sequence order. */
+function laneRecords(lane: number, count = 12): TestRecord[] {
+  return Array.from({ length: count }, (_, n) => ({
+    lane: `shardId-00000000000${lane}`,
+    seq: seqAt(lane, n + 1),
+    key: `/page/${n % 3}`,
+    ts: (n % 2) * SLICE_MS + n * 1_000,
+    value: n + 1,
+    id: `${lane}:${n + 1}`,
+  }));
+}
+
+async function expectState(
+  store: WindowStore,
+  records: readonly TestRecord[],
+  withIds: boolean,
+): Promise<void> {
+  const expected = oracle(records, withIds);
+  const actual = new Map<string, AccSet>();
+  const keys = new Set(records.map((r) => r.key));
+  const slices = new Set(records.map((r) => sliceOf(r.ts)));
+  for (const key of keys) {
+    for (const slice of slices) {
+      const contents = await store.readWindow(key, slice, slice + SLICE_MS);
+      if (contents !== undefined) actual.set(`${key}|${slice}`, contents.acc);
+    }
+  }
+  expect(actual).toEqual(expected);
+}
+
+describe.each([
+  ['additive (ADD fast path)', false],
+  ['non-additive (read-merge-write on version)', true],
+])('WindowStore against DynamoDB Local: %s', (_name, withIds) => {
+  it('applies the same deltas twice and changes nothing the second time', async () => {
+    // GIVEN
+    const store = newStore(withIds);
+    const records = laneRecords(0);
+    const deltas = deltasOf(records, withIds);
+    // WHEN: first delivery (state + watermark), then the same batch again
+    const before = store.stats.writeRequests;
+    const first = await store.applyDeltas(deltas);
+    await store.updateShardWatermark('shardId-000000000000', 20_000, 1_000);
+    const firstWrites = store.stats.writeRequests - before;
+    const second = await store.applyDeltas(deltas);
+    // THEN: one write per touched (key, slice) + the watermark: <= N + 2
+    expect(first).toMatchObject({ items: 6, applied: 6, skipped: 0, writeRequests: 6 });
+    expect(firstWrites).toBeLessThanOrEqual(first.items + 2);
+    expect(second).toMatchObject({ items: 6, applied: 0, skipped: 6 });
+    await expectState(store, records, withIds);
+  });
+
+  it('absorbs a retried batch exactly once after a crash between item writes', async () => {
+    // GIVEN: the first invocation wrote 2 of 6 items, then crashed
+    const store = newStore(withIds);
+    const records = laneRecords(1);
+    const deltas = deltasOf(records, withIds);
+    await store.applyDeltas(deltas.filter((_, i) => i === 1 || i === 4));
+    // WHEN: Lambda retries the whole batch
+    const retry = await store.applyDeltas(deltas);
+    // THEN
+    expect(retry).toMatchObject({ applied: 4, skipped: 2 });
+    await expectState(store, records, withIds);
+  });
+
+  it('absorbs a bisected retry exactly once', async () => {
+    // GIVEN: a crash after some writes, then Lambda splits the batch in halves
+    const store = newStore(withIds);
+    const records = laneRecords(2);
+    await store.applyDeltas(deltasOf(records, withIds).slice(0, 3));
+    // WHEN
+    await store.applyDeltas(deltasOf(records.slice(0, 6), withIds));
+    await store.applyDeltas(deltasOf(records.slice(6), withIds));
+    // THEN
+    await expectState(store, records, withIds);
+  });
+
+  it('absorbs a partial replay from a middle sequence number exactly once', async () => {
+    // GIVEN: the whole batch was committed, then the handler reported a failure at record 5
+    const store = newStore(withIds);
+    const records = laneRecords(3);
+    await store.applyDeltas(deltasOf(records.slice(0, 8), withIds));
+    // WHEN: Lambda resumes from record 5, and the next batch reaches further
+    const replay = await store.applyDeltas(deltasOf(records.slice(4), withIds));
+    // THEN
+    expect(replay.applied).toBeGreaterThan(0);
+    await expectState(store, records, withIds);
+  });
+
+  it('absorbs duplicate concurrent invocations and concurrent lanes exactly once', async () => {
+    // GIVEN: two lanes writing the same keys and slices, each batch delivered twice at once
+    const store = newStore(withIds);
+    const a = laneRecords(4);
+    const b = laneRecords(5);
+    // WHEN
+    await Promise.all([
+      store.applyDeltas(deltasOf(a, withIds)),
+      store.applyDeltas(deltasOf(a, withIds)),
+      store.applyDeltas(deltasOf(b, withIds)),
+      store.applyDeltas(deltasOf(b, withIds)),
+    ]);
+    // THEN
+    await expectState(store, [...a, ...b], withIds);
+  });
+});
+
+describe('WindowStore windows against DynamoDB Local', () => {
+  const tumbling = (start: number) => [{ start, end: start + SLICE_MS }];
+
+  it('lets exactly one of two concurrent closers win, and records emission once', async () => {
+    // GIVEN
+    const store = newStore(false);
+    const window = { key: '/home', start: 0, end: SLICE_MS };
+    // WHEN
+    const outcomes = await Promise.all([
+      store.closeWindow(window, 1_000),
+      store.closeWindow(window, 1_001),
+    ]);
+    // THEN
+    expect(outcomes.sort()).toEqual(['already-closed', 'closed']);
+    expect(await store.findClosedNotEmitted(2_000)).toEqual([expect.objectContaining(window)]);
+    expect(await store.markEmitted(window, 1_500)).toBe('emitted');
+    expect(await store.markEmitted(window, 1_600)).toBe('already-emitted');
+    expect(await store.closeWindow(window, 1_700)).toBe('already-closed');
+    expect(await store.findClosedNotEmitted(2_000)).toEqual([]);
+  });
+
+  it('fails to mark a window emitted that was never closed', async () => {
+    const store = newStore(false);
+    await expect(store.markEmitted({ key: 'k', start: 0, end: SLICE_MS }, 1)).rejects.toThrow(
+      /OPEN, not CLOSED/,
+    );
+  });
+
+  it('finds due windows through the index and forgets slices whose windows are closed', async () => {
+    // GIVEN: slices at minutes 0, 1, 2 for two keys
+    const store = newStore(false);
+    const records: TestRecord[] = [0, 1, 2].flatMap((minute) =>
+      ['a', 'b'].map((key, i) => ({
+        lane: 's',
+        seq: String(minute * 10 + i + 1),
+        key,
+        ts: minute * SLICE_MS,
+        value: 1,
+        id: `${minute}${key}`,
+      })),
+    );
+    await store.applyDeltas(deltasOf(records, false));
+    // WHEN: watermark at the end of minute 2 (window [2m, 3m) not due yet)
+    const due = await store.findDueWindows(2 * SLICE_MS, { windowsOfSlice: tumbling });
+    // THEN
+    expect(due).toEqual([
+      { key: 'a', start: 0, end: SLICE_MS },
+      { key: 'b', start: 0, end: SLICE_MS },
+      { key: 'a', start: SLICE_MS, end: 2 * SLICE_MS },
+      { key: 'b', start: SLICE_MS, end: 2 * SLICE_MS },
+    ]);
+    // WHEN: two are closed
+    await store.closeWindow({ key: 'a', start: 0, end: SLICE_MS }, 1);
+    await store.closeWindow({ key: 'b', start: 0, end: SLICE_MS }, 1);
+    const before = store.stats.writeRequests;
+    const next = await store.findDueWindows(2 * SLICE_MS, { windowsOfSlice: tumbling });
+    // THEN: they are gone, and their slices left the index (2 housekeeping writes), once
+    expect(next.map((w) => w.start)).toEqual([SLICE_MS, SLICE_MS]);
+    expect(store.stats.writeRequests - before).toBe(2);
+    const again = store.stats.writeRequests;
+    await store.findDueWindows(2 * SLICE_MS, { windowsOfSlice: tumbling });
+    expect(store.stats.writeRequests).toBe(again);
+  });
+
+  it('maps slices to hopping windows and merges slices when reading a window', async () => {
+    // GIVEN: hopping 3m / 1m, one record per minute 0..3 for one key
+    const store = newStore(true, { windowSizeMs: 3 * SLICE_MS });
+    const hopping = (sliceStart: number) =>
+      [0, 1, 2]
+        .map((k) => ({
+          start: sliceStart - k * SLICE_MS,
+          end: sliceStart - k * SLICE_MS + 3 * SLICE_MS,
+        }))
+        .filter((w) => w.start >= 0);
+    const records: TestRecord[] = [0, 1, 2, 3].map((m) => ({
+      lane: 's',
+      seq: String(m + 1),
+      key: 'k',
+      ts: m * SLICE_MS + 5,
+      value: m + 1,
+      id: `r${m}`,
+    }));
+    await store.applyDeltas(deltasOf(records, true));
+    // WHEN
+    const due = await store.findDueWindows(4 * SLICE_MS, { windowsOfSlice: hopping });
+    const contents = await store.readWindow('k', SLICE_MS, 4 * SLICE_MS);
+    // THEN
+    expect(due).toEqual([
+      { key: 'k', start: 0, end: 3 * SLICE_MS },
+      { key: 'k', start: SLICE_MS, end: 4 * SLICE_MS },
+    ]);
+    expect(contents?.acc).toEqual({
+      count: 3,
+      sum: 9,
+      maxIds: { max: 4, ids: ['r1', 'r2', 'r3'] },
+    });
+    expect(contents?.slices).toHaveLength(3);
+  });
+});
+
+describe('WindowStore watermarks against DynamoDB Local', () => {
+  const opts = { allowedLateness: 1_000, idleTimeout: 60_000 };
+
+  it('keeps each shard watermark monotonic and refreshes processing time', async () => {
+    const store = newStore(false);
+    expect(await store.updateShardWatermark('s1', 10_000, 100)).toBe('advanced');
+    expect(await store.updateShardWatermark('s1', 5_000, 200)).toBe('refreshed');
+    expect(await store.updateShardWatermark('s1', 5_000, 150)).toBe('unchanged');
+    const wm = await store.readWatermark({ ...opts, now: 300 });
+    expect(wm).toMatchObject({ watermark: 9_000, mode: 'event-time' });
+    expect(wm.shards[0]).toMatchObject({
+      shardId: 's1',
+      maxEventTime: 10_000,
+      processedAt: 200,
+      idle: false,
+    });
+  });
+
+  it('takes the minimum over active shards and ignores idle and retired ones', async () => {
+    const store = newStore(false);
+    await store.updateShardWatermark('s1', 100_000, 1_000_000);
+    await store.updateShardWatermark('s2', 50_000, 1_000_000);
+    await store.updateShardWatermark('s3', 10_000, 900_000); // idle at now = 1_000_000
+    expect(await store.readWatermark({ ...opts, now: 1_000_000 })).toMatchObject({
+      watermark: 49_000,
+      mode: 'event-time',
+    });
+    await store.retireShard('s2', 1_000_000);
+    expect(await store.readWatermark({ ...opts, now: 1_000_000 })).toMatchObject({
+      watermark: 99_000,
+    });
+  });
+
+  it('advances by processing time when every shard is idle, and never below the committed watermark', async () => {
+    // GIVEN: last events seen at processing time 1_000_000
+    const store = newStore(false);
+    await store.updateShardWatermark('s1', 100_000, 1_000_000);
+    await store.updateShardWatermark('s2', 40_000, 990_000);
+    // WHEN: 90 s later, both idle
+    const idle = await store.readWatermark({ ...opts, now: 1_090_000 });
+    // THEN: the furthest shard's event clock kept running with the wall clock
+    expect(idle).toMatchObject({ watermark: 100_000 + 90_000 - 1_000, mode: 'processing-time' });
+    expect(await store.commitWatermark(idle.watermark as number, 1_090_000)).toBe(true);
+    expect(await store.commitWatermark(150_000, 1_090_001)).toBe(false);
+    // WHEN: s2 comes back with old event time
+    await store.updateShardWatermark('s2', 45_000, 1_095_000);
+    // THEN: the committed watermark holds
+    expect(await store.readWatermark({ ...opts, now: 1_095_000 })).toMatchObject({
+      watermark: 189_000,
+      committed: 189_000,
+    });
+  });
+});

@@ -1,0 +1,41 @@
+import { InvalidWindowStoreInputError } from '#state/index';
+import {
+  assertPipelineName,
+  bucketOf,
+  expiresAt,
+  keyPartition,
+  padTime,
+  sliceSortKey,
+  windowSortKey,
+} from '#state/keys';
+
+describe('keys', () => {
+  it('pads times so sort keys order numerically', () => {
+    expect(padTime(5)).toBe('0000000000000005');
+    expect(sliceSortKey(9_000) < sliceSortKey(10_000)).toBe(true);
+    expect(windowSortKey(0, 60_000)).toBe('W#0000000000000000#0000000000060000');
+  });
+
+  it('keeps any key separate from the pipeline name', () => {
+    expect(keyPartition('page-views', '/a#b')).toBe('page-views#K#/a#b');
+  });
+
+  it('spreads keys over buckets stably', () => {
+    const buckets = new Set(Array.from({ length: 200 }, (_, i) => bucketOf(`key-${i}`, 8)));
+    expect(buckets.size).toBe(8);
+    expect(bucketOf('/home', 8)).toBe(bucketOf('/home', 8));
+  });
+
+  it('computes TTL in epoch seconds', () => {
+    expect(expiresAt(60_000, 1_000)).toBe(61);
+  });
+
+  it('fails on negative or fractional times', () => {
+    expect(() => padTime(-1)).toThrow(InvalidWindowStoreInputError);
+    expect(() => padTime(1.5)).toThrow(InvalidWindowStoreInputError);
+  });
+
+  it('fails on pipeline names containing #', () => {
+    expect(() => assertPipelineName('a#b')).toThrow(InvalidWindowStoreInputError);
+  });
+});
