@@ -1,0 +1,31 @@
+/**
+ * Name of the pseudo-accumulator that carries a slice's count of late records (accepted within
+ * allowed lateness after their shard's event time had passed the slice end). It is stored and
+ * fenced with the aggregates (an additive counter), so a replay never counts a record twice.
+ * Aggregate names cannot start with `_`, so it never collides with one.
+ */
+export const LATE_ACCUMULATOR = '_late';
+
+/** Metric names (EMF, namespace {@link METRICS_NAMESPACE}). */
+export const METRIC = {
+  RECORDS_IN: 'RecordsIn',
+  RECORDS_OUT: 'RecordsOut',
+  INVALID_RECORDS: 'InvalidRecords',
+  LATE_RECORDS: 'LateRecords',
+  WINDOWS_CLOSED: 'WindowsClosed',
+  DYNAMODB_WRITES: 'DynamoDbWrites',
+  PUT_RECORDS_RETRIES: 'PutRecordsRetries',
+} as const;
+
+/** CloudWatch namespace of every shardflow metric. */
+export const METRICS_NAMESPACE = 'shardflow';
+
+/** Defaults of the windowed and sweeper handlers. */
+export const HANDLER_DEFAULTS = {
+  /** Windows closed per findDueWindows page. */
+  closeLimit: 100,
+  /** A window CLOSED longer than this ago without EMITTED is re-emitted by the sweeper (ms). */
+  repairAfterMs: 60_000,
+  /** Largest sequence number (used to mask other lanes when splitting a partial by lane). */
+  maxSequence: '9'.repeat(128),
+} as const;

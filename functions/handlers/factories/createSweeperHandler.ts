@@ -1,0 +1,106 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { outputStreamVariable, requireEnv, STATE_TABLE_VARIABLE } from '#commons/environment';
+import type { AnyWindowedPipelineDefinition } from '#runtime/index';
+import { KinesisSink } from '#sinks/index';
+import { HANDLER_DEFAULTS, METRIC, METRICS_NAMESPACE } from '../constants';
+import type { PipelineStore, RecordSink, SweeperHandlerDependencies, SweepReport } from '../types';
+import { createPipelineStore } from './createPipelineStore';
+import { closeDueWindows, repairClosedWindows } from './emitWindows';
+
+/**
+ * Builds the sweeper (timer-based trigger), run every minute by a schedule. For each windowed
+ * pipeline: read the watermark with idle shards advanced by processing time (a shard silent for
+ * longer than the pipeline's `idleTimeout` stops holding it back; if all are silent, the event
+ * clock runs on at wall-clock speed), commit it, close and emit every due window, then re-emit
+ * windows CLOSED but not EMITTED for longer than `repairAfterMs` (a closer crashed). Results are
+ * identical to the first emission, with the same `id`. Pipelines are swept one after another; an
+ * error fails the invocation after the other pipelines were swept.
+ *
+ * @param definitions - every windowed pipeline of the app
+ * @param dependencies - injected stores, sinks, clock (tests); defaults from env
+ * @example
+ * export const handler = createSweeperHandler([pageViews]);
+ */
+export function createSweeperHandler(
+  definitions: readonly AnyWindowedPipelineDefinition[],
+  dependencies: SweeperHandlerDependencies = {},
+): () => Promise<SweepReport[]> {
+  const clock = dependencies.clock ?? Date.now;
+  const logger = dependencies.logger ?? new Logger({ serviceName: 'shardflow-sweeper' });
+  const metrics =
+    dependencies.metrics ??
+    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'shardflow-sweeper' });
+  const repairAfterMs = dependencies.repairAfterMs ?? HANDLER_DEFAULTS.repairAfterMs;
+  const stores: Record<string, PipelineStore> = { ...dependencies.stores };
+  const sinks: Record<string, RecordSink> = { ...dependencies.outputSinks };
+  let client: DynamoDBClient | undefined;
+
+  return async () => {
+    const reports: SweepReport[] = [];
+    const errors: unknown[] = [];
+    for (const definition of definitions) {
+      try {
+        let store = stores[definition.name];
+        if (store === undefined) {
+          client ??= new DynamoDBClient({});
+          store = createPipelineStore(definition, {
+            client,
+            tableName: requireEnv(STATE_TABLE_VARIABLE),
+          });
+          stores[definition.name] = store;
+        }
+        let outputSink = sinks[definition.name];
+        if (outputSink === undefined) {
+          outputSink = new KinesisSink({
+            streamName: requireEnv(outputStreamVariable(definition.config.outputs[0] ?? '')),
+          });
+          sinks[definition.name] = outputSink;
+        }
+        const now = clock();
+        const { watermark, mode } = await store.readWatermark({
+          allowedLateness: definition.allowedLatenessMs,
+          idleTimeout: definition.idleTimeoutMs,
+          now,
+        });
+        const context = { definition, store, outputSink, logger };
+        const closed =
+          watermark === undefined
+            ? { windows: 0, records: 0, retries: 0 }
+            : await closeDueWindows(context, watermark, now);
+        const repaired = await repairClosedWindows(context, now - repairAfterMs, now);
+        metrics.addDimension('pipeline', definition.name);
+        metrics.addMetric(METRIC.WINDOWS_CLOSED, MetricUnit.Count, closed.windows);
+        metrics.addMetric(METRIC.RECORDS_OUT, MetricUnit.Count, closed.records + repaired.records);
+        metrics.addMetric(
+          METRIC.PUT_RECORDS_RETRIES,
+          MetricUnit.Count,
+          closed.retries + repaired.retries,
+        );
+        metrics.publishStoredMetrics();
+        logger.info('swept', {
+          pipeline: definition.name,
+          watermark,
+          mode,
+          closed: closed.windows,
+          repaired: repaired.windows,
+        });
+        reports.push({
+          pipeline: definition.name,
+          watermark,
+          mode,
+          closed: closed.windows,
+          repaired: repaired.windows,
+        });
+      } catch (error) {
+        logger.error('sweep failed', { pipeline: definition.name, error: error as Error });
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1)
+      throw new AggregateError(errors, `${errors.length} pipelines failed to sweep`);
+    return reports;
+  };
+}

@@ -1,0 +1,261 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type {
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+} from 'aws-lambda';
+import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
+import {
+  FAILURE_STREAM_VARIABLE,
+  outputStreamVariable,
+  requireEnv,
+  STATE_TABLE_VARIABLE,
+} from '#commons/environment';
+import {
+  type AnyWindowedPipelineDefinition,
+  EMIT_MODE,
+  FAILURE_REASON,
+  LANE_MODE,
+  partialKey,
+  preAggregate,
+  type RecordFailure,
+  recordMeta,
+  type SlicePartial,
+  type WindowResult,
+  windowResult,
+} from '#runtime/index';
+import { KinesisSink } from '#sinks/index';
+import { type RejectedDelta, WINDOW_STORE_DEFAULTS } from '#state/index';
+import { METRIC, METRICS_NAMESPACE } from '../constants';
+import type { PipelineStore, RecordSink, WindowedHandlerDependencies } from '../types';
+import { createPipelineStore, lateOf } from './createPipelineStore';
+import { closeDueWindows, slicedAssigner } from './emitWindows';
+import { toFailureRecord } from './toFailureRecord';
+import { toSliceDeltas } from './toSliceDeltas';
+
+/**
+ * Builds the Lambda handler of a windowed (tumbling or hopping) pipeline. Per batch:
+ *
+ * 1. read the pipeline watermark and the shards' max event times (one Query);
+ * 2. pre-aggregate the batch in memory (lane = shard): one partial per touched (key, slice);
+ * 3. send invalid records to the failure stream;
+ * 4. apply one fenced conditional write per (key, slice): replays change nothing twice; a slice
+ *    sealed by a closer refuses the records it has not absorbed, which go to the failure stream
+ *    as LATE;
+ * 5. raise the shards' watermarks, re-read the pipeline watermark, and close and emit every
+ *    window it passed (event-driven trigger);
+ * 6. with `emit('update')`, send a `final: false` result for each still-open window the batch
+ *    touched.
+ *
+ * Any error fails the whole invocation (Lambda retries the batch, or bisects it); the fences
+ * make the retry harmless, so no `batchItemFailures` are reported — see docs/architecture.md.
+ *
+ * @param definition - a windowed pipeline built with `pipeline(…)…window(tumbling|hopping)…`
+ * @param dependencies - injected store, sinks, clock, logger, metrics (tests); defaults from env
+ * @example
+ * export const handler = createWindowedHandler(pageViews);
+ */
+export function createWindowedHandler(
+  definition: AnyWindowedPipelineDefinition,
+  dependencies: WindowedHandlerDependencies = {},
+): (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse> {
+  slicedAssigner(definition); // fails fast on session windows
+  const output = definition.config.outputs[0] ?? '';
+  const clock = dependencies.clock ?? Date.now;
+  const logger = dependencies.logger ?? new Logger({ serviceName: definition.name });
+  const metrics =
+    dependencies.metrics ??
+    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: definition.name });
+  let store = dependencies.store;
+  let outputSink = dependencies.outputSink;
+  let failureSink = dependencies.failureSink;
+
+  return async (event) => {
+    store ??= createPipelineStore(definition, {
+      client: new DynamoDBClient({}),
+      tableName: requireEnv(STATE_TABLE_VARIABLE),
+    });
+    outputSink ??= new KinesisSink({ streamName: requireEnv(outputStreamVariable(output)) });
+    failureSink ??= new KinesisSink({
+      streamName: requireEnv(FAILURE_STREAM_VARIABLE),
+      ordered: false,
+    });
+    const writesBefore = store.stats.writeRequests;
+    let retries = 0;
+    try {
+      const now = clock();
+      const before = await store.readWatermark({
+        allowedLateness: definition.allowedLatenessMs,
+        idleTimeout: definition.idleTimeoutMs,
+        now,
+      });
+      const maxEventTimeByShard = new Map(
+        before.shards.map((shard) => [shard.shardId, shard.maxEventTime]),
+      );
+      // Lateness is decided by the store (sealed slices), exactly per record. Only records older
+      // than the retention (whose state TTL may have removed) are refused up front.
+      const floor =
+        before.committed === undefined
+          ? undefined
+          : before.committed - WINDOW_STORE_DEFAULTS.retentionMs;
+      const plan = preAggregate(definition, event.Records, {
+        laneOf: LANE_MODE.SHARD,
+        watermark: floor,
+        maxEventTimeByShard,
+      });
+      const invalid = plan.failures.filter((f) => f.reason !== FAILURE_REASON.LATE).length;
+      retries += await sendFailures(failureSink, definition.name, plan.failures, now);
+
+      const applied = await store.applyDeltas(toSliceDeltas(definition, plan.partials.values()));
+      const lateRefused = refusedRecords(event.Records, plan.partials, applied.rejected);
+      retries += await sendFailures(failureSink, definition.name, lateRefused, now);
+
+      for (const [shardId, maxEventTime] of plan.maxEventTimeByShard) {
+        await store.updateShardWatermark(shardId, maxEventTime, now);
+      }
+      const after = await store.readWatermark({
+        allowedLateness: definition.allowedLatenessMs,
+        idleTimeout: definition.idleTimeoutMs,
+        now,
+      });
+      let closed = 0;
+      let recordsOut = 0;
+      if (after.watermark !== undefined) {
+        const report = await closeDueWindows(
+          { definition, store, outputSink, logger },
+          after.watermark,
+          now,
+        );
+        closed = report.windows;
+        recordsOut += report.records;
+        retries += report.retries;
+      }
+      if (definition.emit === EMIT_MODE.UPDATE) {
+        const updates = await previewTouchedWindows(
+          definition,
+          store,
+          plan.partials.values(),
+          after.watermark,
+          now,
+        );
+        const stats = await outputSink.send(
+          updates.map((result) => ({ data: JSON.stringify(result), partitionKey: result.key })),
+        );
+        recordsOut += stats.records;
+        retries += stats.retries;
+      }
+      const late = plan.failures.length - invalid + lateRefused.length;
+      metrics.addMetric(METRIC.RECORDS_IN, MetricUnit.Count, plan.recordCount);
+      metrics.addMetric(METRIC.RECORDS_OUT, MetricUnit.Count, recordsOut);
+      metrics.addMetric(METRIC.INVALID_RECORDS, MetricUnit.Count, invalid);
+      metrics.addMetric(METRIC.LATE_RECORDS, MetricUnit.Count, late);
+      metrics.addMetric(METRIC.WINDOWS_CLOSED, MetricUnit.Count, closed);
+      logger.debug('batch done', {
+        records: plan.recordCount,
+        items: applied.items,
+        applied: applied.applied,
+        skipped: applied.skipped,
+        sealed: applied.sealed,
+        watermark: after.watermark,
+        closed,
+      });
+      return { batchItemFailures: [] };
+    } catch (error) {
+      logger.error('batch failed; Lambda retries it (fences make the retry harmless)', {
+        error: error as Error,
+        records: event.Records.length,
+      });
+      throw error;
+    } finally {
+      metrics.addMetric(
+        METRIC.DYNAMODB_WRITES,
+        MetricUnit.Count,
+        store.stats.writeRequests - writesBefore,
+      );
+      metrics.addMetric(METRIC.PUT_RECORDS_RETRIES, MetricUnit.Count, retries);
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** Sends failures (invalid, LATE) to the failure stream; returns PutRecords retries. */
+async function sendFailures(
+  sink: RecordSink,
+  pipeline: string,
+  failures: readonly RecordFailure[],
+  now: number,
+): Promise<number> {
+  if (failures.length === 0) return 0;
+  const stats = await sink.send(failures.map((f) => toFailureRecord(pipeline, f, now)));
+  return stats.retries;
+}
+
+/**
+ * The records a sealed slice refused: per rejected (item, lane), the records whose elements went
+ * to that slice with a sequence number above the item's fence. One LATE failure per record.
+ */
+function refusedRecords(
+  records: readonly KinesisStreamRecord[],
+  partials: ReadonlyMap<string, SlicePartial>,
+  rejected: readonly RejectedDelta[],
+): RecordFailure[] {
+  if (rejected.length === 0) return [];
+  const refused = new Map<string, RejectedDelta>();
+  for (const r of rejected) {
+    const partial = partials.get(partialKey(r.key, r.sliceStart));
+    if (partial === undefined) continue;
+    partial.elementSequences.forEach((sequence, i) => {
+      if (
+        partial.elementLanes[i] === r.lane &&
+        (r.afterSeq === undefined || compareSequenceNumbers(sequence, r.afterSeq) > 0)
+      )
+        refused.set(`${r.lane}\u0000${sequence}`, r);
+    });
+  }
+  const failures: RecordFailure[] = [];
+  for (const record of records) {
+    const meta = recordMeta(record);
+    const r = refused.get(`${meta.shardId}\u0000${meta.sequenceNumber}`);
+    if (r === undefined) continue;
+    failures.push({
+      ...meta,
+      reason: FAILURE_REASON.LATE,
+      detail: `slice [${new Date(r.sliceStart).toISOString()}, ${new Date(r.sliceEnd).toISOString()}) of key was sealed: its window closed before this record was absorbed`,
+      data: record.kinesis.data,
+    });
+  }
+  return failures;
+}
+
+/** `final: false` results of the still-open windows the batch touched (`emit('update')`). */
+async function previewTouchedWindows(
+  definition: AnyWindowedPipelineDefinition,
+  store: PipelineStore,
+  partials: Iterable<SlicePartial>,
+  watermark: number | undefined,
+  now: number,
+): Promise<WindowResult[]> {
+  const assigner = slicedAssigner(definition);
+  const windows = new Map<string, { key: string; start: number; end: number }>();
+  for (const partial of partials) {
+    for (const w of assigner.windowsOfSlice(partial.sliceStart)) {
+      if (watermark !== undefined && w.end <= watermark) continue;
+      windows.set(`${partial.key}\u0000${w.start}`, { key: partial.key, ...w });
+    }
+  }
+  const results: WindowResult[] = [];
+  for (const w of windows.values()) {
+    const contents = await store.readWindow(w.key, w.start, w.end);
+    if (contents === undefined) continue;
+    results.push(
+      windowResult(definition, w.key, w, contents.acc, {
+        final: false,
+        late: lateOf(contents.acc),
+        emittedAt: now,
+      }),
+    );
+  }
+  return results;
+}

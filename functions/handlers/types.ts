@@ -1,0 +1,90 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { KinesisSink } from '#sinks/index';
+import type { WindowStore } from '#state/index';
+
+/** Processing time, epoch ms. Tests pin it. */
+export type Clock = () => number;
+
+/** Where records are written (a `KinesisSink`, or a stub in unit tests). */
+export type RecordSink = Pick<KinesisSink, 'send'>;
+
+/** The window store operations the handlers use (a `WindowStore`, or a stub in unit tests). */
+export type PipelineStore = Pick<
+  WindowStore,
+  | 'pipeline'
+  | 'stats'
+  | 'applyDeltas'
+  | 'updateShardWatermark'
+  | 'readWatermark'
+  | 'commitWatermark'
+  | 'findDueWindows'
+  | 'closeWindow'
+  | 'sealWindow'
+  | 'readWindow'
+  | 'markEmitted'
+  | 'findClosedNotEmitted'
+  | 'leaveDueIndex'
+>;
+
+/** What a windowed handler needs besides the event; tests inject their own. */
+export interface WindowedHandlerDependencies {
+  /** @default - a `WindowStore` on the table named by `SHARDFLOW_STATE_TABLE` */
+  readonly store?: PipelineStore;
+  /** @default - a `KinesisSink` on the stream named by `OUTPUT_STREAM_<OUTPUT>` */
+  readonly outputSink?: RecordSink;
+  /** @default - a `KinesisSink` (unordered) on the stream named by `SHARDFLOW_FAILURE_STREAM` */
+  readonly failureSink?: RecordSink;
+  /** @default Date.now */
+  readonly clock?: Clock;
+  /** @default - a Powertools Logger with the pipeline name as service */
+  readonly logger?: Logger;
+  /** @default - Powertools Metrics in namespace `shardflow` */
+  readonly metrics?: Metrics;
+}
+
+/** What the sweeper needs; tests inject their own. Maps are by pipeline name. */
+export interface SweeperHandlerDependencies {
+  /** @default - one `WindowStore` per pipeline on the table named by `SHARDFLOW_STATE_TABLE` */
+  readonly stores?: Readonly<Record<string, PipelineStore>>;
+  /** @default - one `KinesisSink` per pipeline on its `OUTPUT_STREAM_<OUTPUT>` */
+  readonly outputSinks?: Readonly<Record<string, RecordSink>>;
+  /** @default Date.now */
+  readonly clock?: Clock;
+  /** @default - a Powertools Logger, service `shardflow-sweeper` */
+  readonly logger?: Logger;
+  /** @default - Powertools Metrics in namespace `shardflow` */
+  readonly metrics?: Metrics;
+  /**
+   * A window CLOSED at least this long ago (ms) but not EMITTED is re-emitted.
+   * @default 60000
+   */
+  readonly repairAfterMs?: number;
+}
+
+/** What one sweep did for one pipeline. */
+export interface SweepReport {
+  readonly pipeline: string;
+  readonly watermark: number | undefined;
+  readonly mode: string;
+  /** Windows this sweep closed and emitted. */
+  readonly closed: number;
+  /** Windows CLOSED but not EMITTED that this sweep re-emitted. */
+  readonly repaired: number;
+}
+
+/** The failure record written to the failure stream (JSON). */
+export interface FailureRecordBody {
+  readonly pipeline: string;
+  readonly reason: string;
+  readonly detail: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  /** ISO-8601. */
+  readonly approximateArrivalTimestamp: string;
+  /** The record's data exactly as received (base64). */
+  readonly data: string;
+  /** ISO-8601. */
+  readonly failedAt: string;
+}

@@ -1,0 +1,240 @@
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamCommand,
+  type KinesisClient,
+  PutRecordsCommand,
+  type PutRecordsResultEntry,
+} from '@aws-sdk/client-kinesis';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import type { AnyWindowedPipelineDefinition, WindowResult } from '#runtime/index';
+import { resultId } from '#runtime/index';
+import { kinesisRecordFactory } from '#test/helpers/kinesisFactories';
+
+/** An injected crash of the invocation. */
+export class InjectedCrash extends Error {
+  constructor(what: string) {
+    super(`injected crash: ${what}`);
+    this.name = 'InjectedCrash';
+  }
+}
+
+/**
+ * A DynamoDB client whose N-th UpdateItem (counted from `arm`) crashes the invocation, either
+ * before the write reaches DynamoDB or after it took effect. Counts every UpdateItem.
+ */
+export class FaultyDynamo {
+  writes = 0;
+  #failAt: number | undefined;
+  #afterWrite = false;
+
+  constructor(private readonly inner: DynamoDBClient) {}
+
+  arm(nth: number, afterWrite: boolean): void {
+    this.#failAt = this.writes + nth;
+    this.#afterWrite = afterWrite;
+  }
+
+  disarm(): void {
+    this.#failAt = undefined;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: forwards any command
+  async send(command: any): Promise<any> {
+    if (command instanceof UpdateItemCommand) {
+      this.writes++;
+      if (this.writes === this.#failAt) {
+        this.#failAt = undefined;
+        if (this.#afterWrite) await this.inner.send(command);
+        throw new InjectedCrash(`UpdateItem #${this.writes}`);
+      }
+    }
+    return this.inner.send(command);
+  }
+
+  asClient(): DynamoDBClient {
+    return this as unknown as DynamoDBClient;
+  }
+}
+
+/**
+ * A Kinesis client that fails a fraction of PutRecords entries (as throttled) without sending
+ * them, and records every entry Kinesis accepted: the output the stream really holds.
+ */
+export class FaultyKinesis {
+  failRate = 0;
+  readonly accepted: Array<{ stream: string; partitionKey: string; data: unknown }> = [];
+
+  constructor(
+    private readonly inner: KinesisClient,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  // biome-ignore lint/suspicious/noExplicitAny: forwards any command
+  async send(command: any): Promise<any> {
+    if (!(command instanceof PutRecordsCommand)) return this.inner.send(command);
+    const entries = command.input.Records ?? [];
+    const fail = entries.map(() => this.random() < this.failRate);
+    const sent = entries.filter((_, i) => !fail[i]);
+    const out =
+      sent.length === 0
+        ? { Records: [], FailedRecordCount: 0 }
+        : await this.inner.send(new PutRecordsCommand({ ...command.input, Records: sent }));
+    const results: PutRecordsResultEntry[] = [];
+    let j = 0;
+    let failed = out.FailedRecordCount ?? 0;
+    entries.forEach((entry, i) => {
+      if (fail[i]) {
+        failed++;
+        results.push({
+          ErrorCode: 'ProvisionedThroughputExceededException',
+          ErrorMessage: 'injected',
+        });
+        return;
+      }
+      const result = out.Records?.[j++] ?? {};
+      results.push(result);
+      if (result.ErrorCode === undefined) {
+        this.accepted.push({
+          stream: command.input.StreamName ?? '',
+          partitionKey: entry.PartitionKey ?? '',
+          data: JSON.parse(Buffer.from(entry.Data ?? new Uint8Array()).toString('utf8')),
+        });
+      }
+    });
+    return { ...out, Records: results, FailedRecordCount: failed };
+  }
+
+  asClient(): KinesisClient {
+    return this as unknown as KinesisClient;
+  }
+}
+
+/** Creates a one-shard stream and waits until it is ACTIVE. */
+export async function createStream(kinesis: KinesisClient, streamName: string): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
+  for (let i = 0; i < 200; i++) {
+    const { StreamDescription } = await kinesis.send(
+      new DescribeStreamCommand({ StreamName: streamName }),
+    );
+    if (StreamDescription?.StreamStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`stream ${streamName} did not become ACTIVE`);
+}
+
+/** A page-views-like input event. */
+export interface ClickEvent {
+  readonly shard: number;
+  readonly type: 'page_view' | 'click';
+  readonly page: string;
+  readonly userId: string;
+  readonly ts: number;
+}
+
+const SEQUENCE_BASE = 49590338271490256608559692538361571095921575989136588898n;
+
+/** The Kinesis records of each shard's events, with increasing sequence numbers per shard. */
+export function toShardRecords(
+  events: readonly ClickEvent[],
+  shards: number,
+): KinesisStreamRecord[][] {
+  const perShard: KinesisStreamRecord[][] = Array.from({ length: shards }, () => []);
+  for (const event of events) {
+    const list = perShard[event.shard] as KinesisStreamRecord[];
+    list.push(
+      kinesisRecordFactory({
+        shardId: `shardId-00000000000${event.shard}`,
+        sequenceNumber: String(SEQUENCE_BASE + BigInt(list.length * 7 + event.shard)),
+        partitionKey: event.userId,
+        payload: { type: event.type, page: event.page, userId: event.userId, ts: event.ts },
+        arrivalMs: event.ts,
+      }),
+    );
+  }
+  return perShard;
+}
+
+/** An expected final result: id, values and late count. */
+export interface ExpectedResult {
+  readonly id: string;
+  readonly key: string;
+  readonly start: number;
+  readonly values: { readonly views: number; readonly users: number };
+  readonly late: number;
+}
+
+/**
+ * Brute-force oracle of a page-views-like pipeline: every page_view event except those refused as
+ * LATE, in every window of the assigner that contains it; `late` counts events whose slice had
+ * ended before the max event time of the earlier records of their shard.
+ */
+export function oracle(
+  definition: AnyWindowedPipelineDefinition,
+  shardRecords: readonly KinesisStreamRecord[][],
+  refused: ReadonlySet<string>,
+): Map<string, ExpectedResult> {
+  const assigner = definition.assigner;
+  if (assigner.kind === 'session') throw new Error('sliced only');
+  const acc = new Map<
+    string,
+    { key: string; start: number; end: number; views: number; users: Set<string>; late: number }
+  >();
+  for (const records of shardRecords) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (const record of records) {
+      const event = JSON.parse(
+        Buffer.from(record.kinesis.data, 'base64').toString('utf8'),
+      ) as ClickEvent;
+      if (event.type !== 'page_view') continue;
+      const wasLate = assigner.sliceOf(event.ts) + assigner.sliceMs <= max;
+      max = Math.max(max, event.ts);
+      if (refused.has(`${record.eventID}`)) continue;
+      for (const w of assigner.windowsOf(event.ts)) {
+        const id = resultId(definition.name, event.page, w, true);
+        let entry = acc.get(id);
+        if (entry === undefined) {
+          entry = {
+            key: event.page,
+            start: w.start,
+            end: w.end,
+            views: 0,
+            users: new Set(),
+            late: 0,
+          };
+          acc.set(id, entry);
+        }
+        entry.views++;
+        entry.users.add(event.userId);
+        if (wasLate) entry.late++;
+      }
+    }
+  }
+  const expected = new Map<string, ExpectedResult>();
+  for (const [id, e] of acc) {
+    expected.set(id, {
+      id,
+      key: e.key,
+      start: e.start,
+      values: { views: e.views, users: e.users.size },
+      late: e.late,
+    });
+  }
+  return expected;
+}
+
+/** Final results captured on the output stream, grouped by id. */
+export function finalResultsById(
+  accepted: FaultyKinesis['accepted'],
+  pipeline: string,
+): Map<string, WindowResult[]> {
+  const byId = new Map<string, WindowResult[]>();
+  for (const { data } of accepted) {
+    const result = data as WindowResult;
+    if (result.pipeline !== pipeline || !result.final) continue;
+    const list = byId.get(result.id) ?? [];
+    list.push(result);
+    byId.set(result.id, list);
+  }
+  return byId;
+}
