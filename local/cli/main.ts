@@ -1,4 +1,137 @@
-/** Runs the shardflow CLI and resolves to the process exit code. */
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runDemo } from './demo';
+import { localDown, localUp } from './local';
+import { resolveStream } from './resolveStream';
+import { openInput, sendLines } from './send';
+import { tailStream } from './tail';
+
+/** Exit code for bad arguments, as usage errors conventionally use. */
+export const USAGE_EXIT_CODE = 2;
+
+/**
+ * Runs the shardflow CLI and resolves to the process exit code.
+ *
+ * @example
+ * // npx shardflow send numbers events.jsonl --partition-key id
+ * process.exitCode = await main(process.argv);
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('shardflow')
+    .description(
+      'Serverless stream processing on AWS: Kinesis + Lambda + DynamoDB, run locally or deployed.',
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showHelpAfterError();
+
+  const local = program
+    .command('local')
+    .description('the embedded AWS: kinesis-mock and DynamoDB Local');
+  local
+    .command('up')
+    .description('start the engines, deploy the CDK app on them and run its event source mappings')
+    .option('--app <dir>', 'a CDK project (with cdk.json) or a synthesized cdk.out', '.')
+    .option('--detach', 'run in the background and return once ready')
+    .option('--port-base <n>', 'first loopback port to try', positiveInteger)
+    .option('--state-dir <dir>', 'keep the engines’ data and checkpoints across restarts')
+    .option('--chaos <rate>', 'inject failures at this rate (0..1)', rate)
+    .option('--seed <n>', 'seed for --chaos', positiveInteger)
+    .option('--verbose', 'print handler logs')
+    .action(async (options) => {
+      exitCode = await localUp(options);
+    });
+  local
+    .command('down')
+    .description('stop the local runtime started from this directory')
+    .action(async () => {
+      exitCode = await localDown();
+    });
+
+  program
+    .command('send')
+    .description('send JSON lines to a stream (stdout: the count; stderr: progress)')
+    .argument('<stream>', 'logical (numbers) or physical stream name')
+    .argument('[file]', 'JSON lines file, or - for stdin', '-')
+    .option('--partition-key <field>', 'JSON field used as partition key (default: random)')
+    .action(async (stream: string, file: string, options: { partitionKey?: string }) => {
+      const target = await resolveStream(stream);
+      const count = await sendLines(target, openInput(file), {
+        partitionKey: options.partitionKey,
+        progress: process.stderr.isTTY,
+      });
+      process.stdout.write(`${count}\n`);
+    });
+
+  program
+    .command('tail')
+    .description('print a stream’s records as JSON lines')
+    .argument('<stream>', 'logical (numbers-doubled) or physical stream name')
+    .option('--from-start', 'read from the oldest record instead of only new ones')
+    .option('--max <n>', 'stop after n records', positiveInteger)
+    .addOption(
+      new Option('--idle-timeout <seconds>', 'stop after this long without records').argParser(
+        positiveNumber,
+      ),
+    )
+    .action(
+      async (
+        stream: string,
+        options: { fromStart?: boolean; max?: number; idleTimeout?: number },
+      ) => {
+        await tailStream(await resolveStream(stream), options);
+      },
+    );
+
+  program
+    .command('demo')
+    .description(
+      'the quick-start demo: the app on the embedded AWS, 1,000 events through it, a summary',
+    )
+    .option('--events <n>', 'events to send', positiveInteger, 1000)
+    .option(
+      '--timeout <seconds>',
+      'give up waiting for results after this long',
+      positiveNumber,
+      90,
+    )
+    .option('--verbose', 'print the handlers’ logs')
+    .action(async (options: { events: number; timeout: number; verbose?: boolean }) => {
+      exitCode = await runDemo(options);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    }
+    process.stderr.write(`shardflow: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  return exitCode;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError(`expected a whole number ≥ 1, got '${value}'`);
+  }
+  return parsed;
+}
+
+function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError(`expected a number > 0, got '${value}'`);
+  }
+  return parsed;
+}
+
+function rate(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+    throw new InvalidArgumentError(`expected a rate between 0 and 1, got '${value}'`);
+  }
+  return parsed;
 }

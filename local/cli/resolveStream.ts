@@ -1,0 +1,56 @@
+import { CloudFormationClient, paginateDescribeStacks } from '@aws-sdk/client-cloudformation';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { localClients } from '#local/aws/index';
+import { readLocalState } from './localState';
+
+/** Where a STREAM argument points. */
+export interface ResolvedStream {
+  readonly client: KinesisClient;
+  readonly streamName: string;
+  /** `local` for the embedded AWS started by `shardflow local up`, `aws` for LocalStack or a real account. */
+  readonly target: 'local' | 'aws';
+}
+
+/** The stack output description that names a stream, written by the CDK app. */
+const OUTPUT_PREFIX = 'shardflow:name=';
+
+/**
+ * Resolves a logical (`numbers`) or physical stream name. With a running `shardflow local up` in this
+ * directory it uses the embedded AWS; otherwise, when `AWS_ENDPOINT_URL` or an AWS profile/region is set, it
+ * asks CloudFormation for the stack outputs that name shardflow streams (LocalStack or a real account).
+ */
+export async function resolveStream(name: string): Promise<ResolvedStream> {
+  const state = readLocalState();
+  if (state) {
+    const client = localClients(state.endpoints).kinesis;
+    const entry = state.names[name];
+    if (entry) {
+      return { client, streamName: entry.physicalName, target: 'local' };
+    }
+    const physical = Object.values(state.names).find((resource) => resource.physicalName === name);
+    if (physical) {
+      return { client, streamName: physical.physicalName, target: 'local' };
+    }
+    const known = Object.entries(state.names)
+      .filter(([, resource]) => resource.type === 'AWS::Kinesis::Stream')
+      .map(([logical]) => logical);
+    throw new Error(`unknown stream '${name}'; the local deployment has: ${known.join(', ')}`);
+  }
+  if (!process.env.AWS_ENDPOINT_URL && !process.env.AWS_PROFILE && !process.env.AWS_REGION) {
+    throw new Error(
+      'no local runtime is running here (start one with `npx shardflow local up --detach`), and no AWS ' +
+        'target is configured (set AWS_ENDPOINT_URL for LocalStack, or AWS_PROFILE/AWS_REGION)',
+    );
+  }
+  const cloudFormation = new CloudFormationClient({});
+  for await (const page of paginateDescribeStacks({ client: cloudFormation }, {})) {
+    for (const stack of page.Stacks ?? []) {
+      for (const output of stack.Outputs ?? []) {
+        if (output.Description === `${OUTPUT_PREFIX}${name}` && output.OutputValue) {
+          return { client: new KinesisClient({}), streamName: output.OutputValue, target: 'aws' };
+        }
+      }
+    }
+  }
+  return { client: new KinesisClient({}), streamName: name, target: 'aws' };
+}

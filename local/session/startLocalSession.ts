@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import type { LocalState } from '#local/cli/localState';
+import { isCloudAssembly, synthesize } from '#local/cli/synthesize';
+import { startEngines } from '#local/engines/index';
+import type { RunningEngines } from '#local/engines/types';
+import { startLocalRuntime } from '#local/runtime/index';
+
+/** Options for {@link startLocalSession}. */
+export interface LocalSessionOptions {
+  /** A CDK project directory (with cdk.json) or a synthesized cloud assembly. */
+  readonly app: string;
+  /**
+   * Where to synthesize the app.
+   * @default <app>/.shardflow/cdk.out
+   */
+  readonly cdkOutDir?: string;
+  /** @default - any free ports */
+  readonly portBase?: number;
+  /** @default - in memory */
+  readonly stateDir?: string;
+  /** Receives handler and runtime log lines. @default - discarded */
+  readonly onLog?: (line: string) => void;
+}
+
+/** The embedded AWS with an app deployed on it and its event source mappings running. */
+export interface LocalSession {
+  readonly state: LocalState;
+  readonly engines: RunningEngines;
+  /** Stops the mappings, the function hosts and the engines; resolves when every process has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts kinesis-mock and DynamoDB Local, synthesizes the app (unless given a cloud assembly) while they
+ * boot, deploys the assembly on them and starts every event source mapping. Whatever was started is
+ * stopped again if a later step fails.
+ *
+ * @example
+ * const session = await startLocalSession({ app: process.cwd() });
+ * try { … } finally { await session.stop(); }
+ */
+export async function startLocalSession(options: LocalSessionOptions): Promise<LocalSession> {
+  const app = path.resolve(options.app);
+  const assembly = isCloudAssembly(app)
+    ? Promise.resolve(app)
+    : synthesize(app, options.cdkOutDir ?? path.join(app, '.shardflow', 'cdk.out'));
+  const enginesStarting = startEngines({ portBase: options.portBase, stateDir: options.stateDir });
+  const [cdkOut, engines] = await settleBoth(assembly, enginesStarting);
+  try {
+    const runtime = await startLocalRuntime({ cdkOut, engines, log: options.onLog });
+    const state: LocalState = {
+      version: 1,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      cdkOut,
+      endpoints: engines.endpoints,
+      names: runtime.describe().names,
+    };
+    let stopping: Promise<void> | undefined;
+    return {
+      state,
+      engines,
+      stop: () => {
+        stopping ??= runtime.stop().finally(() => engines.stop());
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await engines.stop();
+    throw error;
+  }
+}
+
+/** Awaits both; if either fails, stops the engines that did start before re-throwing. */
+async function settleBoth(
+  assembly: Promise<string>,
+  engines: Promise<RunningEngines>,
+): Promise<[string, RunningEngines]> {
+  const [a, e] = await Promise.allSettled([assembly, engines]);
+  if (a.status === 'fulfilled' && e.status === 'fulfilled') {
+    return [a.value, e.value];
+  }
+  if (e.status === 'fulfilled') {
+    await e.value.stop();
+  }
+  throw a.status === 'rejected' ? a.reason : (e as PromiseRejectedResult).reason;
+}
