@@ -1,0 +1,49 @@
+/** Base error of the assembly module: loading a cloud assembly or deploying it on the engines. */
+export class AssemblyError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AssemblyError';
+  }
+}
+
+/** The cloud assembly directory cannot be read: missing or malformed manifest, template or asset manifest. */
+export class AssemblyLoadError extends AssemblyError {
+  /** The file that could not be read or parsed. */
+  public readonly file: string;
+
+  public constructor(message: string, file: string, options?: ErrorOptions) {
+    super(`${message} (${file})`, options);
+    this.name = 'AssemblyLoadError';
+    this.file = file;
+  }
+}
+
+/** A CloudFormation intrinsic function or reference cannot be resolved locally. */
+export class IntrinsicResolutionError extends AssemblyError {
+  /** Stack whose template holds the expression. */
+  public readonly stack: string;
+  /** The expression, as written in the template. */
+  public readonly expression: unknown;
+
+  public constructor(message: string, stack: string, expression: unknown, options?: ErrorOptions) {
+    super(`${message} in stack ${stack}: ${JSON.stringify(expression)}`, options);
+    this.name = 'IntrinsicResolutionError';
+    this.stack = stack;
+    this.expression = expression;
+  }
+}
+
+/** A resource cannot be created on the engines, or its definition cannot be run locally. */
+export class DeploymentError extends AssemblyError {
+  /** Stack of the resource. */
+  public readonly stack: string;
+  /** Logical id of the resource in the template. */
+  public readonly logicalId: string;
+
+  public constructor(message: string, stack: string, logicalId: string, options?: ErrorOptions) {
+    super(`${stack}/${logicalId}: ${message}`, options);
+    this.name = 'DeploymentError';
+    this.stack = stack;
+    this.logicalId = logicalId;
+  }
+}

@@ -1,0 +1,258 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeploymentError } from '#local/assembly/errors';
+import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
+import { planDeployment } from '#local/assembly/planDeployment';
+import type { CloudAssembly } from '#local/assembly/types';
+
+const FIXTURE = join(__dirname, '../../../fixtures/assembly');
+const HASH = '3f1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809';
+const ENDPOINTS = { region: 'us-east-1', accountId: '000000000000' };
+const ARN = (service: string, resource: string) =>
+  `arn:aws:${service}:us-east-1:000000000000:${resource}`;
+
+function assemblyWith(resources: Record<string, unknown>): CloudAssembly {
+  return {
+    directory: '/nowhere',
+    stacks: [
+      {
+        artifactId: 'S',
+        stackName: 'S',
+        templateFile: '/nowhere/S.json',
+        template: { Resources: resources as never },
+      },
+    ],
+    assetsByObjectKey: new Map(),
+  };
+}
+
+describe('planDeployment', () => {
+  const plan = planDeployment(loadCloudAssembly(FIXTURE), { endpoints: ENDPOINTS });
+  const { deployment } = plan;
+
+  it('plans each stream with its shard count, ON_DEMAND as 4 shards, skipping false conditions', () => {
+    expect(plan.streams.map(({ streamName, shardCount }) => [streamName, shardCount])).toEqual([
+      ['Fixture-Numbers', 2],
+      ['Fixture-doubled', 4],
+      ['fixture-flaky-in', 1],
+      ['fixture-flaky-out', 1],
+    ]);
+  });
+
+  it('plans the table with keys, attributes, GSI, billing mode and TTL', () => {
+    // WHEN
+    const state = plan.tables.find((table) => table.logicalId === 'State');
+
+    // THEN
+    expect(state).toEqual({
+      stack: 'Fixture',
+      logicalId: 'State',
+      tableName: 'Fixture-state',
+      timeToLiveAttribute: 'expiresAt',
+      createTable: {
+        TableName: 'Fixture-state',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'status', AttributeType: 'S' },
+          { AttributeName: 'closesAt', AttributeType: 'N' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byStatus',
+            KeySchema: [
+              { AttributeName: 'status', KeyType: 'HASH' },
+              { AttributeName: 'closesAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+        ],
+      },
+    });
+  });
+
+  it('plans a GlobalTable as an on-demand table', () => {
+    expect(plan.tables.find((table) => table.logicalId === 'Registry')?.createTable).toMatchObject({
+      TableName: 'Fixture-Registry',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    });
+  });
+
+  it('maps the function code S3Key to the asset directory in cdk.out', () => {
+    // WHEN
+    const echo = deployment.functions.find((fn) => fn.logicalId === 'Echo');
+
+    // THEN
+    expect(echo?.codeDirectory).toBe(join(FIXTURE, `asset.${HASH}`));
+    expect(readFileSync(join(echo?.codeDirectory ?? '', 'index.js'), 'utf8')).toContain(
+      'exports.handler',
+    );
+  });
+
+  it('resolves each function environment into local names and ARNs', () => {
+    // WHEN
+    const echo = deployment.functions.find((fn) => fn.logicalId === 'Echo');
+
+    // THEN
+    expect(echo).toMatchObject({
+      functionName: 'Fixture-Echo',
+      functionArn: ARN('lambda', 'function:Fixture-Echo'),
+      handler: 'index.handler',
+      runtime: 'nodejs22.x',
+      timeoutSeconds: 10,
+      memorySizeMb: 256,
+      roleArn: 'arn:aws:iam::000000000000:role/Fixture-HandlerRole',
+    });
+    expect(echo?.environment).toEqual({
+      OUTPUT_STREAM: 'Fixture-doubled',
+      OUTPUT_STREAM_ARN: ARN('kinesis', 'stream/Fixture-doubled'),
+      TABLE_NAME: 'Fixture-state',
+      TABLE_ARN: ARN('dynamodb', 'table/Fixture-state'),
+      PSEUDO: 'us-east-1|000000000000|aws|amazonaws.com|${Literal}',
+      SUB_VARIABLES: `Fixture-Numbers@${ARN('kinesis', 'stream/Fixture-Numbers')}`,
+      SELECTED: 'b',
+      MODE: 'dev',
+      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/Fixture-Failures',
+      BATCH_LIMIT: '500',
+    });
+  });
+
+  it('applies Lambda defaults for Timeout and MemorySize and keeps an explicit FunctionName', () => {
+    expect(deployment.functions.find((fn) => fn.logicalId === 'Flaky')).toMatchObject({
+      functionName: 'fixture-flaky',
+      timeoutSeconds: 3,
+      memorySizeMb: 128,
+      handler: 'flaky.handler',
+    });
+  });
+
+  it('keeps every event source mapping property, resolved, and finds the target by name or ARN', () => {
+    // WHEN
+    const [echo, flaky] = deployment.eventSourceMappings;
+
+    // THEN
+    expect(echo).toMatchObject({
+      logicalId: 'EchoMapping',
+      functionName: 'Fixture-Echo',
+      eventSourceArn: ARN('kinesis', 'stream/Fixture-Numbers'),
+      eventSourceType: 'AWS::Kinesis::Stream',
+      properties: {
+        BatchSize: 10,
+        StartingPosition: 'LATEST',
+        MaximumRetryAttempts: -1,
+        DestinationConfig: { OnFailure: { Destination: ARN('sqs', 'Fixture-Failures') } },
+      },
+    });
+    expect(echo?.uuid).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(flaky).toMatchObject({ functionName: 'fixture-flaky', logicalId: 'FlakyMapping' });
+  });
+
+  it('exposes the logical-name map from shardflow:name metadata', () => {
+    expect(deployment.names.numbers).toEqual({
+      physicalName: 'Fixture-Numbers',
+      arn: ARN('kinesis', 'stream/Fixture-Numbers'),
+      type: 'AWS::Kinesis::Stream',
+      logicalId: 'Numbers',
+      stack: 'Fixture',
+    });
+    expect(Object.keys(deployment.names).sort()).toEqual([
+      'echo',
+      'failures',
+      'flaky-in',
+      'flaky-out',
+      'numbers',
+      'numbers-doubled',
+      'state',
+    ]);
+  });
+
+  it('names every type that is not emulated in ONE warning line', () => {
+    expect(plan.warnings).toEqual([
+      'shardflow: not emulated locally: AWS::CloudWatch::Alarm (1), AWS::IAM::Policy (1), AWS::IAM::Role (1), AWS::Logs::LogGroup (1), AWS::SQS::Queue (1)',
+    ]);
+    expect(deployment.notEmulated).toEqual({
+      'AWS::CloudWatch::Alarm': 1,
+      'AWS::IAM::Policy': 1,
+      'AWS::IAM::Role': 1,
+      'AWS::Logs::LogGroup': 1,
+      'AWS::SQS::Queue': 1,
+    });
+  });
+
+  it('resolves outputs whose condition holds', () => {
+    expect(deployment.outputs).toEqual({
+      Fixture: {
+        NumbersStreamName: 'Fixture-Numbers',
+        DoubledStreamArn: ARN('kinesis', 'stream/Fixture-doubled'),
+      },
+    });
+  });
+
+  it('writes inline code (Code.ZipFile) to a directory as index.js', () => {
+    // GIVEN
+    const inline = mkdtempSync(join(tmpdir(), 'inline-'));
+    const assembly = assemblyWith({
+      Inline: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Code: { ZipFile: 'exports.handler = async () => 42;' },
+          Handler: 'index.handler',
+        },
+      },
+    });
+
+    // WHEN
+    const { deployment: inlineDeployment } = planDeployment(assembly, {
+      endpoints: ENDPOINTS,
+      inlineCodeDirectory: inline,
+    });
+
+    // THEN
+    const directory = inlineDeployment.functions[0]?.codeDirectory ?? '';
+    expect(directory).toBe(join(inline, 'S-Inline'));
+    expect(readFileSync(join(directory, 'index.js'), 'utf8')).toBe(
+      'exports.handler = async () => 42;',
+    );
+  });
+
+  it('fails naming the function when its asset is not in the assembly', () => {
+    // GIVEN
+    const assembly = assemblyWith({
+      Fn: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Code: { S3Bucket: 'b', S3Key: 'missing.zip' }, Handler: 'index.handler' },
+      },
+    });
+
+    // WHEN / THEN
+    expect(() => planDeployment(assembly, { endpoints: ENDPOINTS })).toThrow(DeploymentError);
+    expect(() => planDeployment(assembly, { endpoints: ENDPOINTS })).toThrow(
+      'S/Fn: no asset in /nowhere is published as missing.zip',
+    );
+  });
+
+  it('fails when a mapping targets a function outside the deployment', () => {
+    // GIVEN
+    const assembly = assemblyWith({
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: { FunctionName: 'elsewhere', EventSourceArn: 'arn:aws:kinesis:x:y:stream/z' },
+      },
+    });
+
+    // WHEN / THEN
+    expect(() => planDeployment(assembly, { endpoints: ENDPOINTS })).toThrow(
+      /targets function elsewhere, which is not part of the deployment/,
+    );
+  });
+});
