@@ -83,8 +83,12 @@ describe('WindowStore.applyDeltas (stubbed client)', () => {
     expect(commands[0]).toBeInstanceOf(UpdateItemCommand);
     expect(input.Key).toEqual({ pk: { S: 'p#K#k' }, sk: { S: 'S#0000000000000000' } });
     expect(input.UpdateExpression).toMatch(/ADD #n\d+ :v\d+, #n\d+ :v\d+, #n\d+ :v\d+/);
-    expect(input.ConditionExpression).toBe('(attribute_not_exists(#n0) OR #n0 < :v1)');
-    expect(input.ExpressionAttributeNames?.['#n0']).toBe('f_shard-0');
+    // The slice must not be sealed by a closer, and the lane's fence must be below the batch.
+    expect(input.ConditionExpression).toBe(
+      '(attribute_not_exists(#n0)) AND (attribute_not_exists(#n1) OR #n1 < :v1)',
+    );
+    expect(input.ExpressionAttributeNames?.['#n0']).toBe('sealed');
+    expect(input.ExpressionAttributeNames?.['#n1']).toBe('f_shard-0');
     expect(input.ExpressionAttributeValues?.[':v1']).toEqual({ S: padSequence(seqAt(0, 1)) });
     expect(input.ExpressionAttributeValues?.[':v0']).toEqual({ S: padSequence(seqAt(0, 2)) });
     expect(input.ReturnConsumedCapacity).toBe('TOTAL');
@@ -126,7 +130,9 @@ describe('WindowStore.applyDeltas (stubbed client)', () => {
     const input = inputOf(commands[1]);
     const values = Object.values(input.ExpressionAttributeValues ?? {});
     expect(values).toEqual(expect.arrayContaining([{ N: '2' }, { N: '50' }, { S: fence }]));
-    expect(input.ConditionExpression).toMatch(/^\(#n\d+ = :v\d+\)$/);
+    expect(input.ConditionExpression).toMatch(
+      /^\(attribute_not_exists\(#n\d+\)\) AND \(#n\d+ = :v\d+\)$/,
+    );
   });
 
   it('reads the item when the failed write returned no image', async () => {
@@ -153,12 +159,16 @@ describe('WindowStore.applyDeltas (stubbed client)', () => {
       'UpdateItemCommand',
     ]);
     const create = inputOf(commands[1]);
-    expect(create.ConditionExpression).toMatch(/^attribute_not_exists\((#n\d+)\)$/);
-    expect(create.ExpressionAttributeNames?.[create.ConditionExpression?.slice(21, -1) ?? '']).toBe(
-      'pk',
-    );
+    const [, sealedName, pkName] =
+      /^\(attribute_not_exists\((#n\d+)\)\) AND \(attribute_not_exists\((#n\d+)\)\)$/.exec(
+        create.ConditionExpression ?? '',
+      ) ?? [];
+    expect(create.ExpressionAttributeNames?.[sealedName ?? '']).toBe('sealed');
+    expect(create.ExpressionAttributeNames?.[pkName ?? '']).toBe('pk');
     const second = inputOf(commands[2]);
-    expect(second.ConditionExpression).toMatch(/^#n\d+ = :v\d+$/);
+    expect(second.ConditionExpression).toMatch(
+      /^\(attribute_not_exists\(#n\d+\)\) AND \(#n\d+ = :v\d+\)$/,
+    );
     expect(Object.values(second.ExpressionAttributeValues ?? {})).toEqual(
       expect.arrayContaining([
         { N: '1' },
