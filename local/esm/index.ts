@@ -1,0 +1,14 @@
+export { buildKinesisEvent, type KinesisEventSource } from './buildKinesisEvent';
+export { compareSequenceNumbers } from './compareSequenceNumbers';
+export * from './constants';
+export * from './errors';
+export { FileCheckpointStore } from './FileCheckpointStore';
+export { InMemoryCheckpointStore } from './InMemoryCheckpointStore';
+export { KinesisEventSourceMapping } from './KinesisEventSourceMapping';
+export { LambdaBatchOutcome, type LambdaBatchOutcomeOptions } from './LambdaBatchOutcome';
+export { type FilterPattern, matchesFilter } from './matchesFilter';
+export { type BatchResponse, parseBatchItemFailures } from './parseBatchItemFailures';
+export { RetryUntilSuccess } from './RetryUntilSuccess';
+export { readMappingSettings } from './readMappingSettings';
+export { systemClock } from './systemClock';
+export type * from './types';
