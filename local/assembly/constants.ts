@@ -20,6 +20,12 @@ export const EMULATED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
   RESOURCE_TYPES.LAMBDA_EVENT_SOURCE_MAPPING,
 ]);
 
+/** Resource types the local runtime itself runs (schedules), so the loader neither creates nor warns about them. */
+export const RUNTIME_EMULATED_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'AWS::Events::Rule',
+  'AWS::Scheduler::Schedule',
+]);
+
 /** CDK bookkeeping resources, ignored without a warning. */
 export const SILENTLY_IGNORED_RESOURCE_TYPES: ReadonlySet<string> = new Set(['AWS::CDK::Metadata']);
 

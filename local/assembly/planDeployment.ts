@@ -13,6 +13,7 @@ import {
   EMULATED_RESOURCE_TYPES,
   ON_DEMAND_SHARD_COUNT,
   RESOURCE_TYPES,
+  RUNTIME_EMULATED_RESOURCE_TYPES,
   SHARDFLOW_NAME_METADATA_KEY,
   SILENTLY_IGNORED_RESOURCE_TYPES,
 } from './constants';
@@ -252,7 +253,9 @@ export function planDeployment(
         }
       }
       if (!EMULATED_RESOURCE_TYPES.has(resource.Type)) {
-        notEmulated[resource.Type] = (notEmulated[resource.Type] ?? 0) + 1;
+        if (!RUNTIME_EMULATED_RESOURCE_TYPES.has(resource.Type)) {
+          notEmulated[resource.Type] = (notEmulated[resource.Type] ?? 0) + 1;
+        }
         continue;
       }
       const props = (resolver.resolve(resource.Properties ?? {}) ?? {}) as Props;

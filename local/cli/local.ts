@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_FAILURES_FILE } from '#local/capture/constants';
 import { startLocalSession } from '#local/session/startLocalSession';
 import {
   isAlive,
@@ -37,15 +38,16 @@ export async function localUp(options: LocalUpOptions): Promise<number> {
     );
     return 1;
   }
-  if (options.chaos !== undefined) {
-    process.stderr.write('shardflow: --chaos is not available yet in this version; ignoring it\n');
-  }
   return options.detach ? upDetached() : upForeground(options);
 }
 
 async function upForeground(options: LocalUpOptions): Promise<number> {
   const session = await startLocalSession({
     app: options.app,
+    cdkOutDir: path.resolve(LOCAL_DIR, 'cdk.out'),
+    failuresFile: path.resolve(DEFAULT_FAILURES_FILE),
+    chaos:
+      options.chaos === undefined ? undefined : { rate: options.chaos, seed: options.seed ?? 1 },
     portBase: options.portBase,
     stateDir: options.stateDir,
     onLog: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,

@@ -21,6 +21,8 @@ export interface LocalState {
   readonly version: 1;
   /** Process id of the `local up` runtime (what `local down` stops). */
   readonly pid: number;
+  /** Process ids of the engines (and their helper processes) this runtime started. */
+  readonly enginePids: readonly number[];
   readonly startedAt: string;
   readonly cdkOut: string;
   readonly endpoints: EngineEndpoints;

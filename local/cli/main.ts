@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from './demo';
+import { printFailures } from './failures';
 import { localDown, localUp } from './local';
 import { resolveStream } from './resolveStream';
 import { openInput, sendLines } from './send';
@@ -82,6 +83,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         await tailStream(await resolveStream(stream), options);
       },
     );
+
+  program
+    .command('failures')
+    .description('list what reached on-failure destinations locally, with the records themselves')
+    .option('--json', 'one JSON failure record per line, in AWS’s shape')
+    .action(async (options: { json?: boolean }) => {
+      exitCode = await printFailures({ json: options.json });
+    });
 
   program
     .command('demo')

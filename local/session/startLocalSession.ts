@@ -18,6 +18,16 @@ export interface LocalSessionOptions {
   readonly portBase?: number;
   /** @default - in memory */
   readonly stateDir?: string;
+  /**
+   * Where failure records of on-failure destinations are kept, for `shardflow failures`.
+   * @default - in memory only
+   */
+  readonly failuresFile?: string;
+  /**
+   * Inject failures into invocations, DynamoDB and PutRecords at this rate, reproducibly from `seed`.
+   * @default - no chaos
+   */
+  readonly chaos?: { readonly rate: number; readonly seed: number };
   /** Receives handler and runtime log lines. @default - discarded */
   readonly onLog?: (line: string) => void;
 }
@@ -47,10 +57,19 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
   const enginesStarting = startEngines({ portBase: options.portBase, stateDir: options.stateDir });
   const [cdkOut, engines] = await settleBoth(assembly, enginesStarting);
   try {
-    const runtime = await startLocalRuntime({ cdkOut, engines, log: options.onLog });
+    const runtime = await startLocalRuntime({
+      cdkOut,
+      engines,
+      log: options.onLog,
+      failuresFile: options.failuresFile,
+      chaos: options.chaos,
+      // Checkpoints live beside the engines' data, so a restarted runtime resumes where it stopped.
+      stateDir: options.stateDir === undefined ? undefined : path.join(options.stateDir, 'esm'),
+    });
     const state: LocalState = {
       version: 1,
       pid: process.pid,
+      enginePids: engines.pids,
       startedAt: new Date().toISOString(),
       cdkOut,
       endpoints: engines.endpoints,

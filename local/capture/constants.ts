@@ -1,0 +1,8 @@
+/** Version of the on-failure record format Lambda writes. */
+export const FAILURE_RECORD_VERSION = '1.0';
+
+/** The failure file under the project directory (`shardflow failures` reads it). */
+export const DEFAULT_FAILURES_FILE = '.shardflow/failures.jsonl';
+
+/** `responseContext.functionError` after a function error, as Lambda reports it. */
+export const UNHANDLED_FUNCTION_ERROR = 'Unhandled';

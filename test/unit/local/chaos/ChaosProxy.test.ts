@@ -1,0 +1,120 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ChaosProxy } from '#local/chaos/ChaosProxy';
+
+interface Upstream {
+  readonly url: string;
+  readonly received: { target: string; body: { Records?: { Data: string }[] } }[];
+  close(): Promise<void>;
+}
+
+/** A fake Kinesis: answers PutRecords with a sequence number per entry, echoes anything else. */
+async function upstream(): Promise<Upstream> {
+  const received: Upstream['received'] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+      received.push({ target: String(request.headers['x-amz-target']), body });
+      const json = JSON.stringify({
+        FailedRecordCount: 0,
+        Records: (body.Records ?? []).map((record: { Data: string }) => ({
+          SequenceNumber: `seq-${record.Data}`,
+          ShardId: 'shardId-000000000000',
+        })),
+      });
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(json);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function post(url: string, target: string, body: unknown) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('ChaosProxy', () => {
+  it('fails some PutRecords entries without writing them and merges the rest back in order', async () => {
+    // GIVEN
+    const engine = await upstream();
+    const proxy = await ChaosProxy.start({
+      kind: 'kinesis',
+      target: engine.url,
+      rate: 0.5,
+      seed: 3,
+    });
+    const records = Array.from({ length: 20 }, (_, i) => ({ Data: `${i}`, PartitionKey: 'k' }));
+
+    try {
+      // WHEN
+      const { status, body } = await post(proxy.url, 'Kinesis_20131202.PutRecords', {
+        StreamName: 's',
+        Records: records,
+      });
+
+      // THEN
+      const results = body.Records as { SequenceNumber?: string; ErrorCode?: string }[];
+      const failed = results.filter((result) => result.ErrorCode).length;
+      expect(status).toBe(200);
+      expect(failed).toBeGreaterThan(0);
+      expect(failed).toBeLessThan(20);
+      expect(body.FailedRecordCount).toBe(failed);
+      expect(proxy.injected).toBe(failed);
+      results.forEach((result, index) => {
+        if (result.ErrorCode)
+          expect(result.ErrorCode).toBe('ProvisionedThroughputExceededException');
+        else expect(result.SequenceNumber).toBe(`seq-${index}`);
+      });
+      const written = engine.received[0]?.body.Records?.map((record) => record.Data);
+      expect(written).toEqual(
+        results.flatMap((result, index) => (result.ErrorCode ? [] : [`${index}`])),
+      );
+    } finally {
+      await proxy.close();
+      await engine.close();
+    }
+  });
+
+  it('throttles DynamoDB requests with ProvisionedThroughputExceededException and forwards the others', async () => {
+    // GIVEN
+    const engine = await upstream();
+    const proxy = await ChaosProxy.start({
+      kind: 'dynamodb',
+      target: engine.url,
+      rate: 0.5,
+      seed: 3,
+    });
+
+    try {
+      // WHEN
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const { status, body } = await post(proxy.url, 'DynamoDB_20120810.GetItem', { i });
+        statuses.push(status);
+        if (status === 400)
+          expect(String(body.__type)).toMatch(/#ProvisionedThroughputExceededException$/);
+      }
+
+      // THEN
+      const throttled = statuses.filter((status) => status === 400).length;
+      expect(throttled).toBe(proxy.injected);
+      expect(throttled).toBeGreaterThan(0);
+      expect(engine.received).toHaveLength(20 - throttled);
+    } finally {
+      await proxy.close();
+      await engine.close();
+    }
+  });
+});
