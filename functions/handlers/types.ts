@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisSink } from '#sinks/index';
-import type { WindowStore } from '#state/index';
+import type { SessionStore, WindowStore } from '#state/index';
 
 /** Processing time, epoch ms. Tests pin it. */
 export type Clock = () => number;
@@ -27,12 +27,35 @@ export type PipelineStore = Pick<
   | 'leaveDueIndex'
 >;
 
+/** The session store operations the handlers use (a `SessionStore`, or a stub in unit tests). */
+export type SessionPipelineStore = Pick<
+  SessionStore,
+  | 'pipeline'
+  | 'stats'
+  | 'applySessions'
+  | 'findDueSessions'
+  | 'closeSession'
+  | 'readClosedSession'
+  | 'markSessionEmitted'
+  | 'findClosedSessions'
+>;
+
 /** What a windowed handler needs besides the event; tests inject their own. */
 export interface WindowedHandlerDependencies {
   /** @default - a `WindowStore` on the table named by `SHARDFLOW_STATE_TABLE` */
   readonly store?: PipelineStore;
+  /**
+   * Session-window pipelines only: where sessions live (watermarks stay in `store`).
+   * @default - a `SessionStore` on the table named by `SHARDFLOW_STATE_TABLE`
+   */
+  readonly sessionStore?: SessionPipelineStore;
   /** @default - a `KinesisSink` on the stream named by `OUTPUT_STREAM_<OUTPUT>` */
   readonly outputSink?: RecordSink;
+  /**
+   * One sink per side-output stream (`.alert()`), by logical stream name.
+   * @default - a `KinesisSink` per side output on the stream named by `OUTPUT_STREAM_<STREAM>`
+   */
+  readonly sideOutputSinks?: Readonly<Record<string, RecordSink>>;
   /** @default - a `KinesisSink` (unordered) on the stream named by `SHARDFLOW_FAILURE_STREAM` */
   readonly failureSink?: RecordSink;
   /** @default Date.now */
@@ -47,8 +70,15 @@ export interface WindowedHandlerDependencies {
 export interface SweeperHandlerDependencies {
   /** @default - one `WindowStore` per pipeline on the table named by `SHARDFLOW_STATE_TABLE` */
   readonly stores?: Readonly<Record<string, PipelineStore>>;
+  /** @default - one `SessionStore` per session-window pipeline on the same table */
+  readonly sessionStores?: Readonly<Record<string, SessionPipelineStore>>;
   /** @default - one `KinesisSink` per pipeline on its `OUTPUT_STREAM_<OUTPUT>` */
   readonly outputSinks?: Readonly<Record<string, RecordSink>>;
+  /**
+   * Side-output sinks (`.alert()`) by pipeline name, then by logical stream name.
+   * @default - a `KinesisSink` per side output on the stream named by `OUTPUT_STREAM_<STREAM>`
+   */
+  readonly sideOutputSinks?: Readonly<Record<string, Readonly<Record<string, RecordSink>>>>;
   /** @default Date.now */
   readonly clock?: Clock;
   /** @default - a Powertools Logger, service `shardflow-sweeper` */

@@ -31,6 +31,7 @@ export const AGGREGATE_KIND = {
   DISTINCT: 'distinct',
   TOP_K: 'topK',
   PERCENTILES: 'percentiles',
+  SPAN: 'span',
 } as const;
 
 /** Why a record went to the failure sink instead of into the pipeline. */
@@ -100,6 +101,22 @@ export const DEFAULT_MAX_SKETCH_BUCKETS = 2048;
 
 /** Magnitudes below this go to the sketch's zero bucket. */
 export const MIN_SKETCH_MAGNITUDE = 1e-9;
+
+/** Kinds of side outputs of a windowed pipeline. */
+export const SIDE_OUTPUT_KIND = {
+  /** A record per final result matching a condition (`.alert()`). */
+  ALERT: 'alert',
+} as const;
+
+/** Fields of a side-output record set by the runtime; `map` cannot override them. */
+export const SIDE_OUTPUT_RESERVED_FIELDS = [
+  'id',
+  'pipeline',
+  'output',
+  'key',
+  'window',
+  'emittedAt',
+] as const;
 
 /** Length of a result `id` (hex characters of its sha256). */
 export const RESULT_ID_LENGTH = 32;

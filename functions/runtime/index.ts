@@ -12,6 +12,7 @@ export { hash53 } from './aggregates/hash53';
 export { max } from './aggregates/max';
 export { min } from './aggregates/min';
 export { type PercentilesOptions, percentiles, quantileName } from './aggregates/percentiles';
+export { type SpanAcc, span } from './aggregates/span';
 export { sum } from './aggregates/sum';
 export {
   type TopKAcc,
@@ -29,6 +30,7 @@ export { parseDuration } from './parseDuration';
 export * from './pipeline';
 export { foldSessions, laneFunction, partialKey, preAggregate } from './preAggregate';
 export { rebuildPartial } from './rebuildPartial';
+export { sideOutputId, sideOutputRecords } from './sideOutputRecords';
 export { toEventTime } from './toEventTime';
 export type * from './types';
 export { resultId, type WindowResultOptions, windowResult } from './windowResult';

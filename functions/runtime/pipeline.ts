@@ -6,21 +6,27 @@ import {
   EMIT_MODE,
   NAME_PATTERN,
   PIPELINE_KIND,
+  SIDE_OUTPUT_KIND,
   WINDOW_KIND,
 } from './constants';
 import { PipelineDefinitionError } from './errors';
 import { parseDuration } from './parseDuration';
 import type {
   AggregateMap,
+  AggregateValues,
   Duration,
   EmitMode,
   RecordMeta,
+  ResultContext,
+  ResultProjection,
+  SideOutputDefinition,
   StatelessPipelineDefinition,
   Transform,
   TransformStage,
   WindowAssigner,
   WindowConfig,
   WindowedPipelineDefinition,
+  WindowResult,
 } from './types';
 
 interface Stage {
@@ -119,42 +125,130 @@ const windowConfig = (assigner: WindowAssigner): WindowConfig =>
         sliceMs: assigner.sliceMs,
       };
 
-/** The last stage of a windowed pipeline: choose the emit mode, then the output stream. */
-export class AggregatedStream<TIn, T, A extends AggregateMap<T>> {
+/** Options of `.alert()`. */
+export interface AlertOptions<V> {
+  /** True for the final results that raise an alert. */
+  readonly when: (result: WindowResult<V>) => boolean;
+  /**
+   * The alert record's own fields; the runtime adds `id` (stable per pipeline, stream, key and
+   * window), `pipeline`, `output`, `key`, `window` and `emittedAt`, which `map` cannot override.
+   * @default - `{ values: result.values }`
+   */
+  readonly map?: (result: WindowResult<V>) => Record<string, unknown>;
+}
+
+interface AggregatedState<T, A> {
+  readonly keyFn: (element: T) => string;
+  readonly assigner: WindowAssigner;
+  readonly windowOptions: WindowOptions<T>;
+  readonly aggregates: A;
+  readonly emitMode: EmitMode;
+  readonly select: ResultProjection | undefined;
+  readonly sideOutputs: readonly SideOutputDefinition[];
+}
+
+/**
+ * The last stage of a windowed pipeline: optionally project the values (`select`), add
+ * conditional outputs (`alert`), choose the emit mode, then the output stream.
+ */
+export class AggregatedStream<TIn, T, A extends AggregateMap<T>, V = AggregateValues<A>> {
   constructor(
     private readonly state: StreamState,
-    private readonly keyFn: (element: T) => string,
-    private readonly assigner: WindowAssigner,
-    private readonly windowOptions: WindowOptions<T>,
-    private readonly aggregates: A,
-    private readonly emitMode: EmitMode = EMIT_MODE.FINAL,
+    private readonly aggregated: AggregatedState<T, A>,
   ) {}
+
+  private with<W = V>(changes: Partial<AggregatedState<T, A>>): AggregatedStream<TIn, T, A, W> {
+    return new AggregatedStream<TIn, T, A, W>(this.state, { ...this.aggregated, ...changes });
+  }
 
   /**
    * `'final'`: one result per (key, window) when it closes. `'update'`: also `final: false`
    * results after each batch.
    * @default 'final'
    */
-  public emit(mode: EmitMode): AggregatedStream<TIn, T, A> {
+  public emit(mode: EmitMode): AggregatedStream<TIn, T, A, V> {
     if (mode !== EMIT_MODE.FINAL && mode !== EMIT_MODE.UPDATE) {
       throw new PipelineDefinitionError(
         this.state.name,
         `emit mode must be 'final' or 'update', got ${JSON.stringify(mode)}`,
       );
     }
-    return new AggregatedStream(
-      this.state,
-      this.keyFn,
-      this.assigner,
-      this.windowOptions,
-      this.aggregates,
-      mode,
-    );
+    return this.with({ emitMode: mode });
+  }
+
+  /**
+   * Projects a window's aggregate values into the result's `values` (derived fields, renames):
+   * applied to final and update results, after merging, so it may compute ratios of counts. It
+   * must be pure and total (a throw fails the emission, which is retried). A second `select`
+   * applies to the output of the first.
+   *
+   * @example
+   * ```ts
+   * .aggregate({ requests: count(), errors: count((e) => e.status >= 500) })
+   * .select((v) => ({ ...v, errorRate: v.errors / v.requests }))
+   * ```
+   */
+  public select<R extends Record<string, unknown>>(
+    fn: (values: V, context: ResultContext) => R,
+  ): AggregatedStream<TIn, T, A, R> {
+    if (typeof fn !== 'function') {
+      throw new PipelineDefinitionError(this.state.name, 'select() needs a function');
+    }
+    if (this.aggregated.sideOutputs.length > 0) {
+      throw new PipelineDefinitionError(
+        this.state.name,
+        'select() must come before alert(): alerts see the projected values',
+      );
+    }
+    const previous = this.aggregated.select;
+    const projection: ResultProjection =
+      previous === undefined
+        ? (fn as ResultProjection)
+        : (values, context) => fn(previous(values, context) as V, context);
+    return this.with<R>({ select: projection });
+  }
+
+  /**
+   * Adds a conditional output: for every **final** result for which `when` holds, one record on
+   * `stream` (partition key = the result's key), written before the window is marked emitted —
+   * at-least-once, with an id that is the same for every copy. Declare alerts after `select`
+   * (they see the projected values).
+   *
+   * @example
+   * ```ts
+   * .alert('alerts', { when: (r) => r.values.errorRate >= 0.05, map: (r) => ({ errorRate: r.values.errorRate }) })
+   * ```
+   */
+  public alert(stream: string, options: AlertOptions<V>): AggregatedStream<TIn, T, A, V> {
+    const { name, inputStream } = this.state;
+    checkName(name, 'alert stream name', stream);
+    if (stream === inputStream) {
+      throw new PipelineDefinitionError(
+        name,
+        `alert stream must differ from the input stream '${inputStream}'`,
+      );
+    }
+    if (this.aggregated.sideOutputs.some((output) => output.stream === stream)) {
+      throw new PipelineDefinitionError(name, `alert stream '${stream}' is declared twice`);
+    }
+    if (typeof options?.when !== 'function') {
+      throw new PipelineDefinitionError(name, `alert('${stream}') needs { when } (a function)`);
+    }
+    const sideOutput: SideOutputDefinition<V> = Object.freeze({
+      stream,
+      kind: SIDE_OUTPUT_KIND.ALERT,
+      when: options.when,
+      map: options.map ?? ((result: WindowResult<V>) => ({ values: result.values })),
+    });
+    return this.with({
+      sideOutputs: [...this.aggregated.sideOutputs, sideOutput as unknown as SideOutputDefinition],
+    });
   }
 
   /** Names the output stream and returns the frozen pipeline definition. */
-  public to(stream: string): WindowedPipelineDefinition<TIn, T, A> {
+  public to(stream: string): WindowedPipelineDefinition<TIn, T, A, V> {
     const { name, inputStream, schema, stages } = this.state;
+    const { keyFn, assigner, windowOptions, emitMode, select, sideOutputs } = this.aggregated;
     checkName(name, 'output stream name', stream);
     if (stream === inputStream) {
       throw new PipelineDefinitionError(
@@ -162,23 +256,29 @@ export class AggregatedStream<TIn, T, A extends AggregateMap<T>> {
         `output stream must differ from the input stream '${inputStream}'`,
       );
     }
+    if (sideOutputs.some((output) => output.stream === stream)) {
+      throw new PipelineDefinitionError(
+        name,
+        `output stream '${stream}' is also an alert stream; use another stream`,
+      );
+    }
     const allowedLatenessMs =
-      this.windowOptions.allowedLateness === undefined
+      windowOptions.allowedLateness === undefined
         ? DEFAULT_ALLOWED_LATENESS_MS
-        : durationMs(name, 'allowedLateness', this.windowOptions.allowedLateness);
+        : durationMs(name, 'allowedLateness', windowOptions.allowedLateness);
     const idleTimeoutMs =
-      this.windowOptions.idleTimeout === undefined
+      windowOptions.idleTimeout === undefined
         ? DEFAULT_IDLE_TIMEOUT_MS
-        : durationMs(name, 'idleTimeout', this.windowOptions.idleTimeout);
+        : durationMs(name, 'idleTimeout', windowOptions.idleTimeout);
     if (idleTimeoutMs <= 0) {
       throw new PipelineDefinitionError(
         name,
-        `idleTimeout must be > 0, got '${this.windowOptions.idleTimeout}'`,
+        `idleTimeout must be > 0, got '${windowOptions.idleTimeout}'`,
       );
     }
-    const aggregateNames = Object.keys(this.aggregates);
+    const aggregateNames = Object.keys(this.aggregated.aggregates);
     const aggregates = aggregateNames.map((aggregateName) => {
-      const aggregate = this.aggregates[aggregateName];
+      const aggregate = this.aggregated.aggregates[aggregateName];
       if (aggregate === undefined)
         throw new PipelineDefinitionError(name, `aggregate '${aggregateName}' is undefined`);
       return Object.freeze({
@@ -195,26 +295,37 @@ export class AggregatedStream<TIn, T, A extends AggregateMap<T>> {
         kind: PIPELINE_KIND.WINDOWED,
         name,
         input: Object.freeze({ stream: inputStream }),
-        outputs: Object.freeze([stream]),
+        outputs: Object.freeze([stream, ...sideOutputs.map((output) => output.stream)]),
         stages: Object.freeze(stages.map((stage) => stage.kind)),
-        window: Object.freeze(windowConfig(this.assigner)),
-        eventTime:
-          this.windowOptions.eventTime === undefined ? 'approximateArrivalTimestamp' : 'extractor',
+        window: Object.freeze(windowConfig(assigner)),
+        eventTime: windowOptions.eventTime === undefined ? 'approximateArrivalTimestamp' : 'extractor',
         allowedLatenessMs,
         idleTimeoutMs,
-        emit: this.emitMode,
+        emit: emitMode,
         aggregates: Object.freeze(aggregates),
+        ...(select === undefined ? {} : { projected: true as const }),
+        ...(sideOutputs.length === 0
+          ? {}
+          : {
+              sideOutputs: Object.freeze(
+                sideOutputs.map((output) =>
+                  Object.freeze({ stream: output.stream, kind: output.kind }),
+                ),
+              ),
+            }),
       }),
       schema: schema as z.ZodType<TIn>,
       transform: compile(stages),
-      keyBy: this.keyFn,
-      assigner: this.assigner,
-      eventTime: this.windowOptions.eventTime,
+      keyBy: keyFn,
+      assigner,
+      eventTime: windowOptions.eventTime,
       allowedLatenessMs,
       idleTimeoutMs,
-      emit: this.emitMode,
-      aggregates: Object.freeze({ ...this.aggregates }),
+      emit: emitMode,
+      aggregates: Object.freeze({ ...this.aggregated.aggregates }),
       aggregateNames: Object.freeze(aggregateNames),
+      select: select as ResultProjection<AggregateValues<A>, V> | undefined,
+      sideOutputs: Object.freeze([...sideOutputs]) as unknown as readonly SideOutputDefinition<V>[],
     });
   }
 }
@@ -248,13 +359,15 @@ export class WindowedStream<TIn, T> {
         );
       }
     }
-    return new AggregatedStream(
-      this.state,
-      this.keyFn,
-      this.assigner,
-      this.windowOptions,
+    return new AggregatedStream(this.state, {
+      keyFn: this.keyFn,
+      assigner: this.assigner,
+      windowOptions: this.windowOptions,
       aggregates,
-    );
+      emitMode: EMIT_MODE.FINAL,
+      select: undefined,
+      sideOutputs: [],
+    });
   }
 }
 

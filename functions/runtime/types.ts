@@ -6,6 +6,7 @@ import type {
   FAILURE_REASON,
   LANE_MODE,
   PIPELINE_KIND,
+  SIDE_OUTPUT_KIND,
   WINDOW_KIND,
 } from './constants';
 
@@ -205,6 +206,13 @@ export interface WindowedPipelineConfig extends PipelineConfigBase {
     readonly additive: boolean;
     readonly options: Readonly<Record<string, JsonValue>>;
   }[];
+  /** True when `.select()` projects the aggregate values into the result's `values`; absent otherwise. */
+  readonly projected?: true;
+  /**
+   * Conditional outputs of final results (`.alert()`), in definition order; their streams are also
+   * in `outputs` (after the main output). Absent when there are none.
+   */
+  readonly sideOutputs?: readonly { readonly stream: string; readonly kind: SideOutputKind }[];
 }
 
 /** Config of any pipeline. */
@@ -221,11 +229,56 @@ export interface StatelessPipelineDefinition<TIn = unknown, TOut = unknown> {
   readonly partitionKey: ((element: TOut, record: RecordMeta) => string) | undefined;
 }
 
+/** The window of a result, as given to a `.select()` projection. */
+export interface ResultContext {
+  /** The aggregation key. */
+  readonly key: string;
+  /** Window start, epoch ms (inclusive). */
+  readonly start: number;
+  /** Window end, epoch ms (exclusive). */
+  readonly end: number;
+}
+
+/** A `.select()` projection: turns a window's aggregate values into the result's `values`. */
+export type ResultProjection<V = Record<string, unknown>, R = Record<string, unknown>> = (
+  values: V,
+  context: ResultContext,
+) => R;
+
+/** What a side output is, see {@link SIDE_OUTPUT_KIND}. */
+export type SideOutputKind = (typeof SIDE_OUTPUT_KIND)[keyof typeof SIDE_OUTPUT_KIND];
+
+/** A conditional output of final results, as declared by `.alert(stream, { when, map })`. */
+export interface SideOutputDefinition<V = Record<string, unknown>> {
+  readonly stream: string;
+  readonly kind: SideOutputKind;
+  /** True for the final results that produce a record on `stream`. */
+  readonly when: (result: WindowResult<V>) => boolean;
+  /** The record's own fields (the runtime adds `id`, `pipeline`, `output`, `key`, `window`, `emittedAt`). */
+  readonly map: (result: WindowResult<V>) => Record<string, unknown>;
+}
+
+/**
+ * A side-output record (e.g. an alert): the fields returned by `map`, plus
+ * `id` = sha256(pipeline|output|key|windowStart|windowEnd) (32 hex, the same for every copy),
+ * `pipeline`, `output` (the side stream), `key`, `window` and `emittedAt`.
+ */
+export interface SideOutputRecord {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly output: string;
+  readonly key: string;
+  readonly window: { readonly start: string; readonly end: string };
+  readonly emittedAt: string;
+  readonly [field: string]: unknown;
+}
+
 /** A windowed pipeline, as built by `pipeline(name)…keyBy().window().aggregate()…to(stream)`. */
 export interface WindowedPipelineDefinition<
   TIn = unknown,
   TEvent = unknown,
   A extends AggregateMap<TEvent> = AggregateMap<TEvent>,
+  V = AggregateValues<A>,
 > {
   readonly kind: typeof PIPELINE_KIND.WINDOWED;
   readonly name: string;
@@ -242,6 +295,10 @@ export interface WindowedPipelineDefinition<
   readonly aggregates: A;
   /** Aggregate names in definition order. */
   readonly aggregateNames: readonly string[];
+  /** `.select()` projection of the values; `undefined` emits the aggregate values as they are. */
+  readonly select: ResultProjection<AggregateValues<A>, V> | undefined;
+  /** `.alert()` outputs: records derived from final results only. */
+  readonly sideOutputs: readonly SideOutputDefinition<V>[];
 }
 
 /** A stateless pipeline definition of any element types. */
@@ -250,7 +307,7 @@ export type AnyStatelessPipelineDefinition = StatelessPipelineDefinition<any, an
 
 /** A windowed pipeline definition of any element and aggregate types. */
 // biome-ignore lint/suspicious/noExplicitAny: definitions of any element types
-export type AnyWindowedPipelineDefinition = WindowedPipelineDefinition<any, any, any>;
+export type AnyWindowedPipelineDefinition = WindowedPipelineDefinition<any, any, any, any>;
 
 /** Any pipeline definition. */
 export type PipelineDefinition = AnyStatelessPipelineDefinition | AnyWindowedPipelineDefinition;

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { RESULT_ID_LENGTH } from './constants';
 import type { AggregatesOf } from './mergeAccumulators';
-import type { Accumulators, AnyAggregate, Window, WindowResult } from './types';
+import type {
+  Accumulators,
+  AnyAggregate,
+  ResultProjection,
+  Window,
+  WindowResult,
+} from './types';
 
 /** Options of {@link windowResult}. */
 export interface WindowResultOptions {
@@ -30,6 +36,8 @@ export const resultId = (pipeline: string, key: string, window: Window, final: b
 /**
  * Builds the output record of a (key, window) from its merged accumulators: the DESIGN.md
  * contract `{ id, pipeline, key, window: { start, end }, values, final, late, emittedAt }`.
+ * `values` are the aggregates' results, passed through the definition's `select` projection
+ * when it has one.
  *
  * @param definition - the pipeline (its name and aggregates)
  * @param key - the aggregation key
@@ -42,7 +50,11 @@ export const resultId = (pipeline: string, key: string, window: Window, final: b
  * ```
  */
 export const windowResult = (
-  definition: AggregatesOf & { readonly name: string },
+  definition: AggregatesOf & {
+    readonly name: string;
+    // biome-ignore lint/suspicious/noExplicitAny: a projection of any pipeline's values
+    readonly select?: ResultProjection<any, unknown> | undefined;
+  },
   key: string,
   window: Window,
   accs: Accumulators,
@@ -54,6 +66,13 @@ export const windowResult = (
     const acc = accs[name];
     values[name] = aggregate.result(acc === undefined ? aggregate.empty() : acc);
   }
+  const projected =
+    definition.select === undefined
+      ? values
+      : (definition.select(values, { key, start: window.start, end: window.end }) as Record<
+          string,
+          unknown
+        >);
   return {
     id: resultId(definition.name, key, window, options.final),
     pipeline: definition.name,
@@ -62,7 +81,7 @@ export const windowResult = (
       start: new Date(window.start).toISOString(),
       end: new Date(window.end).toISOString(),
     },
-    values,
+    values: projected,
     final: options.final,
     late: options.late ?? 0,
     emittedAt: new Date(options.emittedAt).toISOString(),

@@ -10,6 +10,8 @@
  * | window status   | `<pipeline>#K#<key>`    | `W#<start, 16>#<end, 16>`        | `<pipeline>#closed#<bucket>` while CLOSED | `<closedAt, 16>` |
  * | shard watermark | `<pipeline>#WM`         | `S#<shardId>`                    | -                             | -                   |
  * | pipeline floor  | `<pipeline>#WM`         | `P#watermark`                    | -                             | -                   |
+ * | session         | `<pipeline>#K#<key>`    | `X#<start, 16 digits>`           | `<pipeline>#due#<bucket>` while open, `…#closed#…` while CLOSED | `<end, 16>` / `<closedAt, 16>` |
+ * | session fences  | `<pipeline>#K#<key>`    | `X#~fences`                      | -                             | -                   |
  *
  * `bucket` is a stable hash of the key modulo `dueBuckets` (write sharding of the index).
  */
@@ -52,6 +54,15 @@ export const ATTR = {
   sealedAt: 'sealedAt',
 } as const;
 
+/** Sort key prefix of session items (`X#<start>`); the key's fence item sorts after all of them. */
+export const SESSION_SORT_KEY_PREFIX = 'X#';
+
+/** Sort key of a key's session fence item: after every `X#<digits>`, so one Query reads both. */
+export const SESSION_FENCES_SORT_KEY = 'X#~fences';
+
+/** Most items one TransactWriteItems may hold (DynamoDB's limit). */
+export const MAX_TRANSACTION_ITEMS = 100;
+
 /** Prefix of the attribute that holds one aggregate's accumulator on a slice item (`a_views`). */
 export const ACC_ATTR_PREFIX = 'a_';
 
@@ -64,6 +75,8 @@ export const ITEM_KIND = {
   WINDOW: 'window',
   SHARD: 'shard',
   PIPELINE: 'pipeline',
+  SESSION: 'session',
+  SESSION_FENCES: 'session-fences',
 } as const;
 
 /** States of a window status item. An absent status item means OPEN. */

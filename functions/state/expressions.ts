@@ -161,3 +161,23 @@ export function watermarkBelow(b: ExpressionBuilder, watermark: number): string 
   const w = b.name(ATTR.watermark);
   return `attribute_not_exists(${w}) OR ${w} < ${b.value(num(watermark))}`;
 }
+
+// --- Session pieces (see SessionStore). -----------------------------------------------------------
+
+/**
+ * Every session write and delete: no closer has sealed the session yet. A closer seals a session
+ * before it reads it for emission, so a merge that passes this check lands before that read; a
+ * merge that fails it is re-planned, and the records touching the sealed session become LATE.
+ */
+export function sessionNotSealed(b: ExpressionBuilder): string {
+  return `attribute_not_exists(${b.name(ATTR.sealed)})`;
+}
+
+/**
+ * A session or fence item is exactly the image the batch planned against (same `version`, or
+ * still absent). On the fence item this serializes every batch writing the key: the fences read
+ * are still the fences, so "records above the fence" is still exactly what is missing.
+ */
+export function sessionVersionIs(b: ExpressionBuilder, version: number | undefined): string {
+  return versionIs(b, version);
+}

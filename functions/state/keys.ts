@@ -1,4 +1,4 @@
-import { TIME_WIDTH } from './constants';
+import { SESSION_SORT_KEY_PREFIX, TIME_WIDTH } from './constants';
 import { InvalidWindowStoreInputError } from './errors';
 
 const MAX_TIME = 10 ** TIME_WIDTH - 1;
@@ -38,6 +38,11 @@ export function sliceSortKey(sliceStart: number): string {
 /** Sort key of a window status item: `W#<start padded>#<end padded>`. */
 export function windowSortKey(start: number, end: number): string {
   return `W#${padTime(start)}#${padTime(end)}`;
+}
+
+/** Sort key of a session item: `X#<start padded>`. */
+export function sessionSortKey(start: number): string {
+  return `${SESSION_SORT_KEY_PREFIX}${padTime(start)}`;
 }
 
 /** Partition key of a pipeline's watermark items: `<pipeline>#WM`. */

@@ -217,3 +217,129 @@ export type CloseOutcome = 'closed' | 'already-closed';
 
 /** Outcome of `markEmitted`. */
 export type EmitOutcome = 'emitted' | 'already-emitted';
+
+// -------------------------------------------------------------------------------------------------
+// Sessions
+// -------------------------------------------------------------------------------------------------
+
+/** One contributing element of a {@link SessionDelta}: where it came from and its event time. */
+export interface SessionElement {
+  /** Source lane (shard, or shard + partition key). */
+  readonly lane: string;
+  /** Sequence number of the element's record (decimal string, up to 128 digits). */
+  readonly sequenceNumber: string;
+  /** Event time, epoch ms. */
+  readonly time: number;
+}
+
+/** A session with its accumulators, `[start, end)` with `end` = last event time + gap. */
+export interface SessionContents {
+  readonly start: number;
+  readonly end: number;
+  readonly acc: AccSet;
+}
+
+/** One batch's contribution to one key's sessions, from any number of lanes. */
+export interface SessionDelta {
+  /** Aggregation key. */
+  readonly key: string;
+  /** Every contributing element of the batch for this key. */
+  readonly elements: readonly SessionElement[];
+  /**
+   * The sessions formed by the elements at `indices` alone (sorted by start, non-overlapping,
+   * events at most `gap` apart merged), with their accumulators.
+   */
+  sessionsOf(indices: readonly number[]): SessionContents[];
+}
+
+/** A session refusal: the elements of a delta whose gap interval touches a sealed session. */
+export interface RefusedSessionElements {
+  readonly key: string;
+  /** Indices into the delta's `elements`. */
+  readonly indices: readonly number[];
+  /** The sealed session(s) they touch. */
+  readonly sealed: readonly SessionRef[];
+}
+
+/** A session identified by key and bounds. */
+export interface SessionRef {
+  readonly key: string;
+  /** Epoch ms of the first event. */
+  readonly start: number;
+  /** Last event time + gap, epoch ms. */
+  readonly end: number;
+}
+
+/** Options of {@link SessionStore}. */
+export interface SessionStoreOptions {
+  /** DynamoDB client (low-level). */
+  readonly client: DynamoDBSender;
+  /** Name of the state table (the same table as the `WindowStore`'s). */
+  readonly tableName: string;
+  /** Pipeline name; must not contain `#`. */
+  readonly pipeline: string;
+  /** Inactivity gap of the session windows, ms (> 0). */
+  readonly gapMs: number;
+  /** Merges accumulator sets of this pipeline's aggregates. */
+  readonly merge: MergeAccSets;
+  /**
+   * Allowed lateness in ms, part of every item's TTL.
+   * @default 0
+   */
+  readonly allowedLatenessMs?: number;
+  /**
+   * How long items are kept after session end + allowed lateness before TTL removes them.
+   * @default 604800000 (7 days)
+   */
+  readonly retentionMs?: number;
+  /**
+   * Estimated item size (bytes) above which a write is refused with `ItemTooLargeError`.
+   * @default 358400 (350 KiB)
+   */
+  readonly maxItemBytes?: number;
+  /**
+   * Keys written in parallel by `applySessions`.
+   * @default 16
+   */
+  readonly concurrency?: number;
+  /**
+   * Plan-and-commit cycles of one key before `WindowStateConflictError`.
+   * @default 8
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Write shards of the due index. Only ever increase it on a live table.
+   * @default 8
+   */
+  readonly dueBuckets?: number;
+}
+
+/** Options of `applySessions`. */
+export interface ApplySessionsOptions {
+  /**
+   * Called with a key's refused elements *before* the key's transaction commits (LATE records go
+   * to the failure stream first, so a crash after the commit cannot lose them). May be called
+   * again for the same elements when the commit conflicts and is re-planned.
+   * @default - refusals are only returned
+   */
+  readonly onRefused?: (refused: RefusedSessionElements) => Promise<void>;
+}
+
+/** What `applySessions` did. */
+export interface ApplySessionsResult extends WindowStoreStats {
+  /** Keys the deltas touched. */
+  readonly keys: number;
+  /** Keys whose transaction committed (absorbed or refused at least one element). */
+  readonly applied: number;
+  /** Keys whose every element was already absorbed (replays): no write. */
+  readonly skipped: number;
+  /** Every refusal passed to `onRefused` in the committed plans. */
+  readonly refused: readonly RefusedSessionElements[];
+  /** The sessions written (merged), as committed: previews for `emit('update')`. */
+  readonly written: readonly (SessionRef & { readonly acc: AccSet })[];
+}
+
+/** Outcome of `closeSession`. */
+export type CloseSessionOutcome =
+  | { readonly outcome: 'closed'; readonly session: SessionRef & { readonly acc: AccSet } }
+  | { readonly outcome: 'already-closed' | 'not-due' | 'gone' };

@@ -5,13 +5,25 @@ import { outputStreamVariable, requireEnv, STATE_TABLE_VARIABLE } from '#commons
 import type { AnyWindowedPipelineDefinition } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
 import { HANDLER_DEFAULTS, METRIC, METRICS_NAMESPACE } from '../constants';
-import type { PipelineStore, RecordSink, SweeperHandlerDependencies, SweepReport } from '../types';
+import type {
+  PipelineStore,
+  RecordSink,
+  SessionPipelineStore,
+  SweeperHandlerDependencies,
+  SweepReport,
+} from '../types';
 import { createPipelineStore } from './createPipelineStore';
-import { closeDueWindows, repairClosedWindows } from './emitWindows';
+import { createSessionStore } from './createSessionStore';
+import {
+  closeDueWindows,
+  isSessionPipeline,
+  repairClosedWindows,
+  sideOutputSinksOf,
+} from './emitWindows';
 
 /**
  * Builds the sweeper (timer-based trigger), run every minute by a schedule. For each windowed
- * pipeline: read the watermark with idle shards advanced by processing time (a shard silent for
+ * pipeline (tumbling, hopping or session): read the watermark with idle shards advanced by processing time (a shard silent for
  * longer than the pipeline's `idleTimeout` stops holding it back; if all are silent, the event
  * clock runs on at wall-clock speed), commit it, close and emit every due window, then re-emit
  * windows CLOSED but not EMITTED for longer than `repairAfterMs` (a closer crashed). Results are
@@ -34,7 +46,11 @@ export function createSweeperHandler(
     new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'shardflow-sweeper' });
   const repairAfterMs = dependencies.repairAfterMs ?? HANDLER_DEFAULTS.repairAfterMs;
   const stores: Record<string, PipelineStore> = { ...dependencies.stores };
+  const sessionStores: Record<string, SessionPipelineStore> = { ...dependencies.sessionStores };
   const sinks: Record<string, RecordSink> = { ...dependencies.outputSinks };
+  const sideSinks: Record<string, Readonly<Record<string, RecordSink>>> = {
+    ...dependencies.sideOutputSinks,
+  };
   let client: DynamoDBClient | undefined;
 
   return async () => {
@@ -51,6 +67,15 @@ export function createSweeperHandler(
           });
           stores[definition.name] = store;
         }
+        let sessionStore = sessionStores[definition.name];
+        if (sessionStore === undefined && isSessionPipeline(definition)) {
+          client ??= new DynamoDBClient({});
+          sessionStore = createSessionStore(definition, {
+            client,
+            tableName: requireEnv(STATE_TABLE_VARIABLE),
+          });
+          sessionStores[definition.name] = sessionStore;
+        }
         let outputSink = sinks[definition.name];
         if (outputSink === undefined) {
           outputSink = new KinesisSink({
@@ -58,13 +83,15 @@ export function createSweeperHandler(
           });
           sinks[definition.name] = outputSink;
         }
+        const sideOutputSinks = sideOutputSinksOf(definition, sideSinks[definition.name]);
+        sideSinks[definition.name] = sideOutputSinks;
         const now = clock();
         const { watermark, mode } = await store.readWatermark({
           allowedLateness: definition.allowedLatenessMs,
           idleTimeout: definition.idleTimeoutMs,
           now,
         });
-        const context = { definition, store, outputSink, logger };
+        const context = { definition, store, outputSink, logger, sessionStore, sideOutputSinks };
         const closed =
           watermark === undefined
             ? { windows: 0, records: 0, retries: 0 }

@@ -22,21 +22,40 @@ import {
   preAggregate,
   type RecordFailure,
   recordMeta,
+  type SessionPartial,
   type SlicePartial,
   type WindowResult,
   windowResult,
 } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
-import { type RejectedDelta, WINDOW_STORE_DEFAULTS } from '#state/index';
+import {
+  type AccSet,
+  type RefusedSessionElements,
+  type RejectedDelta,
+  type SessionRef,
+  WINDOW_STORE_DEFAULTS,
+} from '#state/index';
 import { METRIC, METRICS_NAMESPACE } from '../constants';
-import type { PipelineStore, RecordSink, WindowedHandlerDependencies } from '../types';
+import type {
+  PipelineStore,
+  RecordSink,
+  SessionPipelineStore,
+  WindowedHandlerDependencies,
+} from '../types';
 import { createPipelineStore, lateOf } from './createPipelineStore';
-import { closeDueWindows, slicedAssigner } from './emitWindows';
+import { createSessionStore } from './createSessionStore';
+import {
+  closeDueWindows,
+  isSessionPipeline,
+  sideOutputSinksOf,
+  slicedAssigner,
+} from './emitWindows';
 import { toFailureRecord } from './toFailureRecord';
+import { toSessionDeltas } from './toSessionDeltas';
 import { toSliceDeltas } from './toSliceDeltas';
 
 /**
- * Builds the Lambda handler of a windowed (tumbling or hopping) pipeline. Per batch:
+ * Builds the Lambda handler of a windowed (tumbling, hopping or session) pipeline. Per batch:
  *
  * 1. read the pipeline watermark and the shards' max event times (one Query);
  * 2. pre-aggregate the batch in memory (lane = shard): one partial per touched (key, slice);
@@ -49,10 +68,15 @@ import { toSliceDeltas } from './toSliceDeltas';
  * 6. with `emit('update')`, send a `final: false` result for each still-open window the batch
  *    touched.
  *
+ * Session windows: step 4 is one read and one transaction per touched key (`SessionStore`):
+ * the batch's sessions merge with the stored ones they touch, fenced per key and lane; records
+ * touching a session already closed (sealed) go to the failure stream as LATE before the commit.
+ * Step 5 closes sessions whose end (last event + gap) the watermark passed.
+ *
  * Any error fails the whole invocation (Lambda retries the batch, or bisects it); the fences
  * make the retry harmless, so no `batchItemFailures` are reported — see docs/architecture.md.
  *
- * @param definition - a windowed pipeline built with `pipeline(…)…window(tumbling|hopping)…`
+ * @param definition - a windowed pipeline built with `pipeline(…)…window(tumbling|hopping|session)…`
  * @param dependencies - injected store, sinks, clock, logger, metrics (tests); defaults from env
  * @example
  * export const handler = createWindowedHandler(pageViews);
@@ -61,7 +85,7 @@ export function createWindowedHandler(
   definition: AnyWindowedPipelineDefinition,
   dependencies: WindowedHandlerDependencies = {},
 ): (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse> {
-  slicedAssigner(definition); // fails fast on session windows
+  const sessionWindows = isSessionPipeline(definition);
   const output = definition.config.outputs[0] ?? '';
   const clock = dependencies.clock ?? Date.now;
   const logger = dependencies.logger ?? new Logger({ serviceName: definition.name });
@@ -69,20 +93,25 @@ export function createWindowedHandler(
     dependencies.metrics ??
     new Metrics({ namespace: METRICS_NAMESPACE, serviceName: definition.name });
   let store = dependencies.store;
+  let sessionStore = dependencies.sessionStore;
   let outputSink = dependencies.outputSink;
   let failureSink = dependencies.failureSink;
+  let sideOutputSinks: Readonly<Record<string, RecordSink>> | undefined;
 
   return async (event) => {
-    store ??= createPipelineStore(definition, {
-      client: new DynamoDBClient({}),
-      tableName: requireEnv(STATE_TABLE_VARIABLE),
-    });
+    if (store === undefined || (sessionWindows && sessionStore === undefined)) {
+      const client = new DynamoDBClient({});
+      const tableName = requireEnv(STATE_TABLE_VARIABLE);
+      store ??= createPipelineStore(definition, { client, tableName });
+      if (sessionWindows) sessionStore ??= createSessionStore(definition, { client, tableName });
+    }
     outputSink ??= new KinesisSink({ streamName: requireEnv(outputStreamVariable(output)) });
     failureSink ??= new KinesisSink({
       streamName: requireEnv(FAILURE_STREAM_VARIABLE),
       ordered: false,
     });
-    const writesBefore = store.stats.writeRequests;
+    sideOutputSinks ??= sideOutputSinksOf(definition, dependencies.sideOutputSinks);
+    const writesBefore = store.stats.writeRequests + (sessionStore?.stats.writeRequests ?? 0);
     let retries = 0;
     try {
       const now = clock();
@@ -108,9 +137,42 @@ export function createWindowedHandler(
       const invalid = plan.failures.filter((f) => f.reason !== FAILURE_REASON.LATE).length;
       retries += await sendFailures(failureSink, definition.name, plan.failures, now);
 
-      const applied = await store.applyDeltas(toSliceDeltas(definition, plan.partials.values()));
-      const lateRefused = refusedRecords(event.Records, plan.partials, applied.rejected);
-      retries += await sendFailures(failureSink, definition.name, lateRefused, now);
+      let lateRefused: RecordFailure[];
+      let applied: Record<string, unknown>;
+      let previews: Array<SessionRef & { acc: AccSet }> = [];
+      if (sessionWindows) {
+        // Refused records go to the failure stream before their key's fences pass them.
+        const sink = failureSink;
+        const refusedByKey: RecordFailure[][] = [];
+        const result = await (sessionStore as SessionPipelineStore).applySessions(
+          toSessionDeltas(definition, plan.sessions.values()),
+          {
+            onRefused: async (refused) => {
+              const failures = refusedSessionRecords(event.Records, plan.sessions, refused);
+              retries += await sendFailures(sink, definition.name, failures, now);
+              refusedByKey.push(failures);
+            },
+          },
+        );
+        lateRefused = dedupeFailures(refusedByKey.flat());
+        previews = [...result.written];
+        applied = {
+          keys: result.keys,
+          applied: result.applied,
+          skipped: result.skipped,
+          refused: lateRefused.length,
+        };
+      } else {
+        const result = await store.applyDeltas(toSliceDeltas(definition, plan.partials.values()));
+        lateRefused = refusedRecords(event.Records, plan.partials, result.rejected);
+        retries += await sendFailures(failureSink, definition.name, lateRefused, now);
+        applied = {
+          items: result.items,
+          applied: result.applied,
+          skipped: result.skipped,
+          sealed: result.sealed,
+        };
+      }
 
       for (const [shardId, maxEventTime] of plan.maxEventTimeByShard) {
         await store.updateShardWatermark(shardId, maxEventTime, now);
@@ -124,7 +186,7 @@ export function createWindowedHandler(
       let recordsOut = 0;
       if (after.watermark !== undefined) {
         const report = await closeDueWindows(
-          { definition, store, outputSink, logger },
+          { definition, store, outputSink, logger, sessionStore, sideOutputSinks },
           after.watermark,
           now,
         );
@@ -133,13 +195,15 @@ export function createWindowedHandler(
         retries += report.retries;
       }
       if (definition.emit === EMIT_MODE.UPDATE) {
-        const updates = await previewTouchedWindows(
-          definition,
-          store,
-          plan.partials.values(),
-          after.watermark,
-          now,
-        );
+        const updates = sessionWindows
+          ? previewSessions(definition, previews, after.watermark, now)
+          : await previewTouchedWindows(
+              definition,
+              store,
+              plan.partials.values(),
+              after.watermark,
+              now,
+            );
         const stats = await outputSink.send(
           updates.map((result) => ({ data: JSON.stringify(result), partitionKey: result.key })),
         );
@@ -154,10 +218,7 @@ export function createWindowedHandler(
       metrics.addMetric(METRIC.WINDOWS_CLOSED, MetricUnit.Count, closed);
       logger.debug('batch done', {
         records: plan.recordCount,
-        items: applied.items,
-        applied: applied.applied,
-        skipped: applied.skipped,
-        sealed: applied.sealed,
+        ...applied,
         watermark: after.watermark,
         closed,
       });
@@ -172,7 +233,7 @@ export function createWindowedHandler(
       metrics.addMetric(
         METRIC.DYNAMODB_WRITES,
         MetricUnit.Count,
-        store.stats.writeRequests - writesBefore,
+        store.stats.writeRequests + (sessionStore?.stats.writeRequests ?? 0) - writesBefore,
       );
       metrics.addMetric(METRIC.PUT_RECORDS_RETRIES, MetricUnit.Count, retries);
       metrics.publishStoredMetrics();
@@ -258,4 +319,63 @@ async function previewTouchedWindows(
     );
   }
   return results;
+}
+
+/**
+ * The records of a key's refused session elements (lane = shard): one LATE failure per record.
+ */
+function refusedSessionRecords(
+  records: readonly KinesisStreamRecord[],
+  partials: ReadonlyMap<string, SessionPartial>,
+  refused: RefusedSessionElements,
+): RecordFailure[] {
+  const partial = partials.get(refused.key);
+  if (partial === undefined) return [];
+  const wanted = new Set(
+    refused.indices.map((i) => `${partial.elementLanes[i]}\u0000${partial.elementSequences[i]}`),
+  );
+  const sealed = refused.sealed
+    .map((s) => `[${new Date(s.start).toISOString()}, ${new Date(s.end).toISOString()})`)
+    .join(', ');
+  const failures: RecordFailure[] = [];
+  for (const record of records) {
+    const meta = recordMeta(record);
+    if (!wanted.delete(`${meta.shardId}\u0000${meta.sequenceNumber}`)) continue;
+    failures.push({
+      ...meta,
+      reason: FAILURE_REASON.LATE,
+      detail: `session ${sealed} of key was already closed when this record arrived within its gap`,
+      data: record.kinesis.data,
+    });
+  }
+  return failures;
+}
+
+/** One failure per (shard, sequence number), for counting (the stream may hold duplicates). */
+function dedupeFailures(failures: readonly RecordFailure[]): RecordFailure[] {
+  const seen = new Map<string, RecordFailure>();
+  for (const f of failures) seen.set(`${f.shardId}\u0000${f.sequenceNumber}`, f);
+  return [...seen.values()];
+}
+
+/**
+ * `final: false` results of the sessions the batch wrote that are still open (`emit('update')`).
+ * A session's end moves while it grows, so its preview id changes with it; only the final
+ * result's id is stable.
+ */
+function previewSessions(
+  definition: AnyWindowedPipelineDefinition,
+  sessions: readonly (SessionRef & { readonly acc: AccSet })[],
+  watermark: number | undefined,
+  now: number,
+): WindowResult[] {
+  return sessions
+    .filter((s) => watermark === undefined || s.end > watermark)
+    .map((s) =>
+      windowResult(definition, s.key, { start: s.start, end: s.end }, s.acc, {
+        final: false,
+        late: 0,
+        emittedAt: now,
+      }),
+    );
 }

@@ -2,13 +2,16 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   type AnyWindowedPipelineDefinition,
   type SlicedWindowAssigner,
+  sideOutputRecords,
   WINDOW_KIND,
   type WindowResult,
   windowResult,
 } from '#runtime/index';
-import type { WindowRef } from '#state/index';
+import { outputStreamVariable, requireEnv } from '#commons/environment';
+import { KinesisSink } from '#sinks/index';
+import type { AccSet, SessionRef, WindowRef } from '#state/index';
 import { HANDLER_DEFAULTS } from '../constants';
-import type { PipelineStore, RecordSink } from '../types';
+import type { PipelineStore, RecordSink, SessionPipelineStore } from '../types';
 import { lateOf } from './createPipelineStore';
 
 /** What closing and emitting needs. */
@@ -17,27 +20,94 @@ export interface EmitContext {
   readonly store: PipelineStore;
   readonly outputSink: RecordSink;
   readonly logger?: Logger;
+  /** Session-window pipelines: where their sessions live. */
+  readonly sessionStore?: SessionPipelineStore;
+  /** One sink per side-output stream of the pipeline (`.alert()`), by logical stream name. */
+  readonly sideOutputSinks?: Readonly<Record<string, RecordSink>>;
 }
 
 /** What {@link closeDueWindows} and {@link repairClosedWindows} did. */
 export interface EmitReport {
   /** Windows emitted (closed here, or repaired). */
   readonly windows: number;
-  /** Records written to the output stream. */
+  /** Records written to the output stream and the side-output streams. */
   readonly records: number;
   /** PutRecords retries. */
   readonly retries: number;
 }
 
-/** The sliced assigner of a windowed pipeline (session windows are not wired yet). */
+/** The sliced assigner of a tumbling or hopping pipeline; throws for session windows. */
 export function slicedAssigner(definition: AnyWindowedPipelineDefinition): SlicedWindowAssigner {
   const assigner = definition.assigner;
   if (assigner.kind === WINDOW_KIND.SESSION) {
-    throw new Error(
-      `pipeline ${definition.name}: session windows are not supported by the handler yet`,
-    );
+    throw new Error(`pipeline ${definition.name}: session windows have no slices`);
   }
   return assigner;
+}
+
+/**
+ * The side-output sinks of a pipeline: the injected ones, and a `KinesisSink` on
+ * `OUTPUT_STREAM_<STREAM>` for each side output without one.
+ */
+export function sideOutputSinksOf(
+  definition: AnyWindowedPipelineDefinition,
+  injected: Readonly<Record<string, RecordSink>> = {},
+): Record<string, RecordSink> {
+  const sinks: Record<string, RecordSink> = { ...injected };
+  for (const output of definition.sideOutputs ?? []) {
+    sinks[output.stream] ??= new KinesisSink({
+      streamName: requireEnv(outputStreamVariable(output.stream)),
+    });
+  }
+  return sinks;
+}
+
+/** True when the pipeline uses session windows. */
+export function isSessionPipeline(definition: AnyWindowedPipelineDefinition): boolean {
+  return definition.assigner.kind === WINDOW_KIND.SESSION;
+}
+
+/** The session store of a session pipeline's context; a clear error when it is missing. */
+function sessionStoreOf(context: EmitContext): SessionPipelineStore {
+  if (context.sessionStore === undefined) {
+    throw new Error(`pipeline ${context.definition.name}: session windows need a sessionStore`);
+  }
+  return context.sessionStore;
+}
+
+/**
+ * Writes final results to the output stream, then their side-output records (alerts) to each
+ * side stream — all before the caller marks the windows emitted, so a crash in between re-emits
+ * both through the sweeper with the same ids (at-least-once, stable ids).
+ */
+async function sendResults(
+  context: EmitContext,
+  outputSink: RecordSink,
+  results: readonly WindowResult[],
+): Promise<{ records: number; retries: number }> {
+  const stats = await outputSink.send(
+    results.map((result) => ({ data: JSON.stringify(result), partitionKey: result.key })),
+  );
+  let records = stats.records;
+  let retries = stats.retries;
+  const byStream = new Map<string, Array<{ data: string; partitionKey: string }>>();
+  for (const result of results) {
+    for (const { stream, record } of sideOutputRecords(context.definition, result)) {
+      const list = byStream.get(stream) ?? [];
+      list.push({ data: JSON.stringify(record), partitionKey: record.key });
+      byStream.set(stream, list);
+    }
+  }
+  for (const [stream, list] of byStream) {
+    const sink = context.sideOutputSinks?.[stream];
+    if (sink === undefined) {
+      throw new Error(`pipeline ${context.definition.name}: no sink for side output '${stream}'`);
+    }
+    const sent = await sink.send(list);
+    records += sent.records;
+    retries += sent.retries;
+  }
+  return { records, retries };
 }
 
 /**
@@ -54,6 +124,7 @@ export async function closeDueWindows(
   watermark: number,
   now: number,
 ): Promise<EmitReport> {
+  if (isSessionPipeline(context.definition)) return closeDueSessions(context, watermark, now);
   const { definition, store } = context;
   const assigner = slicedAssigner(definition);
   const won: WindowRef[] = [];
@@ -86,6 +157,16 @@ export async function repairClosedWindows(
   closedBefore: number,
   now: number,
 ): Promise<EmitReport> {
+  if (isSessionPipeline(context.definition)) {
+    const sessions = sessionStoreOf(context);
+    const refs = await sessions.findClosedSessions(closedBefore, HANDLER_DEFAULTS.closeLimit);
+    const closed: Array<SessionRef & { acc: AccSet }> = [];
+    for (const ref of refs) {
+      const session = await sessions.readClosedSession(ref);
+      if (session !== undefined) closed.push(session);
+    }
+    return emitFinalSessions(context, closed, now);
+  }
   const windows = await context.store.findClosedNotEmitted(
     closedBefore,
     HANDLER_DEFAULTS.closeLimit,
@@ -123,12 +204,71 @@ export async function emitFinalResults(
       }),
     );
   }
-  const stats = await outputSink.send(
-    results.map((result) => ({ data: JSON.stringify(result), partitionKey: result.key })),
-  );
+  const stats = await sendResults(context, outputSink, results);
   for (const window of windows) await store.markEmitted(window, now);
   // Slices whose last window is now emitted leave the due index (housekeeping done by the closer).
   for (const slice of finished) await store.leaveDueIndex(slice.key, slice.sliceStart);
   context.logger?.info('windows emitted', { pipeline: definition.name, windows: windows.length });
   return { windows: windows.length, records: stats.records, retries: stats.retries };
+}
+
+/**
+ * Session pipelines' trigger: finds open sessions with `end <= watermark` through the due index,
+ * commits the watermark, and closes each (seal on the version read: exactly one closer wins and
+ * gets the final contents), then emits the winners. A session extended or merged away since the
+ * index was read is skipped (`not-due`, `gone`).
+ */
+export async function closeDueSessions(
+  context: EmitContext,
+  watermark: number,
+  now: number,
+): Promise<EmitReport> {
+  const sessions = sessionStoreOf(context);
+  const won: Array<SessionRef & { acc: AccSet }> = [];
+  let committed = false;
+  for (;;) {
+    const due = await sessions.findDueSessions(watermark, HANDLER_DEFAULTS.closeLimit);
+    if (due.length === 0) break;
+    if (!committed) {
+      await context.store.commitWatermark(watermark, now);
+      committed = true;
+    }
+    const before = won.length;
+    for (const ref of due) {
+      const closed = await sessions.closeSession(ref, watermark, now);
+      if (closed.outcome === 'closed') won.push(closed.session);
+    }
+    // A full page that closed nothing holds only stale index entries: leave them to the next sweep.
+    if (due.length < HANDLER_DEFAULTS.closeLimit || won.length === before) break;
+  }
+  return emitFinalSessions(context, won, now);
+}
+
+/**
+ * Writes the final results of closed sessions (window = first event .. last event + gap, id from
+ * pipeline|key|start|end|true — fixed once sealed), then marks them EMITTED. A crash in between
+ * leaves them CLOSED for the sweeper, which re-emits identical results.
+ */
+export async function emitFinalSessions(
+  context: EmitContext,
+  sessions: readonly (SessionRef & { readonly acc: AccSet })[],
+  now: number,
+): Promise<EmitReport> {
+  if (sessions.length === 0) return { windows: 0, records: 0, retries: 0 };
+  const { definition, outputSink } = context;
+  const results: WindowResult[] = sessions.map((s) =>
+    windowResult(definition, s.key, { start: s.start, end: s.end }, s.acc, {
+      final: true,
+      late: 0,
+      emittedAt: now,
+    }),
+  );
+  const stats = await sendResults(context, outputSink, results);
+  const store = sessionStoreOf(context);
+  for (const s of sessions) await store.markSessionEmitted(s, now);
+  context.logger?.info('sessions emitted', {
+    pipeline: definition.name,
+    sessions: sessions.length,
+  });
+  return { windows: sessions.length, records: stats.records, retries: stats.retries };
 }

@@ -1,4 +1,8 @@
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
@@ -20,8 +24,9 @@ export class InjectedCrash extends Error {
 }
 
 /**
- * A DynamoDB client whose N-th UpdateItem (counted from `arm`) crashes the invocation, either
- * before the write reaches DynamoDB or after it took effect. Counts every UpdateItem.
+ * A DynamoDB client whose N-th write (UpdateItem or TransactWriteItems, counted from `arm`)
+ * crashes the invocation, either before the write reaches DynamoDB or after it took effect.
+ * Counts every such write.
  */
 export class FaultyDynamo {
   writes = 0;
@@ -41,11 +46,13 @@ export class FaultyDynamo {
 
   // biome-ignore lint/suspicious/noExplicitAny: forwards any command
   async send(command: any): Promise<any> {
-    if (command instanceof UpdateItemCommand) {
+    const isWrite =
+      command instanceof UpdateItemCommand || command instanceof TransactWriteItemsCommand;
+    if (isWrite) {
       this.writes++;
       if (this.writes === this.#failAt) {
         this.#failAt = undefined;
-        if (this.#afterWrite) await this.inner.send(command);
+        if (this.#afterWrite) await this.#forward(command);
         throw new InjectedCrash(`UpdateItem #${this.writes}`);
       }
     }
@@ -54,6 +61,10 @@ export class FaultyDynamo {
 
   asClient(): DynamoDBClient {
     return this as unknown as DynamoDBClient;
+  }
+
+  #forward(command: unknown): Promise<unknown> {
+    return (this.inner as unknown as { send(c: unknown): Promise<unknown> }).send(command);
   }
 }
 
@@ -237,4 +248,69 @@ export function finalResultsById(
     byId.set(result.id, list);
   }
   return byId;
+}
+
+/** An expected final session result. */
+export interface ExpectedSession {
+  readonly id: string;
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly values: { readonly pages: number; readonly clicks: number; readonly durationMs: number };
+}
+
+/**
+ * Brute-force oracle of a sessions-like pipeline (key userId, gap `gapMs`): per user, the events
+ * not refused as LATE sorted by time and split wherever the next event is more than `gapMs`
+ * after the previous one.
+ */
+export function sessionOracle(
+  pipelineName: string,
+  gapMs: number,
+  shardRecords: readonly KinesisStreamRecord[][],
+  refused: ReadonlySet<string>,
+): Map<string, ExpectedSession> {
+  const byUser = new Map<string, ClickEvent[]>();
+  for (const records of shardRecords) {
+    for (const record of records) {
+      if (refused.has(record.eventID)) continue;
+      const event = JSON.parse(
+        Buffer.from(record.kinesis.data, 'base64').toString('utf8'),
+      ) as ClickEvent;
+      const list = byUser.get(event.userId) ?? [];
+      list.push(event);
+      byUser.set(event.userId, list);
+    }
+  }
+  const expected = new Map<string, ExpectedSession>();
+  for (const [user, events] of byUser) {
+    events.sort((a, b) => a.ts - b.ts);
+    let current: ClickEvent[] = [];
+    const close = (): void => {
+      const first = (current[0] as ClickEvent).ts;
+      const last = (current[current.length - 1] as ClickEvent).ts;
+      const window = { start: first, end: last + gapMs };
+      const id = resultId(pipelineName, user, window, true);
+      expected.set(id, {
+        id,
+        key: user,
+        ...window,
+        values: {
+          pages: current.filter((e) => e.type === 'page_view').length,
+          clicks: current.filter((e) => e.type === 'click').length,
+          durationMs: last - first,
+        },
+      });
+    };
+    for (const event of events) {
+      const previous = current[current.length - 1];
+      if (previous !== undefined && event.ts > previous.ts + gapMs) {
+        close();
+        current = [];
+      }
+      current.push(event);
+    }
+    if (current.length > 0) close();
+  }
+  return expected;
 }

@@ -3,6 +3,8 @@ import {
   ExpressionBuilder,
   laneFenceBelow,
   laneFenceIs,
+  sessionNotSealed,
+  sessionVersionIs,
   versionIs,
   windowIsOpen,
 } from '#state/expressions';
@@ -49,5 +51,14 @@ describe('expressions', () => {
     const b = new ExpressionBuilder();
     b.remove('gsi1pk');
     expect(b.attributes()).toEqual({ ExpressionAttributeNames: { '#n0': 'gsi1pk' } });
+  });
+
+  it('conditions session writes on the version read and on not being sealed', () => {
+    const b = new ExpressionBuilder();
+    expect(allOf(sessionVersionIs(b, 2), sessionNotSealed(b))).toBe(
+      '(#n0 = :v0) AND (attribute_not_exists(#n1))',
+    );
+    expect(sessionVersionIs(b, undefined)).toBe('attribute_not_exists(#n2)');
+    expect(b.names).toEqual({ '#n0': 'version', '#n1': 'sealed', '#n2': 'pk' });
   });
 });

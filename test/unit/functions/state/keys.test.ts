@@ -1,10 +1,11 @@
-import { InvalidWindowStoreInputError } from '#state/index';
+import { InvalidWindowStoreInputError, SESSION_FENCES_SORT_KEY } from '#state/index';
 import {
   assertPipelineName,
   bucketOf,
   expiresAt,
   keyPartition,
   padTime,
+  sessionSortKey,
   sliceSortKey,
   windowSortKey,
 } from '#state/keys';
@@ -37,5 +38,12 @@ describe('keys', () => {
 
   it('fails on pipeline names containing #', () => {
     expect(() => assertPipelineName('a#b')).toThrow(InvalidWindowStoreInputError);
+  });
+
+  it('sorts session items by start and the key fence item after all of them', () => {
+    expect(sessionSortKey(60_000)).toBe('X#0000000000060000');
+    expect(sessionSortKey(9_000) < sessionSortKey(10_000)).toBe(true);
+    expect(sessionSortKey(9_000_000_000_000_000) < SESSION_FENCES_SORT_KEY).toBe(true);
+    expect(sessionSortKey(0) > 'W#9').toBe(true);
   });
 });

@@ -34,4 +34,22 @@ describe('count', () => {
     expectMergeLaws(count(), fc.array(fc.integer()));
     expectSplitInvariance(count(), fc.array(fc.integer()));
   });
+
+  it('counts only the elements matching where, still additively', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer()), (xs) => {
+        // GIVEN
+        const aggregate = count((x: number) => x % 2 === 0);
+        // WHEN
+        const acc = fold(aggregate, xs);
+        // THEN
+        expect(acc).toBe(xs.filter((x) => x % 2 === 0).length);
+        expect(aggregate.additive).toBe(true);
+      }),
+    );
+    expectSplitInvariance(
+      count((x: number) => x > 0),
+      fc.array(fc.integer()),
+    );
+  });
 });

@@ -1,0 +1,688 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type ConsumedCapacity,
+  GetItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  accAttr,
+  encodeAcc,
+  estimateItemSize,
+  fenceAttr,
+  num,
+  type RawItem,
+  readAccSet,
+  readFences,
+  readNumber,
+  readString,
+  str,
+} from './attributes';
+import {
+  ATTR,
+  ITEM_KIND,
+  MAX_TRANSACTION_ITEMS,
+  SESSION_FENCES_SORT_KEY,
+  TABLE_KEYS,
+  WINDOW_STATUS,
+  WINDOW_STORE_DEFAULTS,
+} from './constants';
+import {
+  InvalidWindowStoreInputError,
+  ItemTooLargeError,
+  WindowNotClosedError,
+  WindowStateConflictError,
+  WindowStoreError,
+} from './errors';
+import {
+  allOf,
+  ExpressionBuilder,
+  sessionNotSealed,
+  sessionVersionIs,
+  windowIsClosed,
+} from './expressions';
+import {
+  assertPipelineName,
+  bucketOf,
+  closedPartition,
+  duePartition,
+  expiresAt,
+  keyPartition,
+  padTime,
+  sessionSortKey,
+} from './keys';
+import { mapBounded } from './mapBounded';
+import {
+  planSessionWrite,
+  type SessionFenceImage,
+  type SessionWritePlan,
+  type StoredSession,
+} from './planSessionWrite';
+import type {
+  AccSet,
+  ApplySessionsOptions,
+  ApplySessionsResult,
+  CloseSessionOutcome,
+  DynamoDBSender,
+  EmitOutcome,
+  MergeAccSets,
+  RefusedSessionElements,
+  SessionDelta,
+  SessionRef,
+  SessionStoreOptions,
+  WindowStoreStats,
+} from './types';
+
+/** Cancellation reasons that mean "someone else wrote first": re-read and re-plan. */
+const CONFLICT_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
+
+const NO_FENCES: SessionFenceImage = { version: undefined, fences: new Map() };
+
+function emptyStats(): WindowStoreStats {
+  return { writeRequests: 0, readRequests: 0, conflicts: 0, consumedCapacityUnits: 0 };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What one Query of a key's partition found. */
+interface KeyImage {
+  readonly fences: SessionFenceImage;
+  /** TTL of the fence item (epoch s), 0 when absent. */
+  readonly fencesExpireAt: number;
+  readonly sessions: StoredSession[];
+}
+
+type KeyOutcome =
+  | { readonly outcome: 'skipped' }
+  | {
+      readonly outcome: 'applied';
+      readonly plan: SessionWritePlan;
+      readonly refused: RefusedSessionElements | undefined;
+    };
+
+/**
+ * DynamoDB store of one pipeline's session windows, in the same table as its `WindowStore`
+ * (which keeps the watermarks). Per key: one item per session (`X#<start>`: accumulators,
+ * `windowStart`, `windowEnd` = last event + gap, `version`, in the due index by end) and one
+ * fence item (`X#~fences`: per lane, the highest sequence number of the key the batches have
+ * processed). See docs/architecture.md, "Sessions".
+ *
+ * A batch writes each key with one read (one Query returns the fences and the sessions its
+ * elements can touch) and one `TransactWriteItems`: the merged sessions, the deletes of the
+ * sessions they absorbed, and the advanced fences — all conditioned on the versions read. So a
+ * key's processed records are, per lane, always a prefix up to its fence, and retries, bisects,
+ * partial replays and duplicate invocations change nothing twice.
+ *
+ * @example
+ * const sessions = new SessionStore({
+ *   client: new DynamoDBClient({}),
+ *   tableName: process.env.STATE_TABLE!,
+ *   pipeline: 'sessions',
+ *   gapMs: 30 * 60_000,
+ *   merge: mergeAccs,
+ * });
+ * await sessions.applySessions(deltas, { onRefused: sendLate });
+ */
+export class SessionStore {
+  /** Pipeline this store holds sessions for. */
+  readonly pipeline: string;
+  /** Inactivity gap, ms. */
+  readonly gapMs: number;
+  /** Requests made since construction (all methods). */
+  readonly stats: WindowStoreStats = emptyStats();
+
+  readonly #client: DynamoDBSender;
+  readonly #tableName: string;
+  readonly #merge: MergeAccSets;
+  readonly #allowedLatenessMs: number;
+  readonly #retentionMs: number;
+  readonly #maxItemBytes: number;
+  readonly #concurrency: number;
+  readonly #maxAttempts: number;
+  readonly #dueBuckets: number;
+
+  constructor(options: SessionStoreOptions) {
+    assertPipelineName(options.pipeline);
+    this.pipeline = options.pipeline;
+    this.gapMs = options.gapMs;
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#merge = options.merge;
+    this.#allowedLatenessMs = options.allowedLatenessMs ?? 0;
+    this.#retentionMs = options.retentionMs ?? WINDOW_STORE_DEFAULTS.retentionMs;
+    this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
+    this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
+    this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
+    this.#dueBuckets = options.dueBuckets ?? WINDOW_STORE_DEFAULTS.dueBuckets;
+    for (const [name, value, min] of [
+      ['gapMs', this.gapMs, 1],
+      ['concurrency', this.#concurrency, 1],
+      ['maxAttempts', this.#maxAttempts, 1],
+      ['dueBuckets', this.#dueBuckets, 1],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < min) {
+        throw new InvalidWindowStoreInputError(
+          `${name} must be an integer >= ${min}, got ${value}`,
+          { pipeline: this.pipeline },
+        );
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Session state
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Absorbs one batch's sessions: per key, one Query and one `TransactWriteItems` (at most
+   * `concurrency` keys in flight). Only elements above their lane's fence are new; new elements
+   * whose gap interval touches a sealed (closed) session are refused — handed to `onRefused`
+   * before the commit, LATE for the caller; the rest merge with every open session they touch.
+   * A conflict (another batch, or a closer, wrote the key since the read) re-reads and re-plans.
+   *
+   * @throws {ItemTooLargeError} a merged session would exceed `maxItemBytes` (nothing written).
+   * @throws {WindowStateConflictError} a key kept changing for `maxAttempts` cycles.
+   * @example
+   * const result = await sessions.applySessions(deltas, { onRefused: async (r) => sendLate(r) });
+   */
+  async applySessions(
+    deltas: readonly SessionDelta[],
+    options: ApplySessionsOptions = {},
+  ): Promise<ApplySessionsResult> {
+    const counter = emptyStats();
+    const outcomes = await mapBounded(deltas, this.#concurrency, (delta) =>
+      this.#applyKey(delta, options, counter),
+    );
+    const refused: RefusedSessionElements[] = [];
+    const written: Array<SessionRef & { acc: AccSet }> = [];
+    let applied = 0;
+    outcomes.forEach((o, i) => {
+      if (o.outcome !== 'applied') return;
+      applied++;
+      if (o.refused !== undefined) refused.push(o.refused);
+      const key = (deltas[i] as SessionDelta).key;
+      for (const put of o.plan.puts) written.push({ key, ...put.session });
+    });
+    return {
+      ...counter,
+      keys: deltas.length,
+      applied,
+      skipped: deltas.length - applied,
+      refused,
+      written,
+    };
+  }
+
+  async #applyKey(
+    delta: SessionDelta,
+    options: ApplySessionsOptions,
+    counter: WindowStoreStats,
+  ): Promise<KeyOutcome> {
+    if (delta.elements.length === 0) return { outcome: 'skipped' };
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    for (const e of delta.elements) {
+      from = Math.min(from, e.time);
+      to = Math.max(to, e.time + this.gapMs);
+    }
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      if (attempt > 0) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+      const image = await this.#readKey(delta.key, from, to, counter);
+      const plan = planSessionWrite(delta, image.sessions, image.fences, this.gapMs, this.#merge);
+      if (plan === undefined) return { outcome: 'skipped' };
+      const refused =
+        plan.refused.length === 0
+          ? undefined
+          : { key: delta.key, indices: plan.refused, sealed: plan.sealedTouched };
+      // LATE first: once the fences pass these records, no retry would report them again.
+      if (refused !== undefined) await options.onRefused?.(refused);
+      if (await this.#commit(delta.key, image, plan, to, counter)) {
+        return { outcome: 'applied', plan, refused };
+      }
+    }
+    throw new WindowStateConflictError(
+      { pipeline: this.pipeline, key: delta.key },
+      this.#maxAttempts,
+    );
+  }
+
+  /** Reads a key's fence item and every session that can touch `[from, to]`: one Query (paged). */
+  async #readKey(
+    key: string,
+    from: number,
+    to: number,
+    counter: WindowStoreStats,
+  ): Promise<KeyImage> {
+    let fences = NO_FENCES;
+    let fencesExpireAt = 0;
+    const sessions: StoredSession[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    let done = false;
+    do {
+      const b = new ExpressionBuilder();
+      const page = await this.#read(
+        () =>
+          this.#client.send(
+            new QueryCommand({
+              TableName: this.#tableName,
+              // Newest first: the fence item (sorts last), then sessions by start descending;
+              // stored sessions never overlap, so ends descend too and paging stops early.
+              KeyConditionExpression: `${b.name(TABLE_KEYS.partitionKey)} = ${b.value(str(keyPartition(this.pipeline, key)))} AND ${b.name(TABLE_KEYS.sortKey)} BETWEEN ${b.value(str(sessionSortKey(0)))} AND ${b.value(str(SESSION_FENCES_SORT_KEY))}`,
+              ...b.attributes(),
+              ScanIndexForward: false,
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        counter,
+      );
+      startKey = page.LastEvaluatedKey;
+      for (const item of page.Items ?? []) {
+        if (readString(item, TABLE_KEYS.sortKey) === SESSION_FENCES_SORT_KEY) {
+          fences = { version: readNumber(item, ATTR.version), fences: readFences(item) };
+          fencesExpireAt = readNumber(item, TABLE_KEYS.timeToLiveAttribute) ?? 0;
+          continue;
+        }
+        const session = this.#decodeSession(item);
+        if (session === undefined || session.start > to) continue;
+        if (session.end < from) {
+          done = true;
+          break;
+        }
+        sessions.push(session);
+      }
+    } while (startKey !== undefined && !done);
+    return { fences, fencesExpireAt, sessions };
+  }
+
+  /** Commits a plan in one transaction; false when a condition failed (re-plan). */
+  async #commit(
+    key: string,
+    image: KeyImage,
+    plan: SessionWritePlan,
+    latestEnd: number,
+    counter: WindowStoreStats,
+  ): Promise<boolean> {
+    const items: TransactWriteItem[] = [];
+    let relevantUntil = 0;
+    for (const { session, replaces } of plan.puts) {
+      relevantUntil = Math.max(relevantUntil, session.end + this.#allowedLatenessMs);
+      const item = this.#sessionItem(key, session, (replaces?.version ?? 0) + 1);
+      const size = estimateItemSize(item);
+      if (size > this.#maxItemBytes) {
+        throw new ItemTooLargeError(
+          {
+            pipeline: this.pipeline,
+            key,
+            sliceStart: session.start,
+            windowStart: session.start,
+            windowEnd: session.end,
+          },
+          size,
+          this.#maxItemBytes,
+        );
+      }
+      const b = new ExpressionBuilder();
+      items.push({
+        Put: {
+          TableName: this.#tableName,
+          Item: item,
+          ConditionExpression:
+            replaces === undefined
+              ? sessionVersionIs(b, undefined)
+              : allOf(sessionVersionIs(b, replaces.version), sessionNotSealed(b)),
+          ...b.attributes(),
+        },
+      });
+    }
+    for (const absorbed of plan.deletes) {
+      const b = new ExpressionBuilder();
+      items.push({
+        Delete: {
+          TableName: this.#tableName,
+          Key: this.#sessionKey(key, absorbed.start),
+          ConditionExpression: allOf(sessionVersionIs(b, absorbed.version), sessionNotSealed(b)),
+          ...b.attributes(),
+        },
+      });
+    }
+    // The fences matter as long as any session they guard can still be replayed into.
+    relevantUntil = Math.max(relevantUntil, latestEnd + this.#allowedLatenessMs);
+    items.push({ Update: this.#fenceUpdate(key, image, plan, relevantUntil) });
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      throw new WindowStoreError(
+        `key "${key}" of pipeline "${this.pipeline}": one batch merges ${items.length - 1} session items, above the ${MAX_TRANSACTION_ITEMS - 1} a transaction can hold; use smaller batches`,
+        { pipeline: this.pipeline, key },
+      );
+    }
+    counter.writeRequests++;
+    this.stats.writeRequests++;
+    try {
+      const out = await this.#client.send(
+        new TransactWriteItemsCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      this.#consumed(out.ConsumedCapacity, counter);
+      return true;
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        (error.CancellationReasons ?? []).some((r) => CONFLICT_REASONS.has(r.Code ?? '')) &&
+        (error.CancellationReasons ?? []).every(
+          (r) => r.Code === undefined || r.Code === 'None' || CONFLICT_REASONS.has(r.Code),
+        )
+      ) {
+        counter.conflicts++;
+        this.stats.conflicts++;
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  #fenceUpdate(
+    key: string,
+    image: KeyImage,
+    plan: SessionWritePlan,
+    relevantUntil: number,
+  ): NonNullable<TransactWriteItem['Update']> {
+    const b = new ExpressionBuilder();
+    const ttl = Math.max(image.fencesExpireAt, expiresAt(relevantUntil, this.#retentionMs));
+    b.set(ATTR.kind, str(ITEM_KIND.SESSION_FENCES))
+      .set(ATTR.key, str(key))
+      .set(ATTR.version, num((image.fences.version ?? 0) + 1))
+      .set(TABLE_KEYS.timeToLiveAttribute, num(ttl));
+    for (const [lane, fence] of plan.fences) b.set(fenceAttr(lane), str(fence));
+    // Every batch that writes the key passes through this condition, so batches of a key are
+    // serialized: the fences read are still the fences, "above the fence" is still what is new.
+    const condition = sessionVersionIs(b, image.fences.version);
+    const estimated =
+      estimateItemSize({ [TABLE_KEYS.partitionKey]: str(keyPartition(this.pipeline, key)) }) +
+      [...new Set([...image.fences.fences.keys(), ...plan.fences.keys()])].reduce(
+        (sum, lane) => sum + fenceAttr(lane).length + 128,
+        64,
+      );
+    if (estimated > this.#maxItemBytes) {
+      throw new ItemTooLargeError(
+        { pipeline: this.pipeline, key, sliceStart: 0 },
+        estimated,
+        this.#maxItemBytes,
+      );
+    }
+    return {
+      TableName: this.#tableName,
+      Key: {
+        [TABLE_KEYS.partitionKey]: str(keyPartition(this.pipeline, key)),
+        [TABLE_KEYS.sortKey]: str(SESSION_FENCES_SORT_KEY),
+      },
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: condition,
+      ...b.attributes(),
+    };
+  }
+
+  #sessionItem(
+    key: string,
+    session: { start: number; end: number; acc: AccSet },
+    version: number,
+  ): RawItem {
+    const item: RawItem = {
+      ...this.#sessionKey(key, session.start),
+      [ATTR.kind]: str(ITEM_KIND.SESSION),
+      [ATTR.key]: str(key),
+      [ATTR.windowStart]: num(session.start),
+      [ATTR.windowEnd]: num(session.end),
+      [ATTR.version]: num(version),
+      [TABLE_KEYS.dueIndex.partitionKey]: str(
+        duePartition(this.pipeline, bucketOf(key, this.#dueBuckets)),
+      ),
+      [TABLE_KEYS.dueIndex.sortKey]: str(padTime(session.end)),
+      [TABLE_KEYS.timeToLiveAttribute]: num(
+        expiresAt(session.end + this.#allowedLatenessMs, this.#retentionMs),
+      ),
+    };
+    for (const [name, value] of Object.entries(session.acc)) {
+      if (value !== undefined) item[accAttr(name)] = encodeAcc(name, value, new Set());
+    }
+    return item;
+  }
+
+  #decodeSession(item: RawItem): StoredSession | undefined {
+    const start = readNumber(item, ATTR.windowStart);
+    const end = readNumber(item, ATTR.windowEnd);
+    const version = readNumber(item, ATTR.version);
+    if (start === undefined || end === undefined || version === undefined) return undefined;
+    return {
+      start,
+      end,
+      version,
+      acc: readAccSet(item) ?? {},
+      sealed: item[ATTR.sealed] !== undefined,
+    };
+  }
+
+  #sessionKey(key: string, start: number): RawItem {
+    return {
+      [TABLE_KEYS.partitionKey]: str(keyPartition(this.pipeline, key)),
+      [TABLE_KEYS.sortKey]: str(sessionSortKey(start)),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing and emission
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Open sessions with `end <= watermark`, from the due index (no Scan), oldest end first. A
+   * session merged away or extended meanwhile is sorted out by `closeSession`.
+   */
+  async findDueSessions(watermark: number, limit = 100): Promise<SessionRef[]> {
+    return this.#queryIndex(duePartition, watermark, limit, ATTR.windowEnd);
+  }
+
+  /**
+   * Sessions CLOSED at or before `closedBefore` but not EMITTED (a closer crashed between close
+   * and emit), for the sweeper to re-emit.
+   */
+  async findClosedSessions(closedBefore: number, limit = 100): Promise<SessionRef[]> {
+    return this.#queryIndex(closedPartition, closedBefore, limit, undefined);
+  }
+
+  async #queryIndex(
+    partition: (pipeline: string, bucket: number) => string,
+    upTo: number,
+    limit: number,
+    sortBy: string | undefined,
+  ): Promise<SessionRef[]> {
+    const found: SessionRef[] = [];
+    for (let bucket = 0; bucket < this.#dueBuckets && found.length < limit; bucket++) {
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const b = new ExpressionBuilder();
+        const index = TABLE_KEYS.dueIndex;
+        const page = await this.#read(
+          () =>
+            this.#client.send(
+              new QueryCommand({
+                TableName: this.#tableName,
+                IndexName: index.indexName,
+                KeyConditionExpression: `${b.name(index.partitionKey)} = ${b.value(str(partition(this.pipeline, bucket)))} AND ${b.name(index.sortKey)} <= ${b.value(str(padTime(Math.max(0, upTo))))}`,
+                ...b.attributes(),
+                ExclusiveStartKey: startKey,
+                Limit: limit - found.length,
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          emptyStats(),
+        );
+        startKey = page.LastEvaluatedKey;
+        for (const item of page.Items ?? []) {
+          const key = readString(item, ATTR.key);
+          const start = readNumber(item, ATTR.windowStart);
+          const end = readNumber(item, ATTR.windowEnd);
+          if (key !== undefined && start !== undefined && end !== undefined)
+            found.push({ key, start, end });
+        }
+      } while (startKey !== undefined && found.length < limit);
+    }
+    return sortBy === undefined ? found : found.sort((a, b) => a.end - b.end);
+  }
+
+  /**
+   * Closes a due session: reads it and, if it is still unsealed and `end <= watermark`, seals it
+   * (OPEN → CLOSED) on condition that it is still the version read. Exactly one closer wins and
+   * gets the session's contents — fixed from then on, so every emission carries the same values.
+   *
+   * @returns `closed` (emit `session`, then `markSessionEmitted`), `already-closed`, `not-due`
+   *   (extended past the watermark meanwhile), or `gone` (merged into a session with another start).
+   */
+  async closeSession(
+    ref: SessionRef,
+    watermark: number,
+    closedAt: number,
+  ): Promise<CloseSessionOutcome> {
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const session = await this.#getSession(ref);
+      if (session === undefined) return { outcome: 'gone' };
+      if (session.sealed) return { outcome: 'already-closed' };
+      if (session.end > watermark) return { outcome: 'not-due' };
+      const b = new ExpressionBuilder();
+      b.set(ATTR.sealed, { BOOL: true })
+        .set(ATTR.sealedAt, num(closedAt))
+        .set(ATTR.status, str(WINDOW_STATUS.CLOSED))
+        .set(ATTR.closedAt, num(closedAt))
+        .set(ATTR.version, num(session.version + 1))
+        .set(
+          TABLE_KEYS.dueIndex.partitionKey,
+          str(closedPartition(this.pipeline, bucketOf(ref.key, this.#dueBuckets))),
+        )
+        .set(TABLE_KEYS.dueIndex.sortKey, str(padTime(closedAt)));
+      const won = await this.#conditionalWrite({
+        Key: this.#sessionKey(ref.key, ref.start),
+        UpdateExpression: b.updateExpression(),
+        // Sealed exactly the contents read: no merge landed in between, and no other closer won.
+        ConditionExpression: allOf(sessionVersionIs(b, session.version), sessionNotSealed(b)),
+        ...b.attributes(),
+      });
+      if (won) {
+        return {
+          outcome: 'closed',
+          session: { key: ref.key, start: session.start, end: session.end, acc: session.acc },
+        };
+      }
+    }
+    throw new WindowStateConflictError(
+      { pipeline: this.pipeline, key: ref.key, windowStart: ref.start },
+      this.#maxAttempts,
+    );
+  }
+
+  /** The contents of a sealed (CLOSED or EMITTED) session, for re-emission; `undefined` otherwise. */
+  async readClosedSession(ref: SessionRef): Promise<(SessionRef & { acc: AccSet }) | undefined> {
+    const session = await this.#getSession(ref);
+    if (session === undefined || !session.sealed) return undefined;
+    return { key: ref.key, start: session.start, end: session.end, acc: session.acc };
+  }
+
+  /**
+   * Records that a closed session's result was emitted: CLOSED → EMITTED, and it leaves the
+   * repair index. A second call reports `already-emitted`.
+   *
+   * @throws {WindowNotClosedError} the session is not closed.
+   */
+  async markSessionEmitted(ref: SessionRef, emittedAt: number): Promise<EmitOutcome> {
+    const b = new ExpressionBuilder();
+    b.set(ATTR.status, str(WINDOW_STATUS.EMITTED))
+      .set(ATTR.emittedAt, num(emittedAt))
+      .remove(TABLE_KEYS.dueIndex.partitionKey)
+      .remove(TABLE_KEYS.dueIndex.sortKey);
+    const done = await this.#conditionalWrite({
+      Key: this.#sessionKey(ref.key, ref.start),
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: windowIsClosed(b),
+      ...b.attributes(),
+    });
+    if (done) return 'emitted';
+    const item = await this.#getItem(ref);
+    const status = item === undefined ? undefined : readString(item, ATTR.status);
+    if (status === WINDOW_STATUS.EMITTED) return 'already-emitted';
+    throw new WindowNotClosedError(
+      { pipeline: this.pipeline, key: ref.key, windowStart: ref.start, windowEnd: ref.end },
+      status,
+    );
+  }
+
+  async #getSession(ref: SessionRef): Promise<StoredSession | undefined> {
+    const item = await this.#getItem(ref);
+    return item === undefined ? undefined : this.#decodeSession(item);
+  }
+
+  async #getItem(ref: SessionRef): Promise<RawItem | undefined> {
+    const out = await this.#read(
+      () =>
+        this.#client.send(
+          new GetItemCommand({
+            TableName: this.#tableName,
+            Key: this.#sessionKey(ref.key, ref.start),
+            ConsistentRead: true,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      emptyStats(),
+    );
+    return out.Item;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Requests
+  // ---------------------------------------------------------------------------------------------
+
+  /** A conditional write whose failed condition is an expected outcome: true if it was applied. */
+  async #conditionalWrite(input: Omit<UpdateItemCommandInput, 'TableName'>): Promise<boolean> {
+    this.stats.writeRequests++;
+    try {
+      const out = await this.#client.send(
+        new UpdateItemCommand({
+          ...input,
+          TableName: this.#tableName,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.#consumed(out.ConsumedCapacity, emptyStats());
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        this.stats.conflicts++;
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async #read<T extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] | undefined }>(
+    send: () => Promise<T>,
+    counter: WindowStoreStats,
+  ): Promise<T> {
+    counter.readRequests++;
+    this.stats.readRequests++;
+    const out = await send();
+    this.#consumed(out.ConsumedCapacity, counter);
+    return out;
+  }
+
+  #consumed(
+    capacity: ConsumedCapacity | ConsumedCapacity[] | undefined,
+    counter: WindowStoreStats,
+  ): void {
+    const units = (
+      Array.isArray(capacity) ? capacity : capacity === undefined ? [] : [capacity]
+    ).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+    counter.consumedCapacityUnits += units;
+    this.stats.consumedCapacityUnits += units;
+  }
+}
