@@ -1,71 +1,149 @@
 import * as path from 'node:path';
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { Annotations, Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { failureStreamName } from './constants';
+import { discoverPipelines } from './discoverPipelines';
+import { createLogicalStream, LOGICAL_NAME_METADATA } from './logicalStream';
+import { PipelineDashboard } from './PipelineDashboard';
+import { PipelineSweeper } from './PipelineSweeper';
+import { StateTable } from './StateTable';
 import { StreamPipeline } from './StreamPipeline';
 import { STREAM_DEFAULTS } from './stream-pipeline-defaults';
+import type { PipelineEntry } from './types';
+import { pascalCase } from './validation';
 
-/** The metadata key that names a resource the way users and the CLI refer to it (`numbers`). */
-export const LOGICAL_NAME_METADATA = 'shardflow:name';
+export { LOGICAL_NAME_METADATA };
 
 /** Properties of the {@link ShardflowStack}. */
 export interface ShardflowStackProps extends StackProps {
   /**
-   * Shards per stream, by logical stream name.
-   * @default - 2 for every stream
+   * The pipelines to deploy.
+   * @default - every pipeline of functions/pipelines/ that has a handler functions/handlers/<name>.ts
+   */
+  readonly pipelines?: readonly PipelineEntry[];
+  /**
+   * Shards per stream, by logical stream name (`clicks`, `page-views-failures`).
+   * @default - 2 for input and output streams, 1 for failure streams
    */
   readonly shardCounts?: Readonly<Record<string, number>>;
+  /**
+   * Entry file of the sweeper (deployed when any pipeline is windowed).
+   * @default - functions/handlers/sweeper.ts
+   */
+  readonly sweeperEntry?: string;
+  /**
+   * Customer managed key for streams, the state table and the on-failure queues.
+   * @default - AWS managed keys and SQS managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * What happens to streams, the state table and log groups when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /**
- * All shardflow pipelines of this project in one stack, with their streams. Each stream carries its logical
- * name as CloudFormation metadata and in a stack output, so `shardflow send numbers` resolves it both on
- * the embedded AWS and on a real account.
+ * All shardflow pipelines of this project in one stack: their streams (each with its logical name as
+ * CloudFormation metadata and in a stack output, so `shardflow send clicks` resolves it both on the
+ * embedded AWS and on a real account), one state table and one sweeper shared by the windowed pipelines,
+ * and one dashboard.
  */
 export class ShardflowStack extends Stack {
+  /** The deployed pipelines, by name. */
+  public readonly pipelines: ReadonlyMap<string, StreamPipeline>;
+  /** The dashboard of every pipeline. */
+  public readonly dashboard: PipelineDashboard;
   private readonly streams = new Map<string, kinesis.Stream>();
   private readonly shardCounts: Readonly<Record<string, number>>;
+  private readonly encryptionKey?: kms.IKey;
+  private readonly removalPolicy: RemovalPolicy;
 
   public constructor(scope: Construct, id: string, props: ShardflowStackProps = {}) {
     super(scope, id, props);
     this.shardCounts = props.shardCounts ?? {};
+    this.encryptionKey = props.encryptionKey;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    let entries = props.pipelines;
+    if (entries === undefined) {
+      const discovered = discoverPipelines(PROJECT_ROOT);
+      for (const name of discovered.withoutHandler) {
+        Annotations.of(this).addWarningV2(
+          'shardflow:pipelineWithoutHandler',
+          `pipeline ${name} is not deployed: functions/handlers/${name}.ts does not exist`,
+        );
+      }
+      entries = discovered.pipelines;
+    }
 
-    new StreamPipeline(this, 'Enrich', {
-      pipelineName: 'enrich',
-      entry: path.join(PROJECT_ROOT, 'functions/handlers/enrich.ts'),
-      inputStream: this.stream('numbers'),
-      outputStreams: { 'numbers-doubled': this.stream('numbers-doubled') },
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', { dashboardName: this.stackName });
+    let state: StateTable | undefined;
+    let sweeper: PipelineSweeper | undefined;
+    const windowed: string[] = [];
+    const pipelines = new Map<string, StreamPipeline>();
+    for (const { definition, entry } of entries) {
+      const config = definition.config;
+      if (config.kind === 'windowed') {
+        state ??= new StateTable(this, 'State', {
+          encryptionKey: this.encryptionKey,
+          removalPolicy: this.removalPolicy,
+        });
+        sweeper ??= new PipelineSweeper(this, 'Sweeper', {
+          entry: props.sweeperEntry ?? path.join(PROJECT_ROOT, 'functions/handlers/sweeper.ts'),
+          stateTable: state.table,
+          removalPolicy: this.removalPolicy,
+        });
+        windowed.push(config.name);
+      }
+      const pipeline = new StreamPipeline(this, pascalCase(config.name), {
+        definition,
+        entry,
+        inputStream: this.stream(config.input.stream),
+        outputStreams: Object.fromEntries(config.outputs.map((name) => [name, this.stream(name)])),
+        failureStream: this.stream(
+          failureStreamName(config.name),
+          STREAM_DEFAULTS.failureShardCount,
+        ),
+        stateTable: state?.table,
+        sweeper,
+        encryptionKey: this.encryptionKey,
+        removalPolicy: this.removalPolicy,
+      });
+      pipelines.set(config.name, pipeline);
+      this.dashboard.addPipeline(pipeline);
+    }
+    if (sweeper) {
+      this.dashboard.addSweeper(sweeper, windowed);
+    }
+    if (state) {
+      new CfnOutput(this, 'StateTableName', {
+        value: state.table.tableName,
+        description: 'shardflow state table of the windowed pipelines',
+      });
+    }
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.stackName}`,
+      description: 'shardflow CloudWatch dashboard',
     });
+    this.pipelines = pipelines;
   }
 
   /** The stream with this logical name, created on first use. */
-  public stream(logicalName: string): kinesis.Stream {
+  public stream(logicalName: string, defaultShardCount?: number): kinesis.Stream {
     const existing = this.streams.get(logicalName);
     if (existing) {
       return existing;
     }
-    const id = pascalCase(logicalName);
-    const stream = new kinesis.Stream(this, `${id}Stream`, {
-      shardCount: this.shardCounts[logicalName] ?? STREAM_DEFAULTS.shardCount,
-      retentionPeriod: STREAM_DEFAULTS.retentionPeriod,
-      encryption: kinesis.StreamEncryption.MANAGED,
-    });
-    (stream.node.defaultChild as kinesis.CfnStream).addMetadata(LOGICAL_NAME_METADATA, logicalName);
-    new CfnOutput(this, `${id}StreamName`, {
-      value: stream.streamName,
-      description: `${LOGICAL_NAME_METADATA}=${logicalName}`,
+    const stream = createLogicalStream(this, logicalName, {
+      shardCount: this.shardCounts[logicalName] ?? defaultShardCount ?? STREAM_DEFAULTS.shardCount,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: this.removalPolicy,
     });
     this.streams.set(logicalName, stream);
     return stream;
   }
-}
-
-function pascalCase(name: string): string {
-  return name
-    .split(/[^a-zA-Z0-9]/)
-    .filter((part) => part.length > 0)
-    .map((part) => part[0]?.toUpperCase() + part.slice(1))
-    .join('');
 }

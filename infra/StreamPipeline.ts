@@ -1,24 +1,97 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { outputStreamVariable } from '#commons/environment';
-import { EVENT_SOURCE_DEFAULTS, FUNCTION_DEFAULTS, LIMITS } from './stream-pipeline-defaults';
+import {
+  FAILURE_STREAM_VARIABLE,
+  outputStreamVariable,
+  STATE_TABLE_VARIABLE,
+} from '#commons/environment';
+import { METRIC, METRICS_NAMESPACE } from '#handlers/constants';
+import type { WindowedPipelineConfig } from '#runtime/types';
+import { acknowledge } from './acknowledge';
+import { failureStreamName } from './constants';
+import { createLogicalStream } from './logicalStream';
+import { PipelineSweeper } from './PipelineSweeper';
+import { createPipelineFunction } from './pipelineFunction';
+import { grantStateAccess, StateTable, stateActionsFor } from './StateTable';
+import {
+  ALARM_DEFAULTS,
+  EVENT_SOURCE_DEFAULTS,
+  FUNCTION_DEFAULTS,
+  LIMITS,
+  QUEUE_DEFAULTS,
+  STREAM_DEFAULTS,
+} from './stream-pipeline-defaults';
+import type { PipelineDefinitionConfig } from './types';
+import { validateRange } from './validation';
 
 /** Properties of a {@link StreamPipeline}. */
 export interface StreamPipelineProps {
-  /** The pipeline's name (`enrich`, `page-views`); used for the function, metrics and logs. */
-  readonly pipelineName: string;
-  /** Path of the Lambda handler's TypeScript entry file. */
+  /**
+   * The pipeline definition (`pipeline('page-views')…to(…)`). Only its plain-JSON `config` is read: the
+   * streams, whether it is windowed, the window sizes and the lateness.
+   */
+  readonly definition: PipelineDefinitionConfig;
+  /** Path of the Lambda handler's TypeScript entry file (`functions/handlers/<name>.ts`). */
   readonly entry: string;
-  /** The stream the pipeline reads. */
-  readonly inputStream: kinesis.IStream;
-  /** The streams the pipeline writes, by logical name; each is passed to the handler as `OUTPUT_STREAM_<NAME>`. */
-  readonly outputStreams: Readonly<Record<string, kinesis.IStream>>;
+  /**
+   * The stream the pipeline reads.
+   * @default - a new stream named by the definition's input (`clicks`), with its logical name as metadata
+   *   and in a stack output
+   */
+  readonly inputStream?: kinesis.IStream;
+  /**
+   * The streams the pipeline writes, by logical name (every output of the definition, no other); each is
+   * passed to the handler as `OUTPUT_STREAM_<NAME>`.
+   * @default - a new stream for each output of the definition
+   */
+  readonly outputStreams?: Readonly<Record<string, kinesis.IStream>>;
+  /**
+   * Where invalid and LATE records go, passed to the handler as `SHARDFLOW_FAILURE_STREAM`.
+   * @default - a new stream `<pipeline>-failures` with 1 shard
+   */
+  readonly failureStream?: kinesis.IStream;
+  /**
+   * Shards of each input and output stream this construct creates.
+   * @default 2
+   */
+  readonly shardCount?: number;
+  /**
+   * The state table of a windowed pipeline (layout of `functions/state` `TABLE_KEYS`); keys are
+   * pipeline-prefixed, so several pipelines can share one. Ignored for stateless pipelines.
+   * @default - a new {@link StateTable} for this pipeline
+   */
+  readonly stateTable?: dynamodb.ITable;
+  /**
+   * The sweeper that closes this windowed pipeline's windows when its shards are idle; it must read
+   * `stateTable`. Ignored for stateless pipelines.
+   * @default - a new {@link PipelineSweeper} running `sweeperEntry`
+   */
+  readonly sweeper?: PipelineSweeper;
+  /**
+   * Entry file of the sweeper this construct creates when no `sweeper` is given.
+   * @default - `sweeper.ts` next to `entry`
+   */
+  readonly sweeperEntry?: string;
+  /**
+   * Customer managed key for the streams, table and queue this construct creates.
+   * @default - AWS managed keys (`aws/kinesis`, `aws/dynamodb`) and SQS managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * What happens to the streams, table and log groups this construct creates when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * Records per invocation.
    * @default 500
@@ -50,6 +123,16 @@ export interface StreamPipelineProps {
    */
   readonly startingPosition?: lambda.StartingPosition;
   /**
+   * Let the handler report the lowest failed sequence number instead of failing the whole batch.
+   * @default true
+   */
+  readonly reportBatchItemFailures?: boolean;
+  /**
+   * Concurrent batches per shard. Windowed pipelines need 1: their state is fenced per shard.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+  /**
    * Function timeout.
    * @default Duration.minutes(1)
    */
@@ -60,37 +143,85 @@ export interface StreamPipelineProps {
    */
   readonly memorySize?: number;
   /**
+   * Function runtime (Node.js 22 or newer).
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
+  /**
+   * X-Ray tracing of the function.
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
+  /**
+   * Powertools log level (`POWERTOOLS_LOG_LEVEL`).
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+  /**
    * Extra environment variables for the handler.
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Iterator age above which the pipeline alarms (for 5 minutes in a row).
+   * @default Duration.minutes(1)
+   */
+  readonly iteratorAgeAlarmThreshold?: Duration;
+  /**
+   * PutRecords retries per minute above which the pipeline alarms (3 minutes in a row).
+   * @default 1
+   */
+  readonly putRecordsRetriesAlarmThreshold?: number;
 }
 
 /**
- * One shardflow pipeline deployed: the handler function reading the input stream through an event source
- * mapping with shardflow's defaults, an encrypted on-failure queue, and least-privilege grants on the
- * output streams.
+ * One shardflow pipeline deployed from its definition: the input, output and failure streams (created or
+ * given), for windowed pipelines the state table and the sweeper, the handler reading the input stream
+ * through an event source mapping with shardflow's defaults, an encrypted on-failure queue, least-privilege
+ * grants, and alarms on iterator age, errors, throttles, the on-failure queue and output retries.
  *
  * @example
- * new StreamPipeline(this, 'Enrich', {
- *   pipelineName: 'enrich',
- *   entry: 'functions/handlers/enrich.ts',
- *   inputStream: numbers,
- *   outputStreams: { 'numbers-doubled': doubled },
+ * new StreamPipeline(this, 'PageViews', {
+ *   definition: pageViews,
+ *   entry: 'functions/handlers/page-views.ts',
  * });
  */
 export class StreamPipeline extends Construct {
+  /** The pipeline's name. */
+  public readonly pipelineName: string;
+  /** Whether the pipeline keeps window state. */
+  public readonly windowed: boolean;
   /** The pipeline's handler. */
   public readonly handler: nodejs.NodejsFunction;
+  /** The stream the pipeline reads. */
+  public readonly inputStream: kinesis.IStream;
+  /** The streams the pipeline writes, by logical name. */
+  public readonly outputStreams: Readonly<Record<string, kinesis.IStream>>;
+  /** Where invalid and LATE records go. */
+  public readonly failureStream: kinesis.IStream;
   /** Receives the batch metadata of records that exhausted their retries or aged out. */
   public readonly failureQueue: sqs.Queue;
+  /** The state table (windowed pipelines only). */
+  public readonly stateTable?: dynamodb.ITable;
+  /** The sweeper (windowed pipelines only). */
+  public readonly sweeper?: PipelineSweeper;
+  /** The pipeline's alarms; add actions to notify someone. */
+  public readonly alarms: readonly cloudwatch.Alarm[];
 
   public constructor(scope: Construct, id: string, props: StreamPipelineProps) {
     super(scope, id);
+    const config = props.definition.config;
+    this.pipelineName = config.name;
+    this.windowed = config.kind === 'windowed';
     const batchSize = props.batchSize ?? EVENT_SOURCE_DEFAULTS.batchSize;
     const retryAttempts = props.retryAttempts ?? EVENT_SOURCE_DEFAULTS.retryAttempts;
     const maxRecordAge = props.maxRecordAge ?? EVENT_SOURCE_DEFAULTS.maxRecordAge;
     const maxBatchingWindow = props.maxBatchingWindow ?? EVENT_SOURCE_DEFAULTS.maxBatchingWindow;
+    const parallelizationFactor =
+      props.parallelizationFactor ?? EVENT_SOURCE_DEFAULTS.parallelizationFactor;
+    const timeout = props.timeout ?? FUNCTION_DEFAULTS.timeout;
+    const memorySize = props.memorySize ?? FUNCTION_DEFAULTS.memorySize;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     validateRange('batchSize', batchSize, LIMITS.batchSize);
     validateRange('retryAttempts', retryAttempts, LIMITS.retryAttempts);
     validateRange('maxRecordAge (seconds)', maxRecordAge.toSeconds(), LIMITS.maxRecordAgeSeconds);
@@ -99,65 +230,263 @@ export class StreamPipeline extends Construct {
       maxBatchingWindow.toSeconds(),
       LIMITS.maxBatchingWindowSeconds,
     );
-
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-
-    const outputEnvironment: Record<string, string> = {};
-    for (const [name, stream] of Object.entries(props.outputStreams)) {
-      outputEnvironment[outputStreamVariable(name)] = stream.streamName;
+    validateRange('parallelizationFactor', parallelizationFactor, LIMITS.parallelizationFactor);
+    validateRange('timeout (seconds)', timeout.toSeconds(), LIMITS.timeoutSeconds);
+    validateRange('memorySize', memorySize, LIMITS.memorySize);
+    if (config.kind === 'windowed') {
+      validateWindow(config, maxRecordAge);
+      if (!Token.isUnresolved(parallelizationFactor) && parallelizationFactor !== 1) {
+        throw new Error(
+          `parallelizationFactor must be 1 for windowed pipeline ${config.name}, got ${parallelizationFactor}: ` +
+            'its window state is fenced per shard, and concurrent batches of one shard would race on the fences',
+        );
+      }
     }
 
-    this.handler = new nodejs.NodejsFunction(this, 'Handler', {
-      entry: props.entry,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? FUNCTION_DEFAULTS.memorySize,
-      timeout: props.timeout ?? FUNCTION_DEFAULTS.timeout,
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        forceDockerBundling: false,
-      },
-      environment: {
-        POWERTOOLS_SERVICE_NAME: props.pipelineName,
-        POWERTOOLS_METRICS_NAMESPACE: 'shardflow',
-        NODE_OPTIONS: '--enable-source-maps',
-        SHARDFLOW_PIPELINE: props.pipelineName,
-        ...outputEnvironment,
-        ...props.environment,
-      },
+    const created = {
+      shardCount: props.shardCount,
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+    };
+    this.inputStream = props.inputStream ?? createLogicalStream(this, config.input.stream, created);
+    this.outputStreams = props.outputStreams ?? createOutputStreams(this, config.outputs, created);
+    validateOutputs(config.name, config.outputs, this.outputStreams);
+    this.failureStream =
+      props.failureStream ??
+      createLogicalStream(this, failureStreamName(config.name), {
+        ...created,
+        shardCount: STREAM_DEFAULTS.failureShardCount,
+      });
+
+    if (config.kind === 'windowed') {
+      this.stateTable =
+        props.stateTable ??
+        new StateTable(this, 'State', { encryptionKey: props.encryptionKey, removalPolicy }).table;
+      this.sweeper =
+        props.sweeper ??
+        new PipelineSweeper(this, 'Sweeper', {
+          entry: props.sweeperEntry ?? path.join(path.dirname(props.entry), 'sweeper.ts'),
+          stateTable: this.stateTable,
+          removalPolicy,
+        });
+    }
+
+    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
+      ...(props.encryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+      enforceSSL: true,
+      retentionPeriod: QUEUE_DEFAULTS.retentionPeriod,
     });
+    const onFailureOnly =
+      'This queue is itself the on-failure destination of the Kinesis event source mapping: it holds the metadata of batches shardflow gave up on, for a person to inspect and replay from the stream; nothing consumes it, so there is no failure to redrive.';
+    acknowledge(this.failureQueue, 'AwsSolutions-SQS3', onFailureOnly);
+    acknowledge(this.failureQueue, 'Serverless-SQSRedrivePolicy', onFailureOnly);
+
+    const environment: Record<string, string> = {
+      SHARDFLOW_PIPELINE: config.name,
+      [FAILURE_STREAM_VARIABLE]: this.failureStream.streamName,
+    };
+    for (const [name, stream] of Object.entries(this.outputStreams)) {
+      environment[outputStreamVariable(name)] = stream.streamName;
+    }
+    if (this.stateTable) {
+      environment[STATE_TABLE_VARIABLE] = this.stateTable.tableName;
+    }
+
+    this.handler = createPipelineFunction(this, {
+      entry: props.entry,
+      serviceName: config.name,
+      description: `shardflow pipeline ${config.name}: ${config.input.stream} → ${config.outputs.join(', ')}`,
+      runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
+      memorySize,
+      timeout,
+      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
+      logLevel: props.logLevel ?? FUNCTION_DEFAULTS.logLevel,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+      environment: { ...environment, ...props.environment },
+    });
+    const syncOnly =
+      'Invoked only synchronously by its Kinesis event source mapping, never asynchronously: records that exhaust their retries go to the mapping on-failure destination (the encrypted FailureQueue), where a function DLQ would never receive anything.';
+    acknowledge(this.handler, 'Serverless-LambdaDLQ', syncOnly);
 
     this.handler.addEventSource(
-      new KinesisEventSource(props.inputStream, {
+      new KinesisEventSource(this.inputStream, {
         startingPosition: props.startingPosition ?? EVENT_SOURCE_DEFAULTS.startingPosition,
         batchSize,
         maxBatchingWindow,
         bisectBatchOnError: props.bisectBatchOnError ?? EVENT_SOURCE_DEFAULTS.bisectBatchOnError,
         retryAttempts,
         maxRecordAge,
-        reportBatchItemFailures: EVENT_SOURCE_DEFAULTS.reportBatchItemFailures,
-        parallelizationFactor: EVENT_SOURCE_DEFAULTS.parallelizationFactor,
+        reportBatchItemFailures:
+          props.reportBatchItemFailures ?? EVENT_SOURCE_DEFAULTS.reportBatchItemFailures,
+        parallelizationFactor,
         onFailure: new SqsDlq(this.failureQueue),
       }),
     );
-    for (const stream of Object.values(props.outputStreams)) {
+    for (const stream of Object.values(this.outputStreams)) {
       stream.grantWrite(this.handler);
+    }
+    this.failureStream.grantWrite(this.handler);
+    if (config.kind === 'windowed' && this.stateTable && this.sweeper) {
+      grantStateAccess(this.stateTable, this.handler, stateActionsFor(config.window.kind));
+      this.sweeper.addPipeline(
+        config.name,
+        config.window.kind,
+        this.stateTable,
+        this.outputStreams,
+      );
+    }
+
+    this.alarms = this.createAlarms(props);
+  }
+
+  /**
+   * A metric the pipeline's handler emits (EMF, namespace `shardflow`, dimension `service` = pipeline),
+   * summed per 5 minutes unless `props` say otherwise.
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: this.pipelineName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** Age of the newest record of the last batch (Maximum per minute): how far the pipeline lags. */
+  public metricIteratorAge(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.handler.metric('IteratorAge', {
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  private createAlarms(props: StreamPipelineProps): cloudwatch.Alarm[] {
+    const prefix = `${Stack.of(this).stackName}-${this.pipelineName}`;
+    const alarm = (
+      id: string,
+      suffix: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      evaluationPeriods: number,
+      description: string,
+    ) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmName: `${prefix}-${suffix}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    const iteratorAge = props.iteratorAgeAlarmThreshold ?? ALARM_DEFAULTS.iteratorAge;
+    return [
+      alarm(
+        'IteratorAgeAlarm',
+        'iterator-age',
+        this.metricIteratorAge(),
+        iteratorAge.toMilliseconds(),
+        ALARM_DEFAULTS.iteratorAgeMinutes,
+        `${this.pipelineName} lags its input stream by more than ${iteratorAge.toHumanString()}`,
+      ),
+      alarm(
+        'ErrorsAlarm',
+        'errors',
+        this.handler.metricErrors({ period: Duration.minutes(5) }),
+        ALARM_DEFAULTS.errors,
+        1,
+        `${this.pipelineName} handler failed a batch (it is retried, bisected, then sent to the failure queue)`,
+      ),
+      alarm(
+        'ThrottlesAlarm',
+        'throttles',
+        this.handler.metricThrottles({ period: Duration.minutes(5) }),
+        ALARM_DEFAULTS.throttles,
+        1,
+        `${this.pipelineName} handler was throttled (account or reserved concurrency)`,
+      ),
+      alarm(
+        'FailureQueueDepthAlarm',
+        'failure-queue-depth',
+        this.failureQueue.metricApproximateNumberOfMessagesVisible({
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: Duration.minutes(5),
+        }),
+        ALARM_DEFAULTS.failureQueueDepth,
+        1,
+        `${this.pipelineName} gave up on a batch: its metadata is in the on-failure queue`,
+      ),
+      alarm(
+        'PutRecordsRetriesAlarm',
+        'put-records-retries',
+        this.metric(METRIC.PUT_RECORDS_RETRIES, { period: Duration.minutes(1) }),
+        props.putRecordsRetriesAlarmThreshold ?? ALARM_DEFAULTS.putRecordsRetries,
+        3,
+        `${this.pipelineName} keeps retrying PutRecords on its output streams (throttled or failed records)`,
+      ),
+    ];
+  }
+}
+
+function createOutputStreams(
+  scope: Construct,
+  outputs: readonly string[],
+  props: Parameters<typeof createLogicalStream>[2],
+): Record<string, kinesis.IStream> {
+  const streams: Record<string, kinesis.IStream> = {};
+  for (const output of outputs) {
+    streams[output] = createLogicalStream(scope, output, props);
+  }
+  return streams;
+}
+
+function validateOutputs(
+  pipelineName: string,
+  outputs: readonly string[],
+  streams: Readonly<Record<string, kinesis.IStream>>,
+): void {
+  for (const output of outputs) {
+    if (streams[output] === undefined) {
+      throw new Error(
+        `outputStreams has no stream for '${output}'; pipeline ${pipelineName} writes ${outputs.join(', ')}`,
+      );
+    }
+  }
+  for (const name of Object.keys(streams)) {
+    if (!outputs.includes(name)) {
+      throw new Error(
+        `outputStreams has '${name}', which pipeline ${pipelineName} does not write; it writes ${outputs.join(', ')}`,
+      );
     }
   }
 }
 
-function validateRange(name: string, value: number, range: { min: number; max: number }): void {
-  if (Token.isUnresolved(value)) {
-    return;
+/** Window sizes and lateness a deployment can serve (the runtime checked their syntax already). */
+function validateWindow(config: WindowedPipelineConfig, maxRecordAge: Duration): void {
+  const window = config.window;
+  const name = config.name;
+  if (window.kind === 'session') {
+    validateRange(`session gap (ms) of ${name}`, window.gapMs, LIMITS.sessionGapMs);
+  } else {
+    validateRange(`window size (ms) of ${name}`, window.sizeMs, LIMITS.windowSizeMs);
+    validateRange(`window slide (ms) of ${name}`, window.slideMs, {
+      min: LIMITS.windowSizeMs.min,
+      max: window.sizeMs,
+    });
   }
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw new Error(`${name} must be an integer in ${range.min}..${range.max}, got ${value}`);
-  }
+  const maxRecordAgeMs = maxRecordAge.toMilliseconds();
+  validateRange(
+    `allowedLateness (ms) of ${name} (at most maxRecordAge)`,
+    config.allowedLatenessMs,
+    {
+      min: 0,
+      max: maxRecordAgeMs,
+    },
+  );
 }

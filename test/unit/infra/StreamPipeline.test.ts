@@ -1,17 +1,65 @@
 import * as path from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { PipelineSweeper } from '#infra/PipelineSweeper';
 import { StreamPipeline, type StreamPipelineProps } from '#infra/StreamPipeline';
+import type { PipelineDefinitionConfig } from '#infra/types';
+import { pageViews } from '#pipelines/page-views';
 
-const ENTRY = path.join(__dirname, '../../../functions/handlers/enrich.ts');
+const ROOT = path.join(__dirname, '../../..');
+const ENRICH_ENTRY = path.join(ROOT, 'functions/handlers/enrich.ts');
+const PAGE_VIEWS_ENTRY = path.join(ROOT, 'functions/handlers/page-views.ts');
 
-function pipelineWith(overrides: Partial<StreamPipelineProps>): void {
+const STATELESS: PipelineDefinitionConfig = {
+  name: 'enrich',
+  config: {
+    kind: 'stateless',
+    name: 'enrich',
+    input: { stream: 'in' },
+    outputs: ['out'],
+    stages: ['map'],
+  },
+};
+
+/** A windowed definition as plain JSON (what infra reads), with one window setting overridden. */
+function windowed(
+  window: Record<string, unknown> = {},
+  allowedLatenessMs = 30_000,
+): PipelineDefinitionConfig {
+  return {
+    name: 'counts',
+    config: {
+      kind: 'windowed',
+      name: 'counts',
+      input: { stream: 'in' },
+      outputs: ['out'],
+      stages: [],
+      window: { kind: 'tumbling', sizeMs: 60_000, slideMs: 60_000, sliceMs: 60_000, ...window },
+      eventTime: 'extractor',
+      allowedLatenessMs,
+      idleTimeoutMs: 60_000,
+      emit: 'final',
+      aggregates: [],
+    } as PipelineDefinitionConfig['config'],
+  };
+}
+
+/** Builds a pipeline on given streams; validation throws before anything is bundled. */
+function pipelineWith(
+  overrides: Partial<StreamPipelineProps>,
+  definition: PipelineDefinitionConfig = STATELESS,
+): void {
   const stack = new Stack(new App(), 'test');
   new StreamPipeline(stack, 'Pipeline', {
-    pipelineName: 'enrich',
-    entry: ENTRY,
+    definition,
+    entry: ENRICH_ENTRY,
     inputStream: new kinesis.Stream(stack, 'In'),
     outputStreams: { out: new kinesis.Stream(stack, 'Out') },
+    failureStream: new kinesis.Stream(stack, 'Failures'),
     ...overrides,
   });
 }
@@ -35,9 +83,194 @@ describe('StreamPipeline', () => {
     expect(() => pipelineWith({ maxRecordAge: Duration.seconds(30) })).toThrow(
       'maxRecordAge (seconds) must be an integer in 60..604800, got 30',
     );
+    expect(() => pipelineWith({ maxRecordAge: Duration.days(8) })).toThrow('got 691200');
   });
 
   it('fails when maxBatchingWindow is above 300 seconds', () => {
-    expect(() => pipelineWith({ maxBatchingWindow: Duration.minutes(6) })).toThrow('got 360');
+    expect(() => pipelineWith({ maxBatchingWindow: Duration.minutes(6) })).toThrow(
+      'maxBatchingWindow (seconds) must be an integer in 0..300, got 360',
+    );
+  });
+
+  it('fails when parallelizationFactor is outside 1..10', () => {
+    expect(() => pipelineWith({ parallelizationFactor: 11 })).toThrow(
+      'parallelizationFactor must be an integer in 1..10, got 11',
+    );
+  });
+
+  it('fails when a windowed pipeline asks for parallelizationFactor above 1', () => {
+    expect(() => pipelineWith({ parallelizationFactor: 4 }, windowed())).toThrow(
+      'parallelizationFactor must be 1 for windowed pipeline counts, got 4: its window state is fenced per shard',
+    );
+  });
+
+  it('fails when the shard count of a created stream is outside 1..500', () => {
+    expect(() =>
+      pipelineWith({ shardCount: 0, inputStream: undefined, outputStreams: undefined }),
+    ).toThrow('shardCount of stream in must be an integer in 1..500, got 0');
+    expect(() => pipelineWith({ shardCount: 501, inputStream: undefined })).toThrow('got 501');
+  });
+
+  it('fails when the window size is outside 1 s..7 d', () => {
+    expect(() => pipelineWith({}, windowed({ sizeMs: 500, slideMs: 500 }))).toThrow(
+      'window size (ms) of counts must be an integer in 1000..604800000, got 500',
+    );
+    expect(() => pipelineWith({}, windowed({ sizeMs: 8 * 86_400_000 }))).toThrow('got 691200000');
+  });
+
+  it('fails when a hopping window slides by more than its size', () => {
+    expect(() =>
+      pipelineWith({}, windowed({ kind: 'hopping', sizeMs: 60_000, slideMs: 120_000 })),
+    ).toThrow('window slide (ms) of counts must be an integer in 1000..60000, got 120000');
+  });
+
+  it('fails when a session gap is outside 1 s..1 d', () => {
+    expect(() => pipelineWith({}, windowed({ kind: 'session', gapMs: 2 * 86_400_000 }))).toThrow(
+      'session gap (ms) of counts must be an integer in 1000..86400000, got 172800000',
+    );
+  });
+
+  it('fails when allowed lateness exceeds maxRecordAge', () => {
+    expect(() =>
+      pipelineWith({ maxRecordAge: Duration.minutes(1) }, windowed({}, 120_000)),
+    ).toThrow(
+      'allowedLateness (ms) of counts (at most maxRecordAge) must be an integer in 0..60000, got 120000',
+    );
+  });
+
+  it('fails when timeout or memorySize are outside what Lambda allows', () => {
+    expect(() => pipelineWith({ timeout: Duration.minutes(16) })).toThrow(
+      'timeout (seconds) must be an integer in 1..900, got 960',
+    );
+    expect(() => pipelineWith({ memorySize: 64 })).toThrow(
+      'memorySize must be an integer in 128..10240, got 64',
+    );
+  });
+
+  it('fails when outputStreams do not match the outputs of the definition', () => {
+    const stack = new Stack(new App(), 'test');
+    const stream = new kinesis.Stream(stack, 'S');
+    expect(() => pipelineWith({ outputStreams: { other: stream } })).toThrow(
+      "outputStreams has no stream for 'out'; pipeline enrich writes out",
+    );
+  });
+
+  it('fails when a windowed pipeline is given a sweeper of another state table', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'test');
+    const table = (id: string) =>
+      new dynamodb.Table(stack, id, {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      });
+    const sweeper = new PipelineSweeper(stack, 'Sweeper', {
+      entry: path.join(ROOT, 'functions/handlers/sweeper.ts'),
+      stateTable: table('A'),
+    });
+    // WHEN / THEN
+    expect(
+      () =>
+        new StreamPipeline(stack, 'Pipeline', {
+          definition: windowed(),
+          entry: PAGE_VIEWS_ENTRY,
+          stateTable: table('B'),
+          sweeper,
+        }),
+    ).toThrow('pipeline counts uses another state table than the sweeper');
+  });
+
+  describe('standalone windowed pipeline with every event source default overridden', () => {
+    let template: Template;
+
+    beforeAll(() => {
+      // GIVEN
+      const stack = new Stack(new App(), 'standalone');
+      const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+      // WHEN: nothing given but the definition (its real config) and the handler
+      new StreamPipeline(stack, 'PageViews', {
+        definition: pageViews,
+        entry: PAGE_VIEWS_ENTRY,
+        shardCount: 3,
+        encryptionKey: key,
+        removalPolicy: RemovalPolicy.DESTROY,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(5),
+        retryAttempts: 3,
+        maxRecordAge: Duration.hours(1),
+        bisectBatchOnError: false,
+        startingPosition: lambda.StartingPosition.LATEST,
+        reportBatchItemFailures: false,
+        memorySize: 1024,
+        timeout: Duration.seconds(30),
+        iteratorAgeAlarmThreshold: Duration.minutes(5),
+      });
+      template = Template.fromStack(stack);
+    });
+
+    it('creates its input, output and failure streams, encrypted with the key, named', () => {
+      // THEN
+      for (const [name, shards] of [
+        ['clicks', 3],
+        ['page-view-counts', 3],
+        ['page-views-failures', 1],
+      ] as const) {
+        template.hasResource('AWS::Kinesis::Stream', {
+          Properties: {
+            ShardCount: shards,
+            StreamEncryption: {
+              EncryptionType: 'KMS',
+              KeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+            },
+          },
+          Metadata: { 'shardflow:name': name },
+          DeletionPolicy: 'Delete',
+        });
+      }
+      template.hasOutput('*', { Description: 'shardflow:name=page-views-failures' });
+    });
+
+    it('creates its state table and sweeper, the table encrypted with the key', () => {
+      // THEN
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+        },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      });
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+      template.resourceCountIs('AWS::Lambda::Function', 2);
+    });
+
+    it('encrypts the on-failure queue with the key', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+      });
+    });
+
+    it('applies every event source override', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        StartingPosition: 'LATEST',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 5,
+        BisectBatchOnFunctionError: false,
+        MaximumRetryAttempts: 3,
+        MaximumRecordAgeInSeconds: 3600,
+        FunctionResponseTypes: Match.absent(),
+        ParallelizationFactor: 1,
+      });
+    });
+
+    it('applies the function and alarm overrides', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        MemorySize: 1024,
+        Timeout: 30,
+        Environment: { Variables: Match.objectLike({ SHARDFLOW_PIPELINE: 'page-views' }) },
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'IteratorAge',
+        Threshold: 300_000,
+      });
+    });
   });
 });
