@@ -1,27 +1,34 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { outputStreamVariable, requireEnv } from '#commons/environment';
+import { FAILURE_STREAM_VARIABLE, outputStreamVariable, requireEnv } from '#commons/environment';
 import type { AnyStatelessPipelineDefinition, RecordFailure } from '#runtime/index';
 import { preAggregate } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
+import type { RecordSink } from '../types';
+import { toFailureRecord } from './toFailureRecord';
 
 /** What a stateless handler needs besides the event; tests inject their own. */
 export interface StatelessHandlerDependencies {
   /** @default - a KinesisSink on the stream named by `OUTPUT_STREAM_<OUTPUT>` */
-  readonly sink?: Pick<KinesisSink, 'send'>;
+  readonly sink?: RecordSink;
+  /** @default - a KinesisSink on the stream named by `SHARDFLOW_FAILURE_STREAM` */
+  readonly failureSink?: RecordSink;
   /** @default - a Powertools Logger */
   readonly logger?: Logger;
   /** @default - Powertools Metrics in namespace `shardflow` */
   readonly metrics?: Metrics;
+  /** @default Date.now */
+  readonly clock?: () => number;
 }
 
 /**
  * Builds the Lambda handler of a stateless pipeline: decode and validate each record, run the
  * filter/map/flatMap chain, write the results to the output stream in input order with their partition
- * keys. Invalid records are reported (a structured log line with shard, sequence number and reason, and the
- * `InvalidRecords` metric) and never fail the batch. A failed write fails the invocation, so Lambda retries
- * the batch: output is at-least-once.
+ * keys. A record that is not JSON, fails the schema or throws in a transform goes to the failure stream
+ * with its reason, shard, sequence number and the record itself (plus a structured log line without the
+ * payload and the `InvalidRecords` metric) and never fails the batch. A failed write fails the
+ * invocation, so Lambda retries the batch: output is at-least-once.
  *
  * @example
  * export const handler = createStatelessHandler(enrich);
@@ -34,17 +41,29 @@ export function createStatelessHandler(
   const logger = dependencies.logger ?? new Logger({ serviceName: definition.name });
   const metrics =
     dependencies.metrics ?? new Metrics({ namespace: 'shardflow', serviceName: definition.name });
+  const clock = dependencies.clock ?? Date.now;
   let sink = dependencies.sink;
+  let failureSink = dependencies.failureSink;
 
   return async (event) => {
     sink ??= new KinesisSink({ streamName: requireEnv(outputStreamVariable(output)) });
+    failureSink ??= new KinesisSink({ streamName: requireEnv(FAILURE_STREAM_VARIABLE) });
     const plan = preAggregate(definition, event.Records);
-    reportFailures(logger, plan.failures);
+    let retries = 0;
+    if (plan.failures.length > 0) {
+      reportFailures(logger, plan.failures);
+      const now = clock();
+      const failed = await failureSink.send(
+        plan.failures.map((failure) => toFailureRecord(definition.name, failure, now)),
+      );
+      retries += failed.retries;
+    }
     const stats = await sink.send(plan.outputs);
+    retries += stats.retries;
     metrics.addMetric('RecordsIn', MetricUnit.Count, plan.recordCount);
     metrics.addMetric('RecordsOut', MetricUnit.Count, plan.outputs.length);
     metrics.addMetric('InvalidRecords', MetricUnit.Count, plan.failures.length);
-    metrics.addMetric('PutRecordsRetries', MetricUnit.Count, stats.retries);
+    metrics.addMetric('PutRecordsRetries', MetricUnit.Count, retries);
     metrics.publishStoredMetrics();
     return { batchItemFailures: [] };
   };
