@@ -1,7 +1,16 @@
 import { join } from 'node:path';
+import type { FailureRecordBody } from '#handlers/types';
+import { localClients } from '#local/aws/index';
 import { DEFAULT_FAILURES_FILE } from '#local/capture/constants';
 import { readFailures } from '#local/capture/readFailures';
 import type { CapturedFailure } from '#local/capture/types';
+import { readStream } from '#local/io/readStream';
+import { isAlive, type LocalState, readLocalState } from './localState';
+
+/** Logical names of pipelines' failure streams end with this. */
+const FAILURE_STREAM_SUFFIX = '-failures';
+/** How long a failure stream may stay silent before reading it is complete. */
+const FAILURE_STREAM_IDLE_MS = 1500;
 
 /** Options for {@link printFailures}. */
 export interface PrintFailuresOptions {
@@ -13,6 +22,49 @@ export interface PrintFailuresOptions {
   readonly projectDir?: string;
   /** Receives the output. @default - stdout */
   readonly write?: (text: string) => void;
+  /**
+   * The running local deployment whose `<pipeline>-failures` streams are read too.
+   * @default - `.shardflow/local.json` under `projectDir`, if a runtime is running
+   */
+  readonly state?: LocalState;
+}
+
+/**
+ * Every record a pipeline rejected (invalid, LATE …) from the `<pipeline>-failures` streams of a local
+ * deployment, once each: failure streams are at-least-once, and `(shardId, sequenceNumber, reason)`
+ * identifies a rejection.
+ */
+export async function readRejectedRecords(state: LocalState): Promise<FailureRecordBody[]> {
+  const { kinesis } = localClients(state.endpoints);
+  const seen = new Set<string>();
+  const rejected: FailureRecordBody[] = [];
+  const streams = Object.entries(state.names).filter(
+    ([name, resource]) =>
+      resource.type === 'AWS::Kinesis::Stream' && name.endsWith(FAILURE_STREAM_SUFFIX),
+  );
+  for (const [, resource] of streams) {
+    await readStream({
+      client: kinesis,
+      streamName: resource.physicalName,
+      fromStart: true,
+      idleTimeoutMs: FAILURE_STREAM_IDLE_MS,
+      pollIntervalMs: 100,
+      onRecord: (record) => {
+        const body = JSON.parse(Buffer.from(record.data).toString('utf8')) as FailureRecordBody;
+        const identity = `${body.shardId}|${body.sequenceNumber}|${body.reason}`;
+        if (!seen.has(identity)) {
+          seen.add(identity);
+          rejected.push(body);
+        }
+      },
+    });
+  }
+  return rejected;
+}
+
+function previewData(base64: string): string {
+  const text = Buffer.from(base64, 'base64').toString('utf8').replace(/\s+/g, ' ');
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 function preview(failure: CapturedFailure): string {
@@ -48,40 +100,64 @@ function table(rows: readonly (readonly string[])[]): string {
  */
 export async function printFailures(options: PrintFailuresOptions = {}): Promise<number> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
-  const file = options.file ?? join(options.projectDir ?? process.cwd(), DEFAULT_FAILURES_FILE);
+  const projectDir = options.projectDir ?? process.cwd();
+  const file = options.file ?? join(projectDir, DEFAULT_FAILURES_FILE);
   const failures = readFailures(file);
+  const running = readLocalState(projectDir);
+  const state = options.state ?? (running && isAlive(running.pid) ? running : undefined);
+  const rejected = state === undefined ? [] : await readRejectedRecords(state);
   if (options.json) {
     for (const failure of failures) write(`${JSON.stringify(failure)}\n`);
+    for (const record of rejected) write(`${JSON.stringify(record)}\n`);
     return 0;
   }
   if (failures.length === 0) {
-    write(`no failures in ${file}\n`);
-    return 0;
+    write(`no on-failure destination records in ${file}\n`);
+  } else {
+    const rows = [
+      [
+        'TIME',
+        'CONDITION',
+        'FUNCTION',
+        'SHARD',
+        'RECORDS',
+        'INVOKES',
+        'FIRST SEQUENCE',
+        'ERROR',
+        'FIRST RECORD',
+      ],
+      ...failures.map((failure) => [
+        failure.timestamp,
+        failure.requestContext.condition,
+        failure.shardflow?.functionName ?? failure.requestContext.functionArn,
+        failure.KinesisBatchInfo.shardId,
+        String(failure.KinesisBatchInfo.batchSize),
+        String(failure.requestContext.approximateInvokeCount),
+        failure.KinesisBatchInfo.startSequenceNumber,
+        failure.shardflow?.error ?? '',
+        preview(failure),
+      ]),
+    ];
+    write(`${table(rows)}\n${failures.length} on-failure destination record(s) in ${file}\n`);
   }
-  const rows = [
-    [
-      'TIME',
-      'CONDITION',
-      'FUNCTION',
-      'SHARD',
-      'RECORDS',
-      'INVOKES',
-      'FIRST SEQUENCE',
-      'ERROR',
-      'FIRST RECORD',
-    ],
-    ...failures.map((failure) => [
-      failure.timestamp,
-      failure.requestContext.condition,
-      failure.shardflow?.functionName ?? failure.requestContext.functionArn,
-      failure.KinesisBatchInfo.shardId,
-      String(failure.KinesisBatchInfo.batchSize),
-      String(failure.requestContext.approximateInvokeCount),
-      failure.KinesisBatchInfo.startSequenceNumber,
-      failure.shardflow?.error ?? '',
-      preview(failure),
-    ]),
-  ];
-  write(`${table(rows)}\n${failures.length} failure record(s) in ${file}\n`);
+  if (state === undefined) {
+    write('no local runtime is running here, so no failure streams were read\n');
+  } else if (rejected.length === 0) {
+    write('no rejected records in the pipelines’ failure streams\n');
+  } else {
+    const rows = [
+      ['FAILED AT', 'PIPELINE', 'REASON', 'SHARD', 'SEQUENCE', 'DETAIL', 'RECORD'],
+      ...rejected.map((record) => [
+        record.failedAt,
+        record.pipeline,
+        record.reason,
+        record.shardId,
+        record.sequenceNumber,
+        record.detail.length > 60 ? `${record.detail.slice(0, 59)}…` : record.detail,
+        previewData(record.data),
+      ]),
+    ];
+    write(`${table(rows)}\n${rejected.length} rejected record(s) in the failure streams\n`);
+  }
   return 0;
 }

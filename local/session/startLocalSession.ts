@@ -4,6 +4,7 @@ import { isCloudAssembly, synthesize } from '#local/cli/synthesize';
 import { startEngines } from '#local/engines/index';
 import type { RunningEngines } from '#local/engines/types';
 import { startLocalRuntime } from '#local/runtime/index';
+import type { LocalRuntime } from '#local/runtime/types';
 
 /** Options for {@link startLocalSession}. */
 export interface LocalSessionOptions {
@@ -36,6 +37,8 @@ export interface LocalSessionOptions {
 export interface LocalSession {
   readonly state: LocalState;
   readonly engines: RunningEngines;
+  /** The deployed app: functions, mappings, their stats, captured failures, chaos counters. */
+  readonly runtime: LocalRuntime;
   /** Stops the mappings, the function hosts and the engines; resolves when every process has exited. */
   stop(): Promise<void>;
 }
@@ -79,6 +82,7 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
     return {
       state,
       engines,
+      runtime,
       stop: () => {
         stopping ??= runtime.stop().finally(() => engines.stop());
         return stopping;

@@ -594,7 +594,7 @@ describe('event source mappings with AWS semantics (engines)', () => {
       expect(json.trim().split('\n')).toEqual(lines);
       expect(text).toContain('RetryAttemptsExhausted');
       expect(text).toContain('RecordAgeExceeded');
-      expect(text).toContain(`${lines.length} failure record(s)`);
+      expect(text).toContain(`${lines.length} on-failure destination record(s)`);
       expect(warnings).toEqual(
         expect.arrayContaining([
           expect.stringMatching(/AWS::SQS::Queue esm-failures is not yet emulated locally/),

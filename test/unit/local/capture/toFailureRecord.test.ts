@@ -134,6 +134,9 @@ describe('FailureCapture and printFailures', () => {
 
     // THEN
     expect(code).toBe(0);
-    expect(out).toBe('no failures in /nonexistent/.shardflow/failures.jsonl\n');
+    expect(out).toBe(
+      'no on-failure destination records in /nonexistent/.shardflow/failures.jsonl\n' +
+        'no local runtime is running here, so no failure streams were read\n',
+    );
   });
 });
