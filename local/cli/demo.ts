@@ -31,6 +31,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   };
   say('starting kinesis-mock and DynamoDB Local, synthesizing the CDK app…');
   let session: LocalSession | undefined;
+  const warnings: string[] = [];
   const interrupted = (): void => {
     say('interrupted; cleaning up');
     void session?.stop().finally(() => process.exit(130));
@@ -40,7 +41,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     session = await startLocalSession({
       app: options.app ?? process.cwd(),
       onLog: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+      onWarn: (line) => warnings.push(line),
     });
+    if (warnings.length > 0) {
+      say(
+        options.verbose
+          ? warnings.join('\n')
+          : `${warnings.length} note(s) on what runs differently locally (--verbose shows them)`,
+      );
+    }
     const names = session.state.names;
     const input = names.numbers?.physicalName;
     const output = names['numbers-doubled']?.physicalName;

@@ -29,6 +29,11 @@ export interface LocalSessionOptions {
    * @default - no chaos
    */
   readonly chaos?: { readonly rate: number; readonly seed: number };
+  /**
+   * Receives warning lines (resource types not emulated, mapping settings, read errors).
+   * @default - written to stderr
+   */
+  readonly onWarn?: (line: string) => void;
   /** Receives handler and runtime log lines. @default - discarded */
   readonly onLog?: (line: string) => void;
 }
@@ -64,6 +69,7 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
       cdkOut,
       engines,
       log: options.onLog,
+      warn: options.onWarn,
       failuresFile: options.failuresFile,
       chaos: options.chaos,
       // Checkpoints live beside the engines' data, so a restarted runtime resumes where it stopped.
