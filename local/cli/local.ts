@@ -52,15 +52,14 @@ async function upForeground(options: LocalUpOptions): Promise<number> {
     stateDir: options.stateDir,
     onLog: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
   });
+  // The listeners stay until cleanup is done: while one is registered, a second Ctrl-C does not kill
+  // the process halfway through stopping, and the engines' own signal handling leaves the exit to us.
+  let requestStop = (): void => undefined;
   const stopped = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    requestStop = resolve;
   });
+  process.on('SIGINT', requestStop);
+  process.on('SIGTERM', requestStop);
   try {
     const file = writeLocalState(session.state);
     process.stdout.write(describe(session.state, file));
@@ -69,6 +68,8 @@ async function upForeground(options: LocalUpOptions): Promise<number> {
   } finally {
     await session.stop();
     removeLocalState(process.cwd(), process.pid);
+    process.removeListener('SIGINT', requestStop);
+    process.removeListener('SIGTERM', requestStop);
   }
   return 0;
 }
