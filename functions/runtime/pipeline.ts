@@ -298,7 +298,8 @@ export class AggregatedStream<TIn, T, A extends AggregateMap<T>, V = AggregateVa
         outputs: Object.freeze([stream, ...sideOutputs.map((output) => output.stream)]),
         stages: Object.freeze(stages.map((stage) => stage.kind)),
         window: Object.freeze(windowConfig(assigner)),
-        eventTime: windowOptions.eventTime === undefined ? 'approximateArrivalTimestamp' : 'extractor',
+        eventTime:
+          windowOptions.eventTime === undefined ? 'approximateArrivalTimestamp' : 'extractor',
         allowedLatenessMs,
         idleTimeoutMs,
         emit: emitMode,

@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RESULT_ID_LENGTH } from './constants';
 import type { AggregatesOf } from './mergeAccumulators';
-import type {
-  Accumulators,
-  AnyAggregate,
-  ResultProjection,
-  Window,
-  WindowResult,
-} from './types';
+import type { Accumulators, AnyAggregate, ResultProjection, Window, WindowResult } from './types';
 
 /** Options of {@link windowResult}. */
 export interface WindowResultOptions {

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from './demo';
 import { printFailures } from './failures';
+import { generateCommand } from './generate';
 import { localDown, localUp } from './local';
 import { resolveStream } from './resolveStream';
 import { openInput, sendLines } from './send';
@@ -90,6 +91,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'one JSON failure record per line, in AWS’s shape')
     .action(async (options: { json?: boolean }) => {
       exitCode = await printFailures({ json: options.json });
+    });
+
+  program
+    .command('generate')
+    .description('generate realistic events for a pipeline: to its input stream, or stdout')
+    .argument('<pipeline>', 'enrich, page-views, error-rate, trending or sessions')
+    .option('--rate <n>', 'events per second (average)', positiveNumber, 20)
+    .option('--duration <seconds>', 'seconds of event time', positiveNumber, 60)
+    .option('--seed <n>', 'random seed (same seed, same events)', positiveInteger, 1)
+    .option('--late-fraction <f>', 'share of events later than the allowed lateness', rate, 0)
+    .option('--invalid-fraction <f>', 'share of invalid records (not JSON, wrong schema)', rate, 0)
+    .option('--start <time>', 'event time of the first event (ISO-8601 or epoch ms)')
+    .option('--stdout', 'write JSON lines to stdout instead of sending them')
+    .action(async (pipeline: string, options: Parameters<typeof generateCommand>[1]) => {
+      const summary = await generateCommand(pipeline, options);
+      process.stderr.write(
+        `${summary.records} records to ${summary.stream} (${summary.valid} valid, ${summary.late} late, ${summary.invalid} invalid)\n`,
+      );
     });
 
   program

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { outputStreamVariable, requireEnv } from '#commons/environment';
 import {
   type AnyWindowedPipelineDefinition,
   type SlicedWindowAssigner,
@@ -7,7 +8,6 @@ import {
   type WindowResult,
   windowResult,
 } from '#runtime/index';
-import { outputStreamVariable, requireEnv } from '#commons/environment';
 import { KinesisSink } from '#sinks/index';
 import type { AccSet, SessionRef, WindowRef } from '#state/index';
 import { HANDLER_DEFAULTS } from '../constants';
