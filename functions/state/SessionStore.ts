@@ -1,15 +1,13 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
-  type ConsumedCapacity,
   GetItemCommand,
   QueryCommand,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
-  UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { assertItemSize } from './assertItemSize';
 import {
   accAttr,
   encodeAcc,
@@ -23,6 +21,8 @@ import {
   readString,
   str,
 } from './attributes';
+import { backoff } from './backoff';
+import { conditionalUpdate } from './conditionalUpdate';
 import {
   ATTR,
   ITEM_KIND,
@@ -32,6 +32,7 @@ import {
   WINDOW_STATUS,
   WINDOW_STORE_DEFAULTS,
 } from './constants';
+import { dueIndexPages } from './dueIndexPages';
 import {
   InvalidWindowStoreInputError,
   ItemTooLargeError,
@@ -63,6 +64,7 @@ import {
   type SessionWritePlan,
   type StoredSession,
 } from './planSessionWrite';
+import { countConflict, countRead, countWrite, emptyStats } from './requestStats';
 import type {
   AccSet,
   ApplySessionsOptions,
@@ -82,12 +84,6 @@ import type {
 const CONFLICT_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
 
 const NO_FENCES: SessionFenceImage = { version: undefined, fences: new Map() };
-
-function emptyStats(): WindowStoreStats {
-  return { writeRequests: 0, readRequests: 0, conflicts: 0, consumedCapacityUnits: 0 };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What one Query of a key's partition found. */
 interface KeyImage {
@@ -231,7 +227,7 @@ export class SessionStore {
       to = Math.max(to, e.time + this.gapMs);
     }
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
-      if (attempt > 0) await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+      if (attempt > 0) await backoff(attempt);
       const image = await this.#readKey(delta.key, from, to, counter);
       const plan = planSessionWrite(delta, image.sessions, image.fences, this.gapMs, this.#merge);
       if (plan === undefined) return { outcome: 'skipped' };
@@ -265,7 +261,7 @@ export class SessionStore {
     let done = false;
     do {
       const b = new ExpressionBuilder();
-      const page = await this.#read(
+      const page = await countRead(
         () =>
           this.#client.send(
             new QueryCommand({
@@ -281,6 +277,7 @@ export class SessionStore {
             }),
           ),
         counter,
+        this.stats,
       );
       startKey = page.LastEvaluatedKey;
       for (const item of page.Items ?? []) {
@@ -314,20 +311,13 @@ export class SessionStore {
     for (const { session, replaces } of plan.puts) {
       relevantUntil = Math.max(relevantUntil, session.end + this.#allowedLatenessMs);
       const item = this.#sessionItem(key, session, (replaces?.version ?? 0) + 1);
-      const size = estimateItemSize(item);
-      if (size > this.#maxItemBytes) {
-        throw new ItemTooLargeError(
-          {
-            pipeline: this.pipeline,
-            key,
-            sliceStart: session.start,
-            windowStart: session.start,
-            windowEnd: session.end,
-          },
-          size,
-          this.#maxItemBytes,
-        );
-      }
+      assertItemSize(item, this.#maxItemBytes, {
+        pipeline: this.pipeline,
+        key,
+        sliceStart: session.start,
+        windowStart: session.start,
+        windowEnd: session.end,
+      });
       const b = new ExpressionBuilder();
       items.push({
         Put: {
@@ -361,13 +351,18 @@ export class SessionStore {
         { pipeline: this.pipeline, key },
       );
     }
-    counter.writeRequests++;
-    this.stats.writeRequests++;
     try {
-      const out = await this.#client.send(
-        new TransactWriteItemsCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }),
+      await countWrite(
+        () =>
+          this.#client.send(
+            new TransactWriteItemsCommand({
+              TransactItems: items,
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        counter,
+        this.stats,
       );
-      this.#consumed(out.ConsumedCapacity, counter);
       return true;
     } catch (error) {
       if (
@@ -377,8 +372,7 @@ export class SessionStore {
           (r) => r.Code === undefined || r.Code === 'None' || CONFLICT_REASONS.has(r.Code),
         )
       ) {
-        counter.conflicts++;
-        this.stats.conflicts++;
+        countConflict(counter, this.stats);
         return false;
       }
       throw error;
@@ -500,35 +494,24 @@ export class SessionStore {
     sortBy: string | undefined,
   ): Promise<SessionRef[]> {
     const found: SessionRef[] = [];
-    for (let bucket = 0; bucket < this.#dueBuckets && found.length < limit; bucket++) {
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const b = new ExpressionBuilder();
-        const index = TABLE_KEYS.dueIndex;
-        const page = await this.#read(
-          () =>
-            this.#client.send(
-              new QueryCommand({
-                TableName: this.#tableName,
-                IndexName: index.indexName,
-                KeyConditionExpression: `${b.name(index.partitionKey)} = ${b.value(str(partition(this.pipeline, bucket)))} AND ${b.name(index.sortKey)} <= ${b.value(str(padTime(Math.max(0, upTo))))}`,
-                ...b.attributes(),
-                ExclusiveStartKey: startKey,
-                Limit: limit - found.length,
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          emptyStats(),
-        );
-        startKey = page.LastEvaluatedKey;
-        for (const item of page.Items ?? []) {
-          const key = readString(item, ATTR.key);
-          const start = readNumber(item, ATTR.windowStart);
-          const end = readNumber(item, ATTR.windowEnd);
-          if (key !== undefined && start !== undefined && end !== undefined)
-            found.push({ key, start, end });
-        }
-      } while (startKey !== undefined && found.length < limit);
+    for await (const items of dueIndexPages({
+      client: this.#client,
+      tableName: this.#tableName,
+      pipeline: this.pipeline,
+      dueBuckets: this.#dueBuckets,
+      partition,
+      upTo,
+      pageLimit: () => limit - found.length,
+      wantsMore: () => found.length < limit,
+      counters: [this.stats],
+    })) {
+      for (const item of items) {
+        const key = readString(item, ATTR.key);
+        const start = readNumber(item, ATTR.windowStart);
+        const end = readNumber(item, ATTR.windowEnd);
+        if (key !== undefined && start !== undefined && end !== undefined)
+          found.push({ key, start, end });
+      }
     }
     return sortBy === undefined ? found : found.sort((a, b) => a.end - b.end);
   }
@@ -623,7 +606,7 @@ export class SessionStore {
   }
 
   async #getItem(ref: SessionRef): Promise<RawItem | undefined> {
-    const out = await this.#read(
+    const out = await countRead(
       () =>
         this.#client.send(
           new GetItemCommand({
@@ -633,7 +616,7 @@ export class SessionStore {
             ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
-      emptyStats(),
+      this.stats,
     );
     return out.Item;
   }
@@ -644,45 +627,6 @@ export class SessionStore {
 
   /** A conditional write whose failed condition is an expected outcome: true if it was applied. */
   async #conditionalWrite(input: Omit<UpdateItemCommandInput, 'TableName'>): Promise<boolean> {
-    this.stats.writeRequests++;
-    try {
-      const out = await this.#client.send(
-        new UpdateItemCommand({
-          ...input,
-          TableName: this.#tableName,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.#consumed(out.ConsumedCapacity, emptyStats());
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        this.stats.conflicts++;
-        return false;
-      }
-      throw error;
-    }
-  }
-
-  async #read<T extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] | undefined }>(
-    send: () => Promise<T>,
-    counter: WindowStoreStats,
-  ): Promise<T> {
-    counter.readRequests++;
-    this.stats.readRequests++;
-    const out = await send();
-    this.#consumed(out.ConsumedCapacity, counter);
-    return out;
-  }
-
-  #consumed(
-    capacity: ConsumedCapacity | ConsumedCapacity[] | undefined,
-    counter: WindowStoreStats,
-  ): void {
-    const units = (
-      Array.isArray(capacity) ? capacity : capacity === undefined ? [] : [capacity]
-    ).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-    counter.consumedCapacityUnits += units;
-    this.stats.consumedCapacityUnits += units;
+    return conditionalUpdate(this.#client, this.#tableName, input, this.stats);
   }
 }

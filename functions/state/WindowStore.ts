@@ -8,10 +8,10 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { assertItemSize } from './assertItemSize';
 import {
   accAttr,
   encodeAcc,
-  estimateItemSize,
   fenceAttr,
   num,
   type RawItem,
@@ -21,6 +21,8 @@ import {
   readString,
   str,
 } from './attributes';
+import { backoff } from './backoff';
+import { conditionalUpdate } from './conditionalUpdate';
 import {
   ATTR,
   DYNAMODB_MAX_ITEM_BYTES,
@@ -29,6 +31,7 @@ import {
   WINDOW_STATUS,
   WINDOW_STORE_DEFAULTS,
 } from './constants';
+import { dueIndexPages } from './dueIndexPages';
 import {
   InvalidWindowStoreInputError,
   ItemTooLargeError,
@@ -65,6 +68,7 @@ import {
   windowSortKey,
 } from './keys';
 import { mapBounded } from './mapBounded';
+import { countConflict, countRead, countWrite, emptyStats } from './requestStats';
 import { compareSequences, normalizeSequence, padSequence } from './sequence';
 import type {
   AccSet,
@@ -131,10 +135,6 @@ interface WritePlan {
 
 const ABSENT: SliceImage = { version: undefined, acc: undefined, fences: new Map() };
 
-function emptyStats(): WindowStoreStats {
-  return { writeRequests: 0, readRequests: 0, conflicts: 0, consumedCapacityUnits: 0 };
-}
-
 function isItemSizeError(error: unknown): boolean {
   return (
     error instanceof Error &&
@@ -142,8 +142,6 @@ function isItemSizeError(error: unknown): boolean {
     /item size (has )?exceeded/i.test(error.message)
   );
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * DynamoDB window store of one pipeline: slice state with per-lane fencing, shard watermarks,
@@ -367,19 +365,21 @@ export class WindowStore {
         .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(relevantUntil, this.#retentionMs)))
         // Bumps version so a read-merge-write that read the unsealed image also fails.
         .add(ATTR.version, 1);
-      counter.writeRequests++;
-      this.stats.writeRequests++;
-      const out = await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: this.#sliceKey(work),
-          UpdateExpression: b.updateExpression(),
-          ...b.attributes(),
-          ReturnValues: 'ALL_NEW',
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
+      const out = await countWrite(
+        () =>
+          this.#client.send(
+            new UpdateItemCommand({
+              TableName: this.#tableName,
+              Key: this.#sliceKey(work),
+              UpdateExpression: b.updateExpression(),
+              ...b.attributes(),
+              ReturnValues: 'ALL_NEW',
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        counter,
+        this.stats,
       );
-      this.#consumed(out.ConsumedCapacity, counter);
       if (out.Attributes !== undefined) items.set(sliceStart, out.Attributes);
     });
 
@@ -508,7 +508,7 @@ export class WindowStore {
         return laneFenceIs(b, fenceAttr(lane.lane), readFence);
       });
       this.#addAccs(b, plan.acc);
-      if (attempt > 2) await this.#backoff(attempt);
+      if (attempt > 2) await backoff(attempt);
       failure = await this.#writeSlice(work, b, allOf(sliceNotSealed(b), ...fenced), counter);
       if (failure === undefined) return 'applied';
     }
@@ -548,7 +548,7 @@ export class WindowStore {
       for (const [name, value] of Object.entries(acc))
         b.set(accAttr(name), encodeAcc(name, value, this.#additive));
       b.set(ATTR.version, num(next.version ?? 1));
-      if (attempt > 2) await this.#backoff(attempt);
+      if (attempt > 2) await backoff(attempt);
       let failure: { item: RawItem | undefined; error: unknown } | undefined;
       try {
         failure = await this.#writeSlice(
@@ -651,8 +651,7 @@ export class WindowStore {
       return undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        counter.conflicts++;
-        this.stats.conflicts++;
+        countConflict(counter, this.stats);
         return { item: error.Item, error };
       }
       if (isItemSizeError(error)) {
@@ -716,10 +715,7 @@ export class WindowStore {
     for (const [lane, fence] of image.fences) item[fenceAttr(lane)] = str(fence);
     for (const [name, value] of Object.entries(image.acc ?? {}))
       item[accAttr(name)] = encodeAcc(name, value, this.#additive);
-    const size = estimateItemSize(item);
-    if (size > this.#maxItemBytes) {
-      throw new ItemTooLargeError(this.#sliceDetails(work), size, this.#maxItemBytes);
-    }
+    assertItemSize(item, this.#maxItemBytes, this.#sliceDetails(work));
   }
 
   #sliceKey(work: { key: string; sliceStart: number }): RawItem {
@@ -763,10 +759,6 @@ export class WindowStore {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) this.#cache.delete(oldest);
     }
-  }
-
-  async #backoff(attempt: number): Promise<void> {
-    await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -956,59 +948,48 @@ export class WindowStore {
     const limit = options.limit ?? 100;
     const found = new Map<string, WindowRef>();
     const counter = emptyStats();
-    for (let bucket = 0; bucket < this.#dueBuckets && found.size < limit; bucket++) {
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const b = new ExpressionBuilder();
-        const index = TABLE_KEYS.dueIndex;
-        const page = await this.#read(
-          () =>
-            this.#client.send(
-              new QueryCommand({
-                TableName: this.#tableName,
-                IndexName: index.indexName,
-                KeyConditionExpression: `${b.name(index.partitionKey)} = ${b.value(str(duePartition(this.pipeline, bucket)))} AND ${b.name(index.sortKey)} <= ${b.value(str(padTime(Math.max(0, watermark))))}`,
-                ...b.attributes(),
-                ExclusiveStartKey: startKey,
-                Limit: 200,
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          counter,
-        );
-        startKey = page.LastEvaluatedKey;
-        const slices = (page.Items ?? []).flatMap((item) => {
-          const key = readString(item, ATTR.key);
-          const start = readNumber(item, ATTR.sliceStart);
-          const end = readNumber(item, ATTR.sliceEnd);
-          if (key === undefined || start === undefined || end === undefined) return [];
-          return [{ key, start, end, windows: options.windowsOfSlice(start, end) }];
-        });
-        const candidates = new Map<string, WindowRef>();
-        for (const slice of slices) {
-          for (const w of slice.windows) {
-            if (w.end <= watermark)
-              candidates.set(windowSortKey(w.start, w.end) + slice.key, { key: slice.key, ...w });
-          }
+    for await (const items of dueIndexPages({
+      client: this.#client,
+      tableName: this.#tableName,
+      pipeline: this.pipeline,
+      dueBuckets: this.#dueBuckets,
+      partition: duePartition,
+      upTo: watermark,
+      pageLimit: () => 200,
+      wantsMore: () => found.size < limit,
+      counters: [counter, this.stats],
+    })) {
+      const slices = items.flatMap((item) => {
+        const key = readString(item, ATTR.key);
+        const start = readNumber(item, ATTR.sliceStart);
+        const end = readNumber(item, ATTR.sliceEnd);
+        if (key === undefined || start === undefined || end === undefined) return [];
+        return [{ key, start, end, windows: options.windowsOfSlice(start, end) }];
+      });
+      const candidates = new Map<string, WindowRef>();
+      for (const slice of slices) {
+        for (const w of slice.windows) {
+          if (w.end <= watermark)
+            candidates.set(windowSortKey(w.start, w.end) + slice.key, { key: slice.key, ...w });
         }
-        const statuses = await this.#readStatuses([...candidates.values()], counter);
-        for (const [id, ref] of candidates) {
-          const status = statuses.get(id);
-          if (status === undefined || status === WINDOW_STATUS.OPEN) found.set(id, ref);
-        }
-        const finished = slices.filter((s) =>
-          s.windows.every((w) => {
-            const status = statuses.get(windowSortKey(w.start, w.end) + s.key);
-            return (
-              w.end <= watermark &&
-              (status === WINDOW_STATUS.CLOSED || status === WINDOW_STATUS.EMITTED)
-            );
-          }),
-        );
-        await mapBounded(finished, this.#concurrency, (s) =>
-          this.#leaveDueIndex(s.key, s.start, counter),
-        );
-      } while (startKey !== undefined && found.size < limit);
+      }
+      const statuses = await this.#readStatuses([...candidates.values()], counter);
+      for (const [id, ref] of candidates) {
+        const status = statuses.get(id);
+        if (status === undefined || status === WINDOW_STATUS.OPEN) found.set(id, ref);
+      }
+      const finished = slices.filter((s) =>
+        s.windows.every((w) => {
+          const status = statuses.get(windowSortKey(w.start, w.end) + s.key);
+          return (
+            w.end <= watermark &&
+            (status === WINDOW_STATUS.CLOSED || status === WINDOW_STATUS.EMITTED)
+          );
+        }),
+      );
+      await mapBounded(finished, this.#concurrency, (s) =>
+        this.#leaveDueIndex(s.key, s.start, counter),
+      );
     }
     return [...found.values()]
       .sort(
@@ -1078,7 +1059,7 @@ export class WindowStore {
       return 'emitted';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      this.stats.conflicts++;
+      countConflict(this.stats);
       let status = error.Item === undefined ? undefined : readString(error.Item, ATTR.status);
       if (error.Item === undefined) {
         const out = await this.#read(
@@ -1115,36 +1096,25 @@ export class WindowStore {
    */
   async findClosedNotEmitted(closedBefore: number, limit = 100): Promise<ClosedWindow[]> {
     const result: ClosedWindow[] = [];
-    for (let bucket = 0; bucket < this.#dueBuckets && result.length < limit; bucket++) {
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const b = new ExpressionBuilder();
-        const index = TABLE_KEYS.dueIndex;
-        const page = await this.#read(
-          () =>
-            this.#client.send(
-              new QueryCommand({
-                TableName: this.#tableName,
-                IndexName: index.indexName,
-                KeyConditionExpression: `${b.name(index.partitionKey)} = ${b.value(str(closedPartition(this.pipeline, bucket)))} AND ${b.name(index.sortKey)} <= ${b.value(str(padTime(Math.max(0, closedBefore))))}`,
-                ...b.attributes(),
-                ExclusiveStartKey: startKey,
-                Limit: limit - result.length,
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          emptyStats(),
-        );
-        startKey = page.LastEvaluatedKey;
-        for (const item of page.Items ?? []) {
-          const key = readString(item, ATTR.key);
-          const start = readNumber(item, ATTR.windowStart);
-          const end = readNumber(item, ATTR.windowEnd);
-          const closedAt = Number(readString(item, index.sortKey));
-          if (key !== undefined && start !== undefined && end !== undefined)
-            result.push({ key, start, end, closedAt });
-        }
-      } while (startKey !== undefined && result.length < limit);
+    for await (const items of dueIndexPages({
+      client: this.#client,
+      tableName: this.#tableName,
+      pipeline: this.pipeline,
+      dueBuckets: this.#dueBuckets,
+      partition: closedPartition,
+      upTo: closedBefore,
+      pageLimit: () => limit - result.length,
+      wantsMore: () => result.length < limit,
+      counters: [this.stats],
+    })) {
+      for (const item of items) {
+        const key = readString(item, ATTR.key);
+        const start = readNumber(item, ATTR.windowStart);
+        const end = readNumber(item, ATTR.windowEnd);
+        const closedAt = Number(readString(item, TABLE_KEYS.dueIndex.sortKey));
+        if (key !== undefined && start !== undefined && end !== undefined)
+          result.push({ key, start, end, closedAt });
+      }
     }
     return result;
   }
@@ -1157,7 +1127,7 @@ export class WindowStore {
     for (let i = 0; i < windows.length; i += 100) {
       let keys: RawItem[] = windows.slice(i, i + 100).map((w) => this.#windowKey(w));
       for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await this.#backoff(Math.min(attempt, 6));
+        if (attempt > 0) await backoff(Math.min(attempt, 6));
         const b = new ExpressionBuilder();
         const out = await this.#read(
           () =>
@@ -1235,54 +1205,31 @@ export class WindowStore {
     input: Omit<UpdateItemCommandInput, 'TableName'>,
     counter: WindowStoreStats = emptyStats(),
   ): Promise<boolean> {
-    try {
-      await this.#write(input, counter);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        counter.conflicts++;
-        this.stats.conflicts++;
-        return false;
-      }
-      throw error;
-    }
+    return conditionalUpdate(this.#client, this.#tableName, input, counter, this.stats);
   }
 
   async #write(
     input: Omit<UpdateItemCommandInput, 'TableName'>,
     counter: WindowStoreStats,
   ): Promise<void> {
-    counter.writeRequests++;
-    this.stats.writeRequests++;
-    const out = await this.#client.send(
-      new UpdateItemCommand({
-        ...input,
-        TableName: this.#tableName,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+    await countWrite(
+      () =>
+        this.#client.send(
+          new UpdateItemCommand({
+            ...input,
+            TableName: this.#tableName,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      counter,
+      this.stats,
     );
-    this.#consumed(out.ConsumedCapacity, counter);
   }
 
   async #read<T extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] | undefined }>(
     send: () => Promise<T>,
     counter: WindowStoreStats,
   ): Promise<T> {
-    counter.readRequests++;
-    this.stats.readRequests++;
-    const out = await send();
-    this.#consumed(out.ConsumedCapacity, counter);
-    return out;
-  }
-
-  #consumed(
-    capacity: ConsumedCapacity | ConsumedCapacity[] | undefined,
-    counter: WindowStoreStats,
-  ): void {
-    const units = (
-      Array.isArray(capacity) ? capacity : capacity === undefined ? [] : [capacity]
-    ).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-    counter.consumedCapacityUnits += units;
-    this.stats.consumedCapacityUnits += units;
+    return countRead(send, counter, this.stats);
   }
 }

@@ -1,14 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import {
-  DYNAMODB_LOCAL_DIR,
-  DYNAMODB_LOCAL_JVM_OPTIONS,
-  LOCAL_REGION,
-  LOOPBACK_HOST,
-} from './constants';
+import { DYNAMODB_LOCAL_DIR, DYNAMODB_LOCAL_JVM_OPTIONS } from './constants';
 import { EngineProcess } from './EngineProcess';
+import { probeClientConfig } from './probeClientConfig';
 import type { EngineName } from './types';
 
 /** Where and how {@link spawnDynamoDbEngine} runs DynamoDB Local. */
@@ -48,17 +43,7 @@ export async function spawnDynamoDbEngine(options: DynamoDbEngineOptions): Promi
 
 /** Resolves when DynamoDB Local answers ListTables; rejects otherwise. */
 export async function probeDynamoDbEngine(options: DynamoDbEngineOptions): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint: `http://${LOOPBACK_HOST}:${options.port}`,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'probe', secretAccessKey: 'probe' },
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: 1_000,
-      requestTimeout: 2_000,
-      throwOnRequestTimeout: true,
-    }),
-    maxAttempts: 1,
-  });
+  const client = new DynamoDBClient(probeClientConfig(options.port));
   try {
     await client.send(new ListTablesCommand({}));
   } finally {

@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   KINESIS_MOCK_MAIN,
   KINESIS_MOCK_PERSIST_INTERVAL_MS,
@@ -13,6 +12,7 @@ import {
 } from './constants';
 import { EngineProcess } from './EngineProcess';
 import { repairKinesisState, snapshotKinesisState } from './kinesisStateFile';
+import { probeClientConfig } from './probeClientConfig';
 import type { TlsCertificateFiles } from './tlsCertificate';
 import type { EngineName } from './types';
 
@@ -121,17 +121,7 @@ export async function stopKinesisEngine(
 
 /** Resolves when kinesis-mock answers ListStreams on its plain port; rejects otherwise. */
 export async function probeKinesisEngine(options: KinesisEngineOptions): Promise<void> {
-  const client = new KinesisClient({
-    endpoint: `http://${LOOPBACK_HOST}:${options.plainPort}`,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'probe', secretAccessKey: 'probe' },
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: 1_000,
-      requestTimeout: 2_000,
-      throwOnRequestTimeout: true,
-    }),
-    maxAttempts: 1,
-  });
+  const client = new KinesisClient(probeClientConfig(options.plainPort));
   try {
     await client.send(new ListStreamsCommand({}));
   } finally {

@@ -6,9 +6,9 @@ import {
   type GetShardIteratorCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import type { FunctionInvoker, InvocationResult } from '#local/lambda/types';
 import { buildKinesisEvent, type KinesisEventSource } from './buildKinesisEvent';
-import { compareSequenceNumbers } from './compareSequenceNumbers';
 import {
   FAILURE_CONDITIONS,
   MAX_GET_RECORDS_LIMIT,

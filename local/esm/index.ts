@@ -1,5 +1,5 @@
+export { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 export { buildKinesisEvent, type KinesisEventSource } from './buildKinesisEvent';
-export { compareSequenceNumbers } from './compareSequenceNumbers';
 export * from './constants';
 export * from './errors';
 export { FileCheckpointStore } from './FileCheckpointStore';

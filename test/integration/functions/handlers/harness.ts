@@ -1,3 +1,5 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   type DynamoDBClient,
   TransactWriteItemsCommand,
@@ -11,9 +13,13 @@ import {
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import fc from 'fast-check';
+import { localClients } from '#local/aws/index';
 import type { AnyWindowedPipelineDefinition, WindowResult } from '#runtime/index';
 import { resultId } from '#runtime/index';
-import { kinesisRecordFactory } from '#test/helpers/kinesisFactories';
+import { useEngines } from '#test/helpers/engines';
+import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
+import { createStateTable } from '../state/stateTable';
 
 /** An injected crash of the invocation. */
 export class InjectedCrash extends Error {
@@ -132,6 +138,204 @@ export async function createStream(kinesis: KinesisClient, streamName: string): 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`stream ${streamName} did not become ACTIVE`);
+}
+
+/** The clients, state table and streams of a handler suite. */
+export interface HandlerTestbed {
+  readonly dynamodb: DynamoDBClient;
+  readonly kinesis: KinesisClient;
+  readonly tableName: string;
+}
+
+/**
+ * Starts the engines for the enclosing suite, creates a fresh state table (`tablePrefix`) and the
+ * one-shard `streams` (beforeAll); destroys the clients after it (afterAll). Call the returned
+ * function inside tests or hooks.
+ *
+ * @example
+ * ```ts
+ * const testbed = useHandlerTestbed('sessions', [OUTPUT, FAILURES]);
+ * it('emits', async () => {
+ *   const { dynamodb, kinesis, tableName } = testbed();
+ * });
+ * ```
+ */
+export function useHandlerTestbed(
+  tablePrefix: string,
+  streams: readonly string[],
+): () => HandlerTestbed {
+  const engines = useEngines();
+  let testbed: HandlerTestbed | undefined;
+  let clients: { dynamodb: DynamoDBClient; kinesis: KinesisClient } | undefined;
+  beforeAll(async () => {
+    clients = localClients(engines().endpoints);
+    const { dynamodb, kinesis } = clients;
+    const tableName = await createStateTable(dynamodb, tablePrefix);
+    for (const stream of streams) await createStream(kinesis, stream);
+    testbed = { dynamodb, kinesis, tableName };
+  }, 180_000);
+  afterAll(() => {
+    clients?.dynamodb.destroy();
+    clients?.kinesis.destroy();
+  });
+  return () => {
+    if (testbed === undefined) {
+      throw new Error('useHandlerTestbed(): use the getter inside a test or hook');
+    }
+    return testbed;
+  };
+}
+
+/** A powertools logger that logs nothing. */
+export const silentLogger = (): Logger => new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+
+/** A powertools metrics instance that publishes nothing. */
+export const silentMetrics = (): Metrics => {
+  const metrics = new Metrics({ namespace: 'test', serviceName: 'test' });
+  metrics.publishStoredMetrics = () => metrics;
+  return metrics;
+};
+
+/** A fast-check generator of choices, drawn as a schedule runs. */
+export type Gen = fc.GeneratorValue;
+
+/** A handler under test, invoked with a Kinesis event. */
+export type BatchHandler = (event: { Records: KinesisStreamRecord[] }) => Promise<unknown>;
+
+/** How {@link deliverShards} injects faults. */
+export interface DeliveryFaults {
+  readonly dynamo: FaultyDynamo;
+  /** A crashed invocation crashes at a random DynamoDB write from 1 to this. */
+  readonly maxFaultWrite: number;
+}
+
+/**
+ * Lambda's delivery of every shard, until each shard's checkpoint passed all its records: a
+ * random shard at a time, sometimes two shards at once (see {@link deliverShard}).
+ */
+export async function deliverShards(
+  g: Gen,
+  handler: BatchHandler,
+  shardRecords: readonly KinesisStreamRecord[][],
+  faults: DeliveryFaults,
+): Promise<void> {
+  const states = shardRecords.map(() => ({ checkpoint: 0 }));
+  for (;;) {
+    const pending = states
+      .map((_s, i) => i)
+      .filter(
+        (i) =>
+          (states[i] as { checkpoint: number }).checkpoint <
+          (shardRecords[i] as KinesisStreamRecord[]).length,
+      );
+    if (pending.length === 0) break;
+    const pick = pending[g(fc.integer, { min: 0, max: pending.length - 1 })] as number;
+    const parallel = pending.length > 1 && g(fc.integer, { min: 0, max: 3 }) === 0;
+    const other = pending.find((i) => i !== pick) as number;
+    await Promise.all([
+      deliverShard(
+        g,
+        handler,
+        shardRecords[pick] as KinesisStreamRecord[],
+        states[pick] as { checkpoint: number },
+        faults,
+      ),
+      parallel
+        ? deliverShard(
+            g,
+            handler,
+            shardRecords[other] as KinesisStreamRecord[],
+            states[other] as { checkpoint: number },
+            faults,
+          )
+        : Promise.resolve(),
+    ]);
+  }
+}
+
+/**
+ * Lambda's delivery of one shard: batches cut at random from the checkpoint; an invocation may
+ * crash (an injected fault at the N-th DynamoDB write, before or after it takes effect), then
+ * be retried whole or bisected; a committed batch may be replayed from a sequence number inside
+ * it or delivered twice at once.
+ */
+export async function deliverShard(
+  g: Gen,
+  handler: BatchHandler,
+  records: readonly KinesisStreamRecord[],
+  state: { checkpoint: number },
+  faults: DeliveryFaults,
+): Promise<void> {
+  const size = g(fc.integer, { min: 1, max: 6 });
+  const batch = records.slice(state.checkpoint, state.checkpoint + size);
+  if (batch.length > 1 && g(fc.integer, { min: 0, max: 2 }) === 0) {
+    // An earlier invocation of a shorter batch crashed after some writes; Lambda re-cuts the batch.
+    faults.dynamo.arm(g(fc.integer, { min: 1, max: 4 }), true);
+    await handler(
+      kinesisEventFactory(batch.slice(0, g(fc.integer, { min: 1, max: batch.length - 1 }))),
+    ).catch(() => undefined);
+    faults.dynamo.disarm();
+  }
+  await deliver(g, handler, batch, faults, 0);
+  state.checkpoint += batch.length;
+  const extra = g(fc.constantFrom, 'none', 'none', 'replay', 'duplicate');
+  if (extra === 'replay') {
+    await deliver(
+      g,
+      handler,
+      batch.slice(g(fc.integer, { min: 0, max: batch.length - 1 })),
+      faults,
+      3,
+    );
+  } else if (extra === 'duplicate') {
+    await Promise.all([
+      deliver(g, handler, batch, faults, 3),
+      deliver(g, handler, batch, faults, 3),
+    ]);
+  }
+}
+
+/** One batch until it succeeds: faults above `depth` 3 are off; a failure retries or bisects. */
+async function deliver(
+  g: Gen,
+  handler: BatchHandler,
+  batch: readonly KinesisStreamRecord[],
+  faults: DeliveryFaults,
+  depth: number,
+): Promise<void> {
+  if (batch.length === 0) return;
+  const fault = depth >= 3 ? false : g(fc.integer, { min: 0, max: 3 }) === 0;
+  if (fault) faults.dynamo.arm(g(fc.integer, { min: 1, max: faults.maxFaultWrite }), g(fc.boolean));
+  try {
+    await handler(kinesisEventFactory(batch));
+    faults.dynamo.disarm();
+    return;
+  } catch {
+    faults.dynamo.disarm();
+  }
+  if (batch.length > 1 && g(fc.boolean)) {
+    const half = Math.ceil(batch.length / 2);
+    await deliver(g, handler, batch.slice(0, half), faults, depth + 1);
+    await deliver(g, handler, batch.slice(half), faults, depth + 1);
+  } else {
+    await deliver(g, handler, batch, faults, depth + 1);
+  }
+}
+
+/** `shardId:sequenceNumber` of every record of `pipeline` sent to `failuresStream` as LATE. */
+export function lateRecords(
+  accepted: FaultyKinesis['accepted'],
+  failuresStream: string,
+  pipeline: string,
+): string[] {
+  return accepted
+    .filter((a) => a.stream === failuresStream)
+    .map(
+      (a) =>
+        a.data as { pipeline: string; reason: string; shardId: string; sequenceNumber: string },
+    )
+    .filter((f) => f.pipeline === pipeline && f.reason === 'LATE')
+    .map((f) => `${f.shardId}:${f.sequenceNumber}`);
 }
 
 /** A page-views-like input event. */

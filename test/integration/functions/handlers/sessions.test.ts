@@ -1,64 +1,37 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
-  type DynamoDBClient,
   QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { createPipelineStore } from '#handlers/factories/createPipelineStore';
 import { createSessionStore } from '#handlers/factories/createSessionStore';
 import { createSweeperHandler } from '#handlers/factories/createSweeperHandler';
 import { createWindowedHandler } from '#handlers/factories/createWindowedHandler';
-import { localClients } from '#local/aws/index';
 import { userSessions } from '#pipelines/sessions';
 import type { AnyWindowedPipelineDefinition, WindowResult } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
 import { ItemTooLargeError } from '#state/index';
-import { useEngines } from '#test/helpers/engines';
 import { kinesisEventFactory } from '#test/helpers/kinesisFactories';
-import { createStateTable } from '../state/stateTable';
 import {
   type ClickEvent,
-  createStream,
   FaultyDynamo,
   FaultyKinesis,
+  lateRecords,
   sessionOracle,
+  silentLogger,
+  silentMetrics,
   toShardRecords,
+  useHandlerTestbed,
 } from './harness';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const MIN = 60_000;
 const GAP = 30 * MIN;
-const engines = useEngines();
-let dynamodb: DynamoDBClient;
-let kinesis: KinesisClient;
-let tableName: string;
 let names = 0;
 const OUTPUT = `user-sessions-${process.pid}`;
 const FAILURES = `session-failures-${process.pid}`;
-
-beforeAll(async () => {
-  const clients = localClients(engines().endpoints);
-  dynamodb = clients.dynamodb;
-  kinesis = clients.kinesis;
-  tableName = await createStateTable(dynamodb, 'sessions');
-  await createStream(kinesis, OUTPUT);
-  await createStream(kinesis, FAILURES);
-}, 180_000);
-
-afterAll(() => {
-  dynamodb?.destroy();
-  kinesis?.destroy();
-});
-
-const silentMetrics = (): Metrics => {
-  const metrics = new Metrics({ namespace: 'test', serviceName: 'test' });
-  metrics.publishStoredMetrics = () => metrics;
-  return metrics;
-};
+const testbed = useHandlerTestbed('sessions', [OUTPUT, FAILURES]);
 
 const click = (
   shard: number,
@@ -76,6 +49,7 @@ function setup(
     name: `sessions-${process.pid}-${names++}`,
     emit: options.emit ?? userSessions.emit,
   };
+  const { dynamodb, kinesis, tableName } = testbed();
   const faults = new FaultyDynamo(dynamodb);
   const out = new FaultyKinesis(kinesis);
   const sink = (streamName: string, ordered: boolean) =>
@@ -96,7 +70,7 @@ function setup(
     outputSink: sink(OUTPUT, true),
     failureSink: sink(FAILURES, false),
     clock,
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    logger: silentLogger(),
     metrics: silentMetrics(),
   });
   const { store, sessionStore } = stores();
@@ -105,7 +79,7 @@ function setup(
     sessionStores: { [definition.name]: sessionStore },
     outputSinks: { [definition.name]: sink(OUTPUT, true) },
     clock,
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    logger: silentLogger(),
     metrics: silentMetrics(),
     repairAfterMs: 0,
   });
@@ -119,15 +93,7 @@ function setup(
       .filter((a) => a.stream === OUTPUT)
       .map((a) => a.data as WindowResult)
       .filter((r) => r.pipeline === definition.name && !r.final);
-  const late = (): string[] =>
-    out.accepted
-      .filter((a) => a.stream === FAILURES)
-      .map(
-        (a) =>
-          a.data as { pipeline: string; reason: string; shardId: string; sequenceNumber: string },
-      )
-      .filter((f) => f.pipeline === definition.name && f.reason === 'LATE')
-      .map((f) => `${f.shardId}:${f.sequenceNumber}`);
+  const late = (): string[] => lateRecords(out.accepted, FAILURES, definition.name);
   const deliver = (records: readonly KinesisStreamRecord[]) =>
     handler(kinesisEventFactory(records));
   return {
@@ -147,6 +113,7 @@ function setup(
 
 /** The sort keys of a pipeline key's session items. */
 async function sessionItems(pipelineName: string, key: string): Promise<string[]> {
+  const { dynamodb, tableName } = testbed();
   const out = await dynamodb.send(
     new QueryCommand({
       TableName: tableName,

@@ -1,26 +1,14 @@
-import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { localClients } from '#local/aws/index';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type AccSet, type SessionDelta, SessionStore } from '#state/index';
-import { useEngines } from '#test/helpers/engines';
-import { createStateTable } from './stateTable';
+import { useStateTable } from './stateTable';
 
 const GAP = 1_000;
-const engines = useEngines();
-let client: DynamoDBClient;
-let tableName: string;
+const table = useStateTable('sessions-it', 180_000);
 let pipelines = 0;
-
-beforeAll(async () => {
-  client = localClients(engines().endpoints).dynamodb;
-  tableName = await createStateTable(client, 'sessions-it');
-}, 180_000);
-
-afterAll(() => client?.destroy());
 
 const newStore = (): SessionStore =>
   new SessionStore({
-    client,
-    tableName,
+    ...table(),
     pipeline: `sit${pipelines++}`,
     gapMs: GAP,
     merge: (a: AccSet, b: AccSet) => ({ n: (a.n as number) + (b.n as number) }),
@@ -46,6 +34,7 @@ const delta = (key: string, lane: string, elements: Array<[number, number]>): Se
 });
 
 async function items(store: SessionStore, key: string) {
+  const { client, tableName } = table();
   const out = await client.send(
     new QueryCommand({
       TableName: tableName,

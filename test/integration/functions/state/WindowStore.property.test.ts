@@ -1,8 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { localClients } from '#local/aws/index';
 import { type AccSet, WindowStore } from '#state/index';
-import { useEngines } from '#test/helpers/engines';
 import {
   ADDITIVE,
   deltasOf,
@@ -12,7 +9,7 @@ import {
   seqAt,
   type TestRecord,
 } from '#test/unit/functions/state/fixtures';
-import { createStateTable } from './stateTable';
+import { useStateTable } from './stateTable';
 
 /** Schedules per property; CI runs the default, `SHARDFLOW_PROPERTY_RUNS=2000` runs more. */
 const RUNS = Number(process.env.SHARDFLOW_PROPERTY_RUNS ?? 100);
@@ -20,18 +17,8 @@ const LANES = 3;
 const KEYS = 5;
 const MINUTES = 3;
 
-const engines = useEngines();
-let client: DynamoDBClient;
-let tableName: string;
+const table = useStateTable('state-prop');
 let pipelines = 0;
-
-beforeAll(async () => {
-  const { endpoints } = engines();
-  client = localClients(endpoints).dynamodb;
-  tableName = await createStateTable(client, 'state-prop');
-});
-
-afterAll(() => client?.destroy());
 
 type Gen = fc.GeneratorValue;
 
@@ -138,8 +125,7 @@ class LaneDelivery {
 async function runSchedule(g: Gen, withIds: boolean): Promise<void> {
   // GIVEN: random records over 3 lanes × 5 keys × 3 slices, in sequence order per lane
   const store = new WindowStore({
-    client,
-    tableName,
+    ...table(),
     pipeline: `prop${pipelines++}`,
     merge: mergeAccs,
     additive: ADDITIVE,

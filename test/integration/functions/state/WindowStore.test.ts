@@ -1,7 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localClients } from '#local/aws/index';
 import { type AccSet, WindowStore } from '#state/index';
-import { useEngines } from '#test/helpers/engines';
 import {
   ADDITIVE,
   deltasOf,
@@ -12,25 +9,14 @@ import {
   sliceOf,
   type TestRecord,
 } from '#test/unit/functions/state/fixtures';
-import { createStateTable } from './stateTable';
+import { useStateTable } from './stateTable';
 
-const engines = useEngines();
-let client: DynamoDBClient;
-let tableName: string;
+const table = useStateTable('state-it');
 let pipelines = 0;
-
-beforeAll(async () => {
-  const { endpoints } = engines();
-  client = localClients(endpoints).dynamodb;
-  tableName = await createStateTable(client, 'state-it');
-});
-
-afterAll(() => client?.destroy());
 
 function newStore(withIds: boolean, options: { windowSizeMs?: number } = {}): WindowStore {
   return new WindowStore({
-    client,
-    tableName,
+    ...table(),
     pipeline: `it${pipelines++}${withIds ? 'm' : 'a'}`,
     merge: mergeAccs,
     additive: ADDITIVE,
