@@ -16,6 +16,7 @@ module.exports = {
     '^#local/(.*)$': '<rootDir>/local/$1',
     '^#infra/(.*)$': '<rootDir>/infra/$1',
     '^#test/(.*)$': '<rootDir>/test/$1',
+    '^#bench/(.*)$': '<rootDir>/bench/$1',
   },
   testTimeout: 120_000,
   // Integration and e2e suites start real engines; two cores here, so keep workers low.

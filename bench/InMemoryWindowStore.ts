@@ -1,0 +1,285 @@
+import { LATE_ACCUMULATOR } from '#handlers/constants';
+import type { PipelineStore } from '#handlers/types';
+import {
+  type Accumulators,
+  type AnyWindowedPipelineDefinition,
+  mergeAccumulators,
+} from '#runtime/index';
+import {
+  type AccSet,
+  type ApplyDeltasResult,
+  type ClosedWindow,
+  type CloseOutcome,
+  compareSequences,
+  type EmitOutcome,
+  type FindDueWindowsOptions,
+  type PipelineWatermark,
+  type ReadWatermarkOptions,
+  type RejectedDelta,
+  type SliceDelta,
+  type WatermarkUpdate,
+  type WindowBounds,
+  type WindowContents,
+  type WindowRef,
+  type WindowStoreStats,
+} from '#state/index';
+
+interface Slice {
+  readonly key: string;
+  readonly sliceStart: number;
+  readonly sliceEnd: number;
+  acc: AccSet | undefined;
+  readonly fences: Map<string, string>;
+  sealed: boolean;
+  inDueIndex: boolean;
+}
+
+const lateOf = (acc: AccSet | undefined): number => {
+  const late = acc?.[LATE_ACCUMULATOR];
+  return typeof late === 'number' ? late : 0;
+};
+
+/**
+ * The window store of one pipeline held in memory, with the same protocol as `WindowStore`
+ * (per-lane fences, sealed slices, due index, OPEN → CLOSED → EMITTED) and a request count that
+ * models the DynamoDB one: one write per touched (key, slice) item, per shard watermark update,
+ * per watermark commit, close, seal, emit mark and due-index removal. Used by the core
+ * throughput (no I/O) and scaling benchmarks; the write-cost benchmark checks the model against
+ * DynamoDB Local on the reference workload.
+ */
+export class InMemoryWindowStore implements PipelineStore {
+  readonly pipeline: string;
+  readonly stats: WindowStoreStats = {
+    writeRequests: 0,
+    readRequests: 0,
+    conflicts: 0,
+    consumedCapacityUnits: 0,
+  };
+  /** Writes that carried slice state (applyDeltas), a subset of `stats.writeRequests`. */
+  stateWrites = 0;
+
+  readonly #merge: (a: AccSet, b: AccSet) => AccSet;
+  readonly #slices = new Map<string, Slice>();
+  /** sliceEnd → ids of slices still in the due index. */
+  readonly #due = new Map<number, Set<string>>();
+  readonly #status = new Map<string, 'CLOSED' | 'EMITTED'>();
+  readonly #shards = new Map<string, { maxEventTime: number; processedAt: number }>();
+  #committed: number | undefined;
+
+  constructor(definition: AnyWindowedPipelineDefinition) {
+    this.pipeline = definition.name;
+    this.#merge = (a, b) => ({
+      ...mergeAccumulators(definition, a as Accumulators, b as Accumulators),
+      [LATE_ACCUMULATOR]: lateOf(a) + lateOf(b),
+    });
+  }
+
+  async applyDeltas(deltas: readonly SliceDelta[]): Promise<ApplyDeltasResult> {
+    const rejected: RejectedDelta[] = [];
+    const touched = new Set<string>();
+    let applied = 0;
+    let sealed = 0;
+    for (const delta of deltas) {
+      const id = `${delta.key}\u0000${delta.sliceStart}`;
+      let slice = this.#slices.get(id);
+      if (slice === undefined) {
+        slice = {
+          key: delta.key,
+          sliceStart: delta.sliceStart,
+          sliceEnd: delta.sliceEnd,
+          acc: undefined,
+          fences: new Map(),
+          sealed: false,
+          inDueIndex: false,
+        };
+        this.#slices.set(id, slice);
+      }
+      if (!touched.has(id)) {
+        touched.add(id);
+        this.stats.writeRequests++;
+        this.stateWrites++;
+      }
+      const fence = slice.fences.get(delta.lane);
+      if (fence !== undefined && compareSequences(delta.lastSeq, fence) <= 0) continue;
+      if (slice.sealed) {
+        sealed++;
+        rejected.push({ ...delta, afterSeq: fence });
+        continue;
+      }
+      const acc =
+        fence !== undefined && compareSequences(delta.firstSeq, fence) <= 0
+          ? delta.recompute(fence)
+          : delta.acc;
+      if (acc !== undefined)
+        slice.acc = slice.acc === undefined ? acc : this.#merge(slice.acc, acc);
+      slice.fences.set(delta.lane, delta.lastSeq);
+      if (!slice.inDueIndex) {
+        slice.inDueIndex = true;
+        let ids = this.#due.get(slice.sliceEnd);
+        if (ids === undefined) {
+          ids = new Set();
+          this.#due.set(slice.sliceEnd, ids);
+        }
+        ids.add(id);
+      }
+      applied++;
+    }
+    return {
+      writeRequests: touched.size,
+      readRequests: 0,
+      conflicts: 0,
+      consumedCapacityUnits: 0,
+      items: touched.size,
+      applied,
+      skipped: touched.size - applied - sealed,
+      sealed,
+      rejected,
+    };
+  }
+
+  async updateShardWatermark(
+    shardId: string,
+    maxEventTime: number,
+    processedAt: number,
+  ): Promise<WatermarkUpdate> {
+    this.stats.writeRequests++;
+    const shard = this.#shards.get(shardId);
+    if (shard === undefined || shard.maxEventTime < maxEventTime) {
+      this.#shards.set(shardId, { maxEventTime, processedAt });
+      return 'advanced';
+    }
+    shard.processedAt = Math.max(shard.processedAt, processedAt);
+    return 'refreshed';
+  }
+
+  async readWatermark(options: ReadWatermarkOptions): Promise<PipelineWatermark> {
+    this.stats.readRequests++;
+    const shards = [...this.#shards].map(([shardId, s]) => ({
+      shardId,
+      ...s,
+      retired: false,
+      idle: options.now - s.processedAt > options.idleTimeout,
+    }));
+    const active = shards.filter((s) => !s.idle);
+    let watermark: number | undefined;
+    let mode: PipelineWatermark['mode'];
+    if (active.length > 0) {
+      watermark = Math.min(...active.map((s) => s.maxEventTime)) - options.allowedLateness;
+      mode = 'event-time';
+    } else if (shards.length > 0) {
+      watermark =
+        Math.max(...shards.map((s) => s.maxEventTime + (options.now - s.processedAt))) -
+        options.allowedLateness;
+      mode = 'processing-time';
+    } else {
+      mode = this.#committed === undefined ? 'none' : 'committed';
+    }
+    if (this.#committed !== undefined && (watermark === undefined || watermark < this.#committed))
+      watermark = this.#committed;
+    return { watermark, mode, committed: this.#committed, shards };
+  }
+
+  async commitWatermark(watermark: number): Promise<boolean> {
+    this.stats.writeRequests++;
+    if (this.#committed !== undefined && this.#committed >= watermark) return false;
+    this.#committed = watermark;
+    return true;
+  }
+
+  async findDueWindows(watermark: number, options: FindDueWindowsOptions): Promise<WindowRef[]> {
+    this.stats.readRequests++;
+    const limit = options.limit ?? 100;
+    const found = new Map<string, WindowRef>();
+    for (const [sliceEnd, ids] of this.#due) {
+      if (sliceEnd > watermark) continue;
+      for (const id of ids) {
+        const slice = this.#slices.get(id) as Slice;
+        for (const w of options.windowsOfSlice(slice.sliceStart, slice.sliceEnd)) {
+          const wid = `${slice.key}\u0000${w.start}\u0000${w.end}`;
+          if (w.end <= watermark && !this.#status.has(wid))
+            found.set(wid, { key: slice.key, ...w });
+        }
+      }
+    }
+    return [...found.values()]
+      .sort((a, b) => a.end - b.end || a.start - b.start || (a.key < b.key ? -1 : 1))
+      .slice(0, limit);
+  }
+
+  async closeWindow(window: WindowRef): Promise<CloseOutcome> {
+    this.stats.writeRequests++;
+    const wid = `${window.key}\u0000${window.start}\u0000${window.end}`;
+    if (this.#status.has(wid)) return 'already-closed';
+    this.#status.set(wid, 'CLOSED');
+    return 'closed';
+  }
+
+  async sealWindow(window: WindowRef, sliceMs: number): Promise<WindowContents | undefined> {
+    this.stats.readRequests++;
+    let acc: AccSet | undefined;
+    const slices: WindowBounds[] = [];
+    for (let start = window.start; start < window.end; start += sliceMs) {
+      const id = `${window.key}\u0000${start}`;
+      let slice = this.#slices.get(id);
+      if (slice === undefined) {
+        slice = {
+          key: window.key,
+          sliceStart: start,
+          sliceEnd: start + sliceMs,
+          acc: undefined,
+          fences: new Map(),
+          sealed: false,
+          inDueIndex: false,
+        };
+        this.#slices.set(id, slice);
+      }
+      if (!slice.sealed) {
+        slice.sealed = true;
+        this.stats.writeRequests++;
+      }
+      if (slice.acc === undefined) continue;
+      acc = acc === undefined ? slice.acc : this.#merge(acc, slice.acc);
+      slices.push({ start: slice.sliceStart, end: slice.sliceEnd });
+    }
+    return acc === undefined ? undefined : { acc, slices };
+  }
+
+  async readWindow(key: string, start: number, end: number): Promise<WindowContents | undefined> {
+    this.stats.readRequests++;
+    let acc: AccSet | undefined;
+    const slices: WindowBounds[] = [];
+    for (const slice of this.#slices.values()) {
+      if (slice.key !== key || slice.sliceStart < start || slice.sliceStart >= end) continue;
+      if (slice.acc === undefined) continue;
+      acc = acc === undefined ? slice.acc : this.#merge(acc, slice.acc);
+      slices.push({ start: slice.sliceStart, end: slice.sliceEnd });
+    }
+    return acc === undefined ? undefined : { acc, slices };
+  }
+
+  async markEmitted(window: WindowRef): Promise<EmitOutcome> {
+    this.stats.writeRequests++;
+    const wid = `${window.key}\u0000${window.start}\u0000${window.end}`;
+    if (this.#status.get(wid) === 'EMITTED') return 'already-emitted';
+    this.#status.set(wid, 'EMITTED');
+    return 'emitted';
+  }
+
+  async findClosedNotEmitted(): Promise<ClosedWindow[]> {
+    this.stats.readRequests++;
+    return [];
+  }
+
+  async leaveDueIndex(key: string, sliceStart: number): Promise<void> {
+    this.stats.writeRequests++;
+    const id = `${key}\u0000${sliceStart}`;
+    const slice = this.#slices.get(id);
+    if (slice === undefined || !slice.inDueIndex) return;
+    slice.inDueIndex = false;
+    const ids = this.#due.get(slice.sliceEnd);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#due.delete(slice.sliceEnd);
+    // Emitted state is not needed any more: drop it, as the TTL would.
+    this.#slices.delete(id);
+  }
+}

@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { median, round } from './stats';
+
+const ROOT = path.resolve(__dirname, '..');
+const HANDLERS = path.join(ROOT, 'functions', 'handlers');
+
+/** One function's bundle and its module init time. */
+export interface BundleFigures {
+  readonly name: string;
+  readonly bytes: number;
+  readonly initMs: number;
+  readonly initSamplesMs: readonly number[];
+  /** Largest contributors to the bundle, by package (or project folder), bytes in the output. */
+  readonly topInputs: ReadonlyArray<{ readonly input: string; readonly bytes: number }>;
+}
+
+/** The package (node_modules/<pkg>) or project folder an esbuild input belongs to. */
+const owner = (input: string): string => {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  if (m?.[1] !== undefined) return m[1];
+  return input.split('/').slice(0, 2).join('/');
+};
+
+function timeRequire(file: string, env: NodeJS.ProcessEnv): number {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `const t=process.hrtime.bigint();${file}.forEach((f)=>require(f));process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
+    ],
+    { env, encoding: 'utf8' },
+  );
+  return Number(out);
+}
+
+/** The Lambda entry points: files of functions/handlers that export `handler`. */
+export function handlerEntries(): string[] {
+  return fs
+    .readdirSync(HANDLERS)
+    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => /export const handler\b/.test(fs.readFileSync(path.join(HANDLERS, f), 'utf8')))
+    .sort()
+    .map((f) => path.join(HANDLERS, f));
+}
+
+/**
+ * Bundles each handler with NodejsFunction's options (minify, external source map, platform
+ * node, target node22, `@aws-sdk/*` external, CommonJS) and times `require` of the bundle in a
+ * fresh node process, `samples` times (median). `@aws-sdk/*` resolves from node_modules, as the
+ * Lambda runtime provides it; its load time is part of the init time.
+ */
+export async function runColdStart(options: { samples: number }): Promise<{
+  functions: BundleFigures[];
+  maxBytes: number;
+  maxInitMs: number;
+  sdkClientsInitMs: number;
+}> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardflow-bench-bundles-'));
+  const functions: BundleFigures[] = [];
+  const childEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    NODE_PATH: path.join(ROOT, 'node_modules'),
+    AWS_REGION: 'us-east-1',
+  };
+  // What the runtime-provided SDK clients alone cost to load (part of every handler's init).
+  const sdkSamples: number[] = [];
+  for (let i = 0; i < options.samples; i++) {
+    sdkSamples.push(
+      timeRequire(
+        JSON.stringify(['@aws-sdk/client-dynamodb', '@aws-sdk/client-kinesis']),
+        childEnv,
+      ),
+    );
+  }
+  try {
+    for (const entry of handlerEntries()) {
+      const name = path.basename(entry, '.ts');
+      const outfile = path.join(outDir, name, 'index.js');
+      const result = await build({
+        metafile: true,
+        entryPoints: [entry],
+        outfile,
+        bundle: true,
+        minify: true,
+        sourcemap: 'external',
+        platform: 'node',
+        target: 'node22',
+        format: 'cjs',
+        external: ['@aws-sdk/*'],
+        tsconfig: path.join(ROOT, 'tsconfig.json'),
+        logLevel: 'silent',
+      });
+      const bytes = fs.statSync(outfile).size;
+      const byOwner = new Map<string, number>();
+      for (const output of Object.values(result.metafile.outputs)) {
+        for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+          byOwner.set(owner(input), (byOwner.get(owner(input)) ?? 0) + bytesInOutput);
+        }
+      }
+      const env = { ...childEnv, AWS_LAMBDA_FUNCTION_NAME: name, POWERTOOLS_SERVICE_NAME: name };
+      const samples: number[] = [];
+      for (let i = 0; i < options.samples; i++) {
+        samples.push(timeRequire(JSON.stringify([outfile]), env));
+      }
+      functions.push({
+        name,
+        bytes,
+        initMs: round(median(samples), 1),
+        initSamplesMs: samples.map((s) => round(s, 1)),
+        topInputs: [...byOwner]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([input, n]) => ({ input, bytes: n })),
+      });
+    }
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+  return {
+    functions,
+    maxBytes: Math.max(...functions.map((f) => f.bytes)),
+    maxInitMs: Math.max(...functions.map((f) => f.initMs)),
+    sdkClientsInitMs: round(median(sdkSamples), 1),
+  };
+}
