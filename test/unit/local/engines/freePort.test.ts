@@ -30,10 +30,22 @@ describe('findFreePorts', () => {
   });
 
   it('skips ports in use from portBase on', async () => {
-    // GIVEN
-    const [base = 0] = await findFreePorts(1);
-    await occupy(base, '127.0.0.1');
-    await occupy(base + 1);
+    // GIVEN two adjacent ports held by this test (other suites take ephemeral ports concurrently,
+    // so retry until a free pair is found)
+    let base = 0;
+    for (let attempt = 0; base === 0 && attempt < 50; attempt++) {
+      const [candidate = 0] = await findFreePorts(1);
+      try {
+        await occupy(candidate, '127.0.0.1');
+        await occupy(candidate + 1);
+        base = candidate;
+      } catch {
+        await Promise.all(
+          servers.splice(0).map((server) => new Promise((done) => server.close(done))),
+        );
+      }
+    }
+    expect(base).toBeGreaterThan(0);
 
     // WHEN
     const ports = await findFreePorts(2, base);
