@@ -6,7 +6,7 @@ import type { AnyStatelessPipelineDefinition, RecordFailure } from '#runtime/ind
 import { preAggregate } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
 import type { RecordSink } from '../types';
-import { toFailureRecord } from './toFailureRecord';
+import { sendFailures } from './toFailureRecord';
 
 /** What a stateless handler needs besides the event; tests inject their own. */
 export interface StatelessHandlerDependencies {
@@ -49,15 +49,8 @@ export function createStatelessHandler(
     sink ??= new KinesisSink({ streamName: requireEnv(outputStreamVariable(output)) });
     failureSink ??= new KinesisSink({ streamName: requireEnv(FAILURE_STREAM_VARIABLE) });
     const plan = preAggregate(definition, event.Records);
-    let retries = 0;
-    if (plan.failures.length > 0) {
-      reportFailures(logger, plan.failures);
-      const now = clock();
-      const failed = await failureSink.send(
-        plan.failures.map((failure) => toFailureRecord(definition.name, failure, now)),
-      );
-      retries += failed.retries;
-    }
+    reportFailures(logger, plan.failures);
+    let retries = await sendFailures(failureSink, definition.name, plan.failures, clock());
     const stats = await sink.send(plan.outputs);
     retries += stats.retries;
     metrics.addMetric('RecordsIn', MetricUnit.Count, plan.recordCount);

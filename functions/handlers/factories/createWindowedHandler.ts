@@ -50,7 +50,7 @@ import {
   sideOutputSinksOf,
   slicedAssigner,
 } from './emitWindows';
-import { toFailureRecord } from './toFailureRecord';
+import { sendFailures } from './toFailureRecord';
 import { toSessionDeltas } from './toSessionDeltas';
 import { toSliceDeltas } from './toSliceDeltas';
 
@@ -239,18 +239,6 @@ export function createWindowedHandler(
       metrics.publishStoredMetrics();
     }
   };
-}
-
-/** Sends failures (invalid, LATE) to the failure stream; returns PutRecords retries. */
-async function sendFailures(
-  sink: RecordSink,
-  pipeline: string,
-  failures: readonly RecordFailure[],
-  now: number,
-): Promise<number> {
-  if (failures.length === 0) return 0;
-  const stats = await sink.send(failures.map((f) => toFailureRecord(pipeline, f, now)));
-  return stats.retries;
 }
 
 /**

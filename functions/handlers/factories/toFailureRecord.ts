@@ -1,6 +1,6 @@
 import type { RecordFailure } from '#runtime/index';
 import type { SinkRecord } from '#sinks/index';
-import type { FailureRecordBody } from '../types';
+import type { FailureRecordBody, RecordSink } from '../types';
 
 /**
  * The failure-stream record of a rejected input record: JSON `{ pipeline, reason, detail, shardId,
@@ -32,3 +32,19 @@ export function toFailureRecord(
 }
 
 const isoOrEmpty = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : '');
+
+/**
+ * Sends rejected records to the failure stream as {@link toFailureRecord}s.
+ *
+ * @returns the PutRecords retries it took, for the `PutRecordsRetries` metric
+ */
+export async function sendFailures(
+  sink: RecordSink,
+  pipeline: string,
+  failures: readonly RecordFailure[],
+  now: number,
+): Promise<number> {
+  if (failures.length === 0) return 0;
+  const stats = await sink.send(failures.map((f) => toFailureRecord(pipeline, f, now)));
+  return stats.retries;
+}

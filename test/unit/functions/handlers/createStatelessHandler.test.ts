@@ -1,37 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createStatelessHandler } from '#handlers/factories/createStatelessHandler';
 import { enrich } from '#pipelines/enrich';
+import { metricsStub as metrics, recordingSink as sink } from '#test/helpers/handlerStubs';
 import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
-
-interface Sent {
-  data: unknown;
-  partitionKey: string;
-}
-
-const sink = () => {
-  const sent: Sent[] = [];
-  return {
-    sent,
-    send: jest.fn(async (records: readonly Sent[]) => {
-      sent.push(...records);
-      return { records: records.length, requests: 1, retries: 0, bytes: 0 };
-    }),
-  };
-};
-
-const metrics = () => {
-  const values: Record<string, number> = {};
-  return {
-    values,
-    metrics: {
-      addMetric: (name: string, _unit: string, value: number) => {
-        values[name] = value;
-      },
-      publishStoredMetrics: jest.fn(),
-    } as unknown as Metrics,
-  };
-};
 
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const NOW = Date.UTC(2026, 10, 27, 1, 0, 0);

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createWindowedHandler } from '#handlers/factories/createWindowedHandler';
 import type { PipelineStore } from '#handlers/types';
 import { pageViews } from '#pipelines/page-views';
+import { metricsStub, recordingSink as sink } from '#test/helpers/handlerStubs';
 import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
@@ -41,28 +41,6 @@ const stubStore = (overrides: Partial<PipelineStore> = {}): PipelineStore => ({
   leaveDueIndex: jest.fn(async () => undefined),
   ...overrides,
 });
-
-const sink = () => ({
-  send: jest.fn(async (records: readonly unknown[]) => ({
-    records: records.length,
-    requests: 1,
-    retries: 0,
-    bytes: 0,
-  })),
-});
-
-const metricsStub = () => {
-  const values: Record<string, number> = {};
-  return {
-    values,
-    metrics: {
-      addMetric: (name: string, _unit: string, value: number) => {
-        values[name] = value;
-      },
-      publishStoredMetrics: jest.fn(),
-    } as unknown as Metrics,
-  };
-};
 
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const view = (ts: number, page = '/home') =>
