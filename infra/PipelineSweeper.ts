@@ -133,7 +133,9 @@ export class PipelineSweeper extends Construct {
 
   /**
    * Lets the sweeper close the windows of a pipeline: passes its output streams as `OUTPUT_STREAM_<NAME>`
-   * and grants `PutRecords` on them (and the session store's writes for session windows). The pipeline must
+   * and grants `PutRecords` on them (and the session store's writes for session windows). With the input
+   * stream, grants `GetShardIterator` and `GetRecords` on it (and decrypt on its key): the sweeper's tail probe
+   * asks whether a silent shard is caught up before it stops holding the watermark back. The pipeline must
    * use the sweeper's state table.
    */
   public addPipeline(
@@ -141,6 +143,7 @@ export class PipelineSweeper extends Construct {
     windowKind: string,
     stateTable: dynamodb.ITable,
     outputStreams: Readonly<Record<string, kinesis.IStream>>,
+    inputStream?: kinesis.IStream,
   ): void {
     if (stateTable !== this.stateTable) {
       throw new Error(
@@ -158,6 +161,10 @@ export class PipelineSweeper extends Construct {
     for (const [name, stream] of Object.entries(outputStreams)) {
       this.handler.addEnvironment(outputStreamVariable(name), stream.streamName);
       stream.grantWrite(this.handler);
+    }
+    if (inputStream !== undefined) {
+      inputStream.grant(this.handler, 'kinesis:GetShardIterator', 'kinesis:GetRecords');
+      inputStream.encryptionKey?.grantDecrypt(this.handler);
     }
   }
 }

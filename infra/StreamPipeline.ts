@@ -336,6 +336,7 @@ export class StreamPipeline extends Construct {
         config.window.kind,
         this.stateTable,
         this.outputStreams,
+        this.inputStream,
       );
     }
 

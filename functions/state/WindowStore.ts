@@ -46,6 +46,7 @@ import {
   itemExists,
   laneFenceBelow,
   laneFenceIs,
+  positionBelow,
   processedAtBelow,
   sliceNotSealed,
   versionIs,
@@ -82,6 +83,8 @@ import type {
   PipelineWatermark,
   ReadWatermarkOptions,
   RejectedDelta,
+  ShardPosition,
+  ShardTailProbe,
   ShardWatermark,
   SliceDelta,
   WatermarkUpdate,
@@ -143,6 +146,35 @@ function isItemSizeError(error: unknown): boolean {
   );
 }
 
+const unpadded = (padded: string | undefined): string | undefined =>
+  padded === undefined ? undefined : normalizeSequence(padded);
+
+/**
+ * Asks the probe, for each live shard silent for longer than the idle timeout and whose position is
+ * known, whether it is caught up; a shard with records left to read (or whose probe failed) is not
+ * idle. Probes run concurrently.
+ */
+async function confirmIdle(
+  shards: ShardWatermark[],
+  probe: ShardTailProbe,
+  onError: ((shardId: string, error: unknown) => void) | undefined,
+): Promise<void> {
+  await Promise.all(
+    shards.map(async (shard, index) => {
+      const { streamArn, lastSequenceNumber: sequenceNumber } = shard;
+      if (!shard.idle || shard.retired || streamArn === undefined) return;
+      if (sequenceNumber === undefined) return;
+      let caughtUp: boolean;
+      try {
+        caughtUp = await probe({ shardId: shard.shardId, streamArn, sequenceNumber });
+      } catch (error) {
+        onError?.(shard.shardId, error);
+        caughtUp = false;
+      }
+      if (!caughtUp) shards[index] = { ...shard, idle: false };
+    }),
+  );
+}
 /**
  * DynamoDB window store of one pipeline: slice state with per-lane fencing, shard watermarks,
  * and the OPEN → CLOSED → EMITTED window protocol. See docs/architecture.md, "State store".
@@ -767,8 +799,12 @@ export class WindowStore {
 
   /**
    * Records a shard's progress after a batch: `maxEventTime` only moves forward (conditional
-   * write), `processedAt` (idle detection) is refreshed even when event time did not advance,
-   * with a second conditional write. At most 2 write requests; usually 1.
+   * write), `processedAt` (idle detection) is refreshed even when event time did not advance (or
+   * is `undefined`: a batch of only filtered or invalid records),
+   * with a second conditional write. With `position` (the batch's stream and highest sequence
+   * number), one more conditional write moves the stored position forward (never back), so
+   * `readWatermark`'s tail probe can tell a caught-up shard from a backlogged one. At most 3
+   * write requests; usually 1, or 2 with a position.
    *
    * @returns `advanced` (event time moved), `refreshed` (only processedAt moved) or `unchanged`.
    * @example
@@ -776,8 +812,9 @@ export class WindowStore {
    */
   async updateShardWatermark(
     shardId: string,
-    maxEventTime: number,
+    maxEventTime: number | undefined,
     processedAt: number,
+    position?: Pick<ShardPosition, 'streamArn' | 'sequenceNumber'>,
   ): Promise<WatermarkUpdate> {
     const key = {
       [TABLE_KEYS.partitionKey]: str(watermarkPartition(this.pipeline)),
@@ -785,30 +822,53 @@ export class WindowStore {
     };
     const ttl = num(expiresAt(processedAt, this.#retentionMs));
     const b = new ExpressionBuilder();
-    b.set(ATTR.kind, str(ITEM_KIND.SHARD))
-      .set(ATTR.shardId, str(shardId))
-      .set(ATTR.maxEventTime, num(maxEventTime))
-      .set(ATTR.processedAt, num(processedAt))
-      .set(TABLE_KEYS.timeToLiveAttribute, ttl);
+    let update: WatermarkUpdate = 'advanced';
     if (
-      await this.#conditionalWrite({
+      maxEventTime === undefined ||
+      !(await this.#conditionalWrite({
         Key: key,
-        UpdateExpression: b.updateExpression(),
+        UpdateExpression: b
+          .set(ATTR.kind, str(ITEM_KIND.SHARD))
+          .set(ATTR.shardId, str(shardId))
+          .set(ATTR.maxEventTime, num(maxEventTime))
+          .set(ATTR.processedAt, num(processedAt))
+          .set(TABLE_KEYS.timeToLiveAttribute, ttl)
+          .updateExpression(),
         ConditionExpression: eventTimeBelow(b, maxEventTime),
         ...b.attributes(),
-      })
+      }))
     ) {
-      return 'advanced';
+      const r = new ExpressionBuilder();
+      r.set(ATTR.kind, str(ITEM_KIND.SHARD))
+        .set(ATTR.shardId, str(shardId))
+        .set(ATTR.processedAt, num(processedAt))
+        .set(TABLE_KEYS.timeToLiveAttribute, ttl);
+      const refreshed = await this.#conditionalWrite({
+        Key: key,
+        UpdateExpression: r.updateExpression(),
+        ConditionExpression: processedAtBelow(r, processedAt),
+        ...r.attributes(),
+      });
+      update = refreshed ? 'refreshed' : 'unchanged';
     }
-    const r = new ExpressionBuilder();
-    r.set(ATTR.processedAt, num(processedAt)).set(TABLE_KEYS.timeToLiveAttribute, ttl);
-    const refreshed = await this.#conditionalWrite({
+    if (position !== undefined) await this.#advancePosition(key, position);
+    return update;
+  }
+
+  /** Moves the shard's stored position forward (never back); one conditional write. */
+  async #advancePosition(
+    key: Record<string, AttributeValue>,
+    position: Pick<ShardPosition, 'streamArn' | 'sequenceNumber'>,
+  ): Promise<void> {
+    const padded = padSequence(position.sequenceNumber);
+    const b = new ExpressionBuilder();
+    b.set(ATTR.streamArn, str(position.streamArn)).set(ATTR.lastSequenceNumber, str(padded));
+    await this.#conditionalWrite({
       Key: key,
-      UpdateExpression: r.updateExpression(),
-      ConditionExpression: processedAtBelow(r, processedAt),
-      ...r.attributes(),
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: positionBelow(b, padded),
+      ...b.attributes(),
     });
-    return refreshed ? 'refreshed' : 'unchanged';
   }
 
   /**
@@ -838,8 +898,10 @@ export class WindowStore {
   /**
    * The pipeline watermark, from one strongly consistent Query of the watermark partition:
    *
-   * - some non-retired shard active (`now - processedAt <= idleTimeout`): min over active shards of
-   *   `maxEventTime - allowedLateness` (idle shards do not hold it back);
+   * - some non-retired shard active: min over active shards of `maxEventTime - allowedLateness`
+   *   (idle shards do not hold it back). A shard is idle when its last batch is older than
+   *   `idleTimeout` and, with a `tailProbe`, the probe confirms the stream holds nothing after its
+   *   last processed sequence number: a backlogged or failing shard keeps holding the watermark;
    * - every non-retired shard idle: processing-time advance — `max over shards of
    *   (maxEventTime + (now - processedAt)) - allowedLateness`, i.e. the event clock is assumed to
    *   keep running at wall-clock speed from the furthest point any shard reached;
@@ -849,7 +911,7 @@ export class WindowStore {
    * const { watermark } = await store.readWatermark({ allowedLateness: 30_000, idleTimeout: 60_000, now: Date.now() });
    */
   async readWatermark(options: ReadWatermarkOptions): Promise<PipelineWatermark> {
-    const { allowedLateness, idleTimeout, now } = options;
+    const { allowedLateness, idleTimeout, now, tailProbe } = options;
     const shards: ShardWatermark[] = [];
     let committed: number | undefined;
     let startKey: Record<string, AttributeValue> | undefined;
@@ -883,11 +945,14 @@ export class WindowStore {
           maxEventTime: maxEventTime ?? Number.NEGATIVE_INFINITY,
           processedAt: processedAt ?? Number.NEGATIVE_INFINITY,
           retired,
+          streamArn: readString(item, ATTR.streamArn),
+          lastSequenceNumber: unpadded(readString(item, ATTR.lastSequenceNumber)),
           idle: processedAt === undefined || now - processedAt > idleTimeout,
         });
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
+    if (tailProbe !== undefined) await confirmIdle(shards, tailProbe, options.onProbeError);
 
     const live = shards.filter((s) => !s.retired);
     const active = live.filter((s) => !s.idle);

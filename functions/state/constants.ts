@@ -47,6 +47,8 @@ export const ATTR = {
   shardId: 'shardId',
   maxEventTime: 'maxEventTime',
   processedAt: 'processedAt',
+  streamArn: 'streamArn',
+  lastSequenceNumber: 'lastSequenceNumber',
   retired: 'retired',
   retiredAt: 'retiredAt',
   watermark: 'watermark',

@@ -156,6 +156,15 @@ export function processedAtBelow(b: ExpressionBuilder, processedAt: number): str
   return `attribute_not_exists(${p}) OR ${p} < ${b.value(num(processedAt))}`;
 }
 
+/**
+ * Shard position: the stored (padded) sequence number is below the new one, so concurrent or
+ * duplicate batches (ParallelizationFactor > 1, retries) never move it back.
+ */
+export function positionBelow(b: ExpressionBuilder, paddedSequence: string): string {
+  const p = b.name(ATTR.lastSequenceNumber);
+  return `attribute_not_exists(${p}) OR ${p} < ${b.value(str(paddedSequence))}`;
+}
+
 /** Committed watermark: only ever moves forward, so windows closed under it stay closed. */
 export function watermarkBelow(b: ExpressionBuilder, watermark: number): string {
   const w = b.name(ATTR.watermark);

@@ -54,6 +54,8 @@ export type {
   SessionElement,
   SessionRef,
   SessionStoreOptions,
+  ShardPosition,
+  ShardTailProbe,
   ShardWatermark,
   SliceDelta,
   WatermarkUpdate,

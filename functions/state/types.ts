@@ -137,9 +137,32 @@ export interface ShardWatermark {
   readonly processedAt: number;
   /** Set by `retireShard` (parent shard after resharding). */
   readonly retired: boolean;
-  /** `now - processedAt > idleTimeout` at read time. */
+  /** The shard's stream, as reported by its last batch (`eventSourceARN`). */
+  readonly streamArn?: string;
+  /** Highest sequence number of the shard's last reported batch. */
+  readonly lastSequenceNumber?: string;
+  /**
+   * Whether the shard stops holding the watermark back: its last batch is older than
+   * `idleTimeout` at read time AND, when a `tailProbe` is given and the shard's position is
+   * known, the stream holds nothing after that position (caught up). A shard that is silent
+   * because it is backlogged, throttled or retrying a failing batch is not idle.
+   */
   readonly idle: boolean;
 }
+
+/** Where a shard's processing stands: the stream and the last sequence number processed. */
+export interface ShardPosition {
+  readonly shardId: string;
+  readonly streamArn: string;
+  readonly sequenceNumber: string;
+}
+
+/**
+ * Tells whether a shard has nothing to read after `position` (caught up). Called only for shards
+ * that have been silent for longer than `idleTimeout`. A probe that throws makes the shard count as
+ * not idle (it holds the watermark back): a late window beats a record wrongly refused as LATE.
+ */
+export type ShardTailProbe = (position: ShardPosition) => Promise<boolean>;
 
 /** Options of `readWatermark`. */
 export interface ReadWatermarkOptions {
@@ -149,6 +172,13 @@ export interface ReadWatermarkOptions {
   readonly idleTimeout: number;
   /** Processing time now, epoch ms (a clock, pinned in tests). */
   readonly now: number;
+  /**
+   * Confirms that a silent shard is caught up before it stops holding the watermark back. Without
+   * it, silence alone (`idleTimeout`) makes a shard idle.
+   */
+  readonly tailProbe?: ShardTailProbe;
+  /** Called when `tailProbe` throws for a shard (which then counts as not idle). */
+  readonly onProbeError?: (shardId: string, error: unknown) => void;
 }
 
 /** The pipeline watermark and how it was derived. */

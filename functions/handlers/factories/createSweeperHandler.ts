@@ -20,12 +20,14 @@ import {
   repairClosedWindows,
   sideOutputSinksOf,
 } from './emitWindows';
+import { tailProbeOf } from './shardPositions';
 
 /**
  * Builds the sweeper (timer-based trigger), run every minute by a schedule. For each windowed
- * pipeline (tumbling, hopping or session): read the watermark with idle shards advanced by processing time (a shard silent for
- * longer than the pipeline's `idleTimeout` stops holding it back; if all are silent, the event
- * clock runs on at wall-clock speed), commit it, close and emit every due window, then re-emit
+ * pipeline (tumbling, hopping or session): read the watermark with idle shards advanced by
+ * processing time (a shard silent for longer than the pipeline's `idleTimeout` and caught up —
+ * nothing left to read, asked of Kinesis by the tail probe — stops holding it back; if all are
+ * idle, the event clock runs on at wall-clock speed), commit it, close and emit every due window, then re-emit
  * windows CLOSED but not EMITTED for longer than `repairAfterMs` (a closer crashed). Results are
  * identical to the first emission, with the same `id`. Pipelines are swept one after another; an
  * error fails the invocation after the other pipelines were swept.
@@ -52,6 +54,7 @@ export function createSweeperHandler(
     ...dependencies.sideOutputSinks,
   };
   let client: DynamoDBClient | undefined;
+  const tailProbe = tailProbeOf(dependencies.tailProbe);
 
   return async () => {
     const reports: SweepReport[] = [];
@@ -90,6 +93,13 @@ export function createSweeperHandler(
           allowedLateness: definition.allowedLatenessMs,
           idleTimeout: definition.idleTimeoutMs,
           now,
+          tailProbe: tailProbe(),
+          onProbeError: (shardId, error) =>
+            logger.warn('tail probe failed; the shard keeps holding the watermark back', {
+              pipeline: definition.name,
+              shardId,
+              error: error as Error,
+            }),
         });
         const context = { definition, store, outputSink, logger, sessionStore, sideOutputSinks };
         const closed =

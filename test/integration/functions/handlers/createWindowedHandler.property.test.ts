@@ -15,6 +15,7 @@ import {
   type BatchHandler,
   type ClickEvent,
   deliverShards,
+  drainedTailProbe,
   FaultyDynamo,
   FaultyKinesis,
   finalResultsById,
@@ -86,16 +87,19 @@ async function runSchedule(
   });
   const sink = (streamName: string, ordered: boolean) =>
     new KinesisSink({ streamName, client: out.asClient(), ordered, sleep: async () => undefined });
+  const shardRecords = toShardRecords(schedule.events, schedule.shards);
+  // Kinesis's answer: a shard is caught up once its last record was processed.
+  const tailProbe = drainedTailProbe(shardRecords);
   const deps = {
     store,
     outputSink: sink(OUTPUT, true),
     failureSink: sink(FAILURES, false),
     clock: () => T0 + 60_000,
+    tailProbe,
     logger: silentLogger(),
     metrics: silentMetrics(),
   };
   const handler = createWindowedHandler(definition, deps) as BatchHandler;
-  const shardRecords = toShardRecords(schedule.events, schedule.shards);
   await deliverShards(g, handler, shardRecords, { dynamo: faults, maxFaultWrite: 12 });
   // The sweeper, a day later: every shard idle, every window due; crash repair included.
   out.failRate = 0;
@@ -109,6 +113,7 @@ async function runSchedule(
     },
     outputSinks: { [definition.name]: sink(OUTPUT, true) },
     clock: () => T0 + 86_400_000,
+    tailProbe,
     logger: silentLogger(),
     metrics: silentMetrics(),
   });

@@ -14,9 +14,11 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
+import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import { localClients } from '#local/aws/index';
 import type { AnyWindowedPipelineDefinition, WindowResult } from '#runtime/index';
-import { resultId } from '#runtime/index';
+import { recordMeta, resultId } from '#runtime/index';
+import type { ShardTailProbe } from '#state/index';
 import { useEngines } from '#test/helpers/engines';
 import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
 import { createStateTable } from '../state/stateTable';
@@ -368,6 +370,22 @@ export function toShardRecords(
     );
   }
   return perShard;
+}
+
+/**
+ * A tail probe faithful to the shards' records: a shard is caught up once its last record has been
+ * processed (the position reported is at or after it), as Kinesis would answer.
+ */
+export function drainedTailProbe(shardRecords: readonly KinesisStreamRecord[][]): ShardTailProbe {
+  const last = new Map<string, string>();
+  for (const records of shardRecords) {
+    const tail = records.at(-1);
+    if (tail !== undefined) last.set(recordMeta(tail).shardId, tail.kinesis.sequenceNumber);
+  }
+  return async ({ shardId, sequenceNumber }) => {
+    const tail = last.get(shardId);
+    return tail === undefined || compareSequenceNumbers(sequenceNumber, tail) >= 0;
+  };
 }
 
 /** An expected final result: id, values and late count. */

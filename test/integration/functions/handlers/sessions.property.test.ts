@@ -10,6 +10,7 @@ import {
   type BatchHandler,
   type ClickEvent,
   deliverShards,
+  drainedTailProbe,
   FaultyDynamo,
   FaultyKinesis,
   finalResultsById,
@@ -82,6 +83,9 @@ async function runSchedule(
   out.failRate = g(fc.constantFrom, 0, 0, 0.2);
   const sink = (streamName: string, ordered: boolean) =>
     new KinesisSink({ streamName, client: out.asClient(), ordered, sleep: async () => undefined });
+  const shardRecords = toShardRecords(schedule.events, schedule.shards);
+  // Kinesis's answer: a shard is caught up once its last record was processed.
+  const tailProbe = drainedTailProbe(shardRecords);
   const handler = createWindowedHandler(definition, {
     store: createPipelineStore(definition, { client: faults.asClient(), tableName, dueBuckets: 1 }),
     sessionStore: createSessionStore(definition, {
@@ -92,10 +96,10 @@ async function runSchedule(
     outputSink: sink(OUTPUT, true),
     failureSink: sink(FAILURES, false),
     clock: () => T0 + MIN,
+    tailProbe,
     logger: silentLogger(),
     metrics: silentMetrics(),
   }) as BatchHandler;
-  const shardRecords = toShardRecords(schedule.events, schedule.shards);
   await deliverShards(g, handler, shardRecords, { dynamo: faults, maxFaultWrite: 8 });
   // The sweeper, a day later: every shard idle, every session due; crash repair included.
   out.failRate = 0;
@@ -116,6 +120,7 @@ async function runSchedule(
     },
     outputSinks: { [definition.name]: sink(OUTPUT, true) },
     clock: () => T0 + 86_400_000,
+    tailProbe,
     logger: silentLogger(),
     metrics: silentMetrics(),
   });

@@ -282,4 +282,37 @@ describe('WindowStore watermarks against DynamoDB Local', () => {
       committed: 189_000,
     });
   });
+
+  it('counts a silent shard idle only when the tail probe says it is caught up', async () => {
+    // GIVEN: s1 active; s2 silent for 100 s at sequence number 42 of its stream
+    const store = newStore(false);
+    const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks';
+    await store.updateShardWatermark('s1', 100_000, 1_000_000, { streamArn, sequenceNumber: '7' });
+    await store.updateShardWatermark('s2', 40_000, 900_000, { streamArn, sequenceNumber: '42' });
+    const asked: unknown[] = [];
+    const errors: string[] = [];
+    const read = (answer: () => Promise<boolean>) =>
+      store.readWatermark({
+        ...opts,
+        now: 1_000_000,
+        tailProbe: async (position) => {
+          asked.push(position);
+          return answer();
+        },
+        onProbeError: (shardId) => errors.push(shardId),
+      });
+    // WHEN: the stream still holds records after 42 — s2 is backlogged, not idle
+    expect(await read(async () => false)).toMatchObject({ watermark: 39_000, mode: 'event-time' });
+    // THEN: only the silent shard was asked about, at its stored position
+    expect(asked).toEqual([{ shardId: 's2', streamArn, sequenceNumber: '42' }]);
+    // WHEN: the probe fails — s2 keeps holding the watermark back, and the error is reported
+    expect(
+      await read(async () => {
+        throw new Error('throttled');
+      }),
+    ).toMatchObject({ watermark: 39_000 });
+    expect(errors).toEqual(['s2']);
+    // WHEN: s2 is caught up — it stops holding the watermark back
+    expect(await read(async () => true)).toMatchObject({ watermark: 99_000, mode: 'event-time' });
+  });
 });

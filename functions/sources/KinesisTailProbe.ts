@@ -1,0 +1,76 @@
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ShardPosition } from '#state/index';
+
+/** Options of {@link KinesisTailProbe}. */
+export interface KinesisTailProbeOptions {
+  /** @default a `KinesisClient` from the environment */
+  readonly client?: KinesisClient;
+  /**
+   * How long an answer for one (shard, sequence number) is reused, in ms: a handler asks for every
+   * batch, the answer costs two API calls.
+   * @default 5000
+   */
+  readonly cacheMs?: number;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+const DEFAULT_CACHE_MS = 5_000;
+
+/**
+ * Tells whether a Kinesis shard holds records after a sequence number: one GetShardIterator
+ * (`AFTER_SEQUENCE_NUMBER`) and one GetRecords with `Limit: 1`. The shard is caught up when that
+ * read returns no record and `MillisBehindLatest` is 0 (GetRecords may return an empty page while
+ * records lie further on; `MillisBehindLatest` says so). A closed shard read to its end is caught
+ * up. Used as the window store's tail probe, so a shard is idle only when it has nothing left to
+ * read — not merely because its last batch is old (a backlogged, throttled or failing shard).
+ *
+ * The function's role needs `kinesis:GetShardIterator` and `kinesis:GetRecords` on the stream (and
+ * `kms:Decrypt` on its key), which `stream.grantRead` gives.
+ *
+ * @example
+ * ```ts
+ * const probe = new KinesisTailProbe();
+ * await store.readWatermark({ allowedLateness, idleTimeout, now, tailProbe: probe.caughtUp });
+ * ```
+ */
+export class KinesisTailProbe {
+  readonly #client: KinesisClient;
+  readonly #cacheMs: number;
+  readonly #clock: () => number;
+  readonly #answers = new Map<string, { readonly caughtUp: boolean; readonly at: number }>();
+
+  constructor(options: KinesisTailProbeOptions = {}) {
+    this.#client = options.client ?? new KinesisClient({});
+    this.#cacheMs = options.cacheMs ?? DEFAULT_CACHE_MS;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Whether nothing is left to read after `position` (bound: pass it as a callback). */
+  readonly caughtUp = async (position: ShardPosition): Promise<boolean> => {
+    const cacheKey = `${position.streamArn}|${position.shardId}|${position.sequenceNumber}`;
+    const now = this.#clock();
+    const cached = this.#answers.get(cacheKey);
+    if (cached !== undefined && now - cached.at < this.#cacheMs) return cached.caughtUp;
+    const { ShardIterator } = await this.#client.send(
+      new GetShardIteratorCommand({
+        StreamARN: position.streamArn,
+        ShardId: position.shardId,
+        ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+        StartingSequenceNumber: position.sequenceNumber,
+      }),
+    );
+    let caughtUp = true;
+    if (ShardIterator !== undefined) {
+      const page = await this.#client.send(
+        new GetRecordsCommand({ StreamARN: position.streamArn, ShardIterator, Limit: 1 }),
+      );
+      caughtUp = (page.Records?.length ?? 0) === 0 && (page.MillisBehindLatest ?? 0) === 0;
+    }
+    for (const [key, answer] of this.#answers) {
+      if (now - answer.at >= this.#cacheMs) this.#answers.delete(key);
+    }
+    this.#answers.set(cacheKey, { caughtUp, at: now });
+    return caughtUp;
+  };
+}

@@ -1,0 +1,1 @@
+export { KinesisTailProbe, type KinesisTailProbeOptions } from '#sources/KinesisTailProbe';
