@@ -32,6 +32,10 @@ interface Slice {
   readonly fences: Map<string, string>;
   sealed: boolean;
   inDueIndex: boolean;
+  /** The windows the slice belongs to (oldest first), once asked for. */
+  windows: readonly WindowBounds[] | undefined;
+  /** How many of `windows`, from the oldest, are known to be CLOSED or EMITTED (never undone). */
+  closedPrefix: number;
 }
 
 const lateOf = (acc: AccSet | undefined): number => {
@@ -91,6 +95,8 @@ export class InMemoryWindowStore implements PipelineStore {
           fences: new Map(),
           sealed: false,
           inDueIndex: false,
+          windows: undefined,
+          closedPrefix: 0,
         };
         this.#slices.set(id, slice);
       }
@@ -139,16 +145,24 @@ export class InMemoryWindowStore implements PipelineStore {
 
   async updateShardWatermark(
     shardId: string,
-    maxEventTime: number,
+    maxEventTime: number | undefined,
     processedAt: number,
+    position?: { readonly streamArn: string; readonly sequenceNumber: string },
   ): Promise<WatermarkUpdate> {
-    this.stats.writeRequests++;
+    // As WindowStore: a conditional write raising maxEventTime; when it fails (or there is no
+    // event time), a second one refreshing processedAt; with a position, one more moving it.
+    if (position !== undefined) this.stats.writeRequests++;
     const shard = this.#shards.get(shardId);
-    if (shard === undefined || shard.maxEventTime < maxEventTime) {
-      this.#shards.set(shardId, { maxEventTime, processedAt });
-      return 'advanced';
+    if (maxEventTime !== undefined) {
+      this.stats.writeRequests++;
+      if (shard === undefined || shard.maxEventTime < maxEventTime) {
+        this.#shards.set(shardId, { maxEventTime, processedAt });
+        return 'advanced';
+      }
     }
-    shard.processedAt = Math.max(shard.processedAt, processedAt);
+    this.stats.writeRequests++;
+    if (shard === undefined || shard.processedAt >= processedAt) return 'unchanged';
+    shard.processedAt = processedAt;
     return 'refreshed';
   }
 
@@ -194,16 +208,30 @@ export class InMemoryWindowStore implements PipelineStore {
       if (sliceEnd > watermark) continue;
       for (const id of ids) {
         const slice = this.#slices.get(id) as Slice;
-        for (const w of options.windowsOfSlice(slice.sliceStart, slice.sliceEnd)) {
-          const wid = `${slice.key}\u0000${w.start}\u0000${w.end}`;
-          if (w.end <= watermark && !this.#status.has(wid))
-            found.set(wid, { key: slice.key, ...w });
+        slice.windows ??= options.windowsOfSlice(slice.sliceStart, slice.sliceEnd);
+        // Windows are oldest first and a status never goes back to OPEN: skip the closed prefix.
+        const windows = slice.windows;
+        while (
+          slice.closedPrefix < windows.length &&
+          this.#status.has(this.#windowId(slice.key, windows[slice.closedPrefix] as WindowBounds))
+        )
+          slice.closedPrefix++;
+        for (let i = slice.closedPrefix; i < windows.length; i++) {
+          const w = windows[i] as WindowBounds;
+          if (w.end > watermark) break;
+          const wid = this.#windowId(slice.key, w);
+          if (!this.#status.has(wid))
+            found.set(wid, { key: slice.key, start: w.start, end: w.end });
         }
       }
     }
     return [...found.values()]
       .sort((a, b) => a.end - b.end || a.start - b.start || (a.key < b.key ? -1 : 1))
       .slice(0, limit);
+  }
+
+  #windowId(key: string, window: WindowBounds): string {
+    return `${key}\u0000${window.start}\u0000${window.end}`;
   }
 
   async closeWindow(window: WindowRef): Promise<CloseOutcome> {
@@ -230,6 +258,8 @@ export class InMemoryWindowStore implements PipelineStore {
           fences: new Map(),
           sealed: false,
           inDueIndex: false,
+          windows: undefined,
+          closedPrefix: 0,
         };
         this.#slices.set(id, slice);
       }

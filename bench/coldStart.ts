@@ -14,6 +14,11 @@ export interface BundleFigures {
   readonly bytes: number;
   readonly initMs: number;
   readonly initSamplesMs: readonly number[];
+  /**
+   * Median init time of the bundle alone: `require` timed after the SDK clients were loaded
+   * (untimed) in the same process, i.e. what shardflow's own code (and Powertools, zod) adds.
+   */
+  readonly ownInitMs: number;
   /** Largest contributors to the bundle, by package (or project folder), bytes in the output. */
   readonly topInputs: ReadonlyArray<{ readonly input: string; readonly bytes: number }>;
 }
@@ -25,12 +30,20 @@ const owner = (input: string): string => {
   return input.split('/').slice(0, 2).join('/');
 };
 
-function timeRequire(file: string, env: NodeJS.ProcessEnv): number {
+/** Modules the Lambda runtime provides that every handler loads. */
+const SDK_CLIENTS = ['@aws-sdk/client-dynamodb', '@aws-sdk/client-kinesis'];
+
+/** Times `require` of `files` in a fresh node process, after `preload` (untimed). */
+function timeRequire(
+  files: readonly string[],
+  env: NodeJS.ProcessEnv,
+  preload: readonly string[] = [],
+): number {
   const out = execFileSync(
     process.execPath,
     [
       '-e',
-      `const t=process.hrtime.bigint();${file}.forEach((f)=>require(f));process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
+      `${JSON.stringify(preload)}.forEach((f)=>require(f));const t=process.hrtime.bigint();${JSON.stringify(files)}.forEach((f)=>require(f));process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
     ],
     { env, encoding: 'utf8' },
   );
@@ -51,12 +64,14 @@ export function handlerEntries(): string[] {
  * Bundles each handler with NodejsFunction's options (minify, external source map, platform
  * node, target node22, `@aws-sdk/*` external, CommonJS) and times `require` of the bundle in a
  * fresh node process, `samples` times (median). `@aws-sdk/*` resolves from node_modules, as the
- * Lambda runtime provides it; its load time is part of the init time.
+ * Lambda runtime provides it; its load time is part of the init time. `ownInitMs` times the same
+ * `require` with the SDK clients already loaded: the part of init the bundle itself costs.
  */
 export async function runColdStart(options: { samples: number }): Promise<{
   functions: BundleFigures[];
   maxBytes: number;
   maxInitMs: number;
+  maxOwnInitMs: number;
   sdkClientsInitMs: number;
 }> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardflow-bench-bundles-'));
@@ -69,12 +84,7 @@ export async function runColdStart(options: { samples: number }): Promise<{
   // What the runtime-provided SDK clients alone cost to load (part of every handler's init).
   const sdkSamples: number[] = [];
   for (let i = 0; i < options.samples; i++) {
-    sdkSamples.push(
-      timeRequire(
-        JSON.stringify(['@aws-sdk/client-dynamodb', '@aws-sdk/client-kinesis']),
-        childEnv,
-      ),
-    );
+    sdkSamples.push(timeRequire(SDK_CLIENTS, childEnv));
   }
   try {
     for (const entry of handlerEntries()) {
@@ -103,14 +113,17 @@ export async function runColdStart(options: { samples: number }): Promise<{
       }
       const env = { ...childEnv, AWS_LAMBDA_FUNCTION_NAME: name, POWERTOOLS_SERVICE_NAME: name };
       const samples: number[] = [];
+      const ownSamples: number[] = [];
       for (let i = 0; i < options.samples; i++) {
-        samples.push(timeRequire(JSON.stringify([outfile]), env));
+        samples.push(timeRequire([outfile], env));
+        ownSamples.push(timeRequire([outfile], env, SDK_CLIENTS));
       }
       functions.push({
         name,
         bytes,
         initMs: round(median(samples), 1),
         initSamplesMs: samples.map((s) => round(s, 1)),
+        ownInitMs: round(median(ownSamples), 1),
         topInputs: [...byOwner]
           .sort((a, b) => b[1] - a[1])
           .slice(0, 5)
@@ -124,6 +137,7 @@ export async function runColdStart(options: { samples: number }): Promise<{
     functions,
     maxBytes: Math.max(...functions.map((f) => f.bytes)),
     maxInitMs: Math.max(...functions.map((f) => f.initMs)),
+    maxOwnInitMs: Math.max(...functions.map((f) => f.ownInitMs)),
     sdkClientsInitMs: round(median(sdkSamples), 1),
   };
 }

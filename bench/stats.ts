@@ -15,3 +15,19 @@ export const round = (value: number, digits = 2): number => {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 };
+
+/** A span measured two ways: wall clock and this process's CPU time (user + system). */
+export interface Timing {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+/** Starts a {@link Timing}; call the returned function to stop it. */
+export function startTiming(): () => Timing {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { wallMs: msSince(wall), cpuMs: (used.user + used.system) / 1000 };
+  };
+}

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { pipeline } from '#runtime/index';
 
 /** An input event of the `enrich` pipeline: any JSON object with a string `id` and a numeric `value`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { count, hopping, percentiles, pipeline } from '#runtime/index';
 
 /**
@@ -7,9 +7,9 @@ import { count, hopping, percentiles, pipeline } from '#runtime/index';
  * zone or epoch ms.
  */
 export const Request = z.looseObject({
-  service: z.string().min(1),
-  status: z.number().int().min(100).max(599),
-  latencyMs: z.number().nonnegative(),
+  service: z.string().check(z.minLength(1)),
+  status: z.int().check(z.gte(100), z.lte(599)),
+  latencyMs: z.number().check(z.nonnegative()),
   ts: z.union([z.iso.datetime({ offset: true }), z.number()]),
 });
 

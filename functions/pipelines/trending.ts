@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { hopping, pipeline, topK } from '#runtime/index';
 
 /**
@@ -6,8 +6,8 @@ import { hopping, pipeline, topK } from '#runtime/index';
  * user viewed a product of a category; `ts` is an ISO-8601 date-time with zone or epoch ms.
  */
 export const ProductView = z.looseObject({
-  productId: z.string().min(1),
-  category: z.string().min(1),
+  productId: z.string().check(z.minLength(1)),
+  category: z.string().check(z.minLength(1)),
   userId: z.string(),
   ts: z.union([z.iso.datetime({ offset: true }), z.number()]),
 });

@@ -42,8 +42,19 @@ export const FAILURE_REASON = {
   NOT_JSON: 'NOT_JSON',
   /** The JSON does not match the pipeline's zod schema. */
   SCHEMA: 'SCHEMA',
-  /** The value nests too deeply to validate or serialize (stack exhausted). */
+  /**
+   * The JSON nests deeper than {@link MAX_JSON_DEPTH}, or too deeply to validate or serialize
+   * (stack exhausted).
+   */
   TOO_DEEP: 'TOO_DEEP',
+  /** `data` is larger than {@link MAX_RECORD_DATA_BYTES} (refused before it is decoded). */
+  TOO_LARGE: 'TOO_LARGE',
+  /**
+   * The event time is more than the pipeline's maximum future skew
+   * ({@link DEFAULT_MAX_FUTURE_SKEW_MS}) after the record's arrival in Kinesis; accepting it would
+   * push the shard's event clock, and so the watermark, ahead of every other record.
+   */
+  FUTURE_EVENT_TIME: 'FUTURE_EVENT_TIME',
   /** The event-time extractor returned neither an ISO-8601 string nor finite epoch ms. */
   BAD_EVENT_TIME: 'BAD_EVENT_TIME',
   /** `keyBy` returned no non-empty string (or one longer than {@link MAX_KEY_LENGTH}). */
@@ -77,6 +88,27 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** Allowed aggregate names (they become DynamoDB attribute and output field names). */
 export const AGGREGATE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Largest record `data` a pipeline accepts, in bytes (512 KiB). Kinesis accepts up to 1 MiB, but a
+ * failure record carries the data base64-encoded (×4/3) inside a JSON envelope, and must itself fit
+ * in 1 MiB: every record below this limit that fails for another reason keeps its data inline in
+ * its failure record. Larger records are refused as TOO_LARGE; their failure record carries their
+ * position (shard, sequence number) and size instead, and the data is read back from the source stream.
+ */
+export const MAX_RECORD_DATA_BYTES = 512 * 1024;
+
+/**
+ * Deepest JSON nesting (arrays and objects) a pipeline accepts. `JSON.parse` copes with any depth,
+ * but validation, user functions and `JSON.stringify` recurse and exhaust the stack near 10,000.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/**
+ * Default maximum future skew: how far after its arrival in Kinesis a record's event time may be
+ * (15 minutes, as Amazon Timestream's memory store allows). Further is refused as FUTURE_EVENT_TIME.
+ */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 15 * 60_000;
 
 /** Longest accepted aggregation key, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 1024;

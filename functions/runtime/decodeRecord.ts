@@ -1,7 +1,20 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import type { z } from 'zod';
-import { FAILURE_REASON } from './constants';
-import type { DecodeResult, FailureReason, RecordMeta } from './types';
+import { FAILURE_REASON, MAX_JSON_DEPTH, MAX_RECORD_DATA_BYTES } from './constants';
+import type { DecodeResult, FailureReason, RecordMeta, RecordSchema } from './types';
+
+/** Limits {@link decodeRecord} enforces before a record reaches the schema. */
+export interface DecodeOptions {
+  /**
+   * Largest `data` in bytes; larger records fail as TOO_LARGE without being decoded.
+   * @default MAX_RECORD_DATA_BYTES (512 KiB)
+   */
+  readonly maxDataBytes?: number;
+  /**
+   * Deepest JSON nesting of arrays and objects; deeper records fail as TOO_DEEP.
+   * @default MAX_JSON_DEPTH (100)
+   */
+  readonly maxDepth?: number;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_DETAIL_LENGTH = 1000;
@@ -29,6 +42,46 @@ export const recordMeta = (record: KinesisStreamRecord): RecordMeta => {
   };
 };
 
+/** Bytes a base64 string decodes to, without decoding it. */
+export const base64ByteLength = (base64: string): number => {
+  let padding = 0;
+  if (base64.endsWith('==')) padding = 2;
+  else if (base64.endsWith('=')) padding = 1;
+  return Math.floor((base64.length * 3) / 4) - padding;
+};
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `maxDepth`, by one pass over the text
+ * (brackets inside strings do not count). Text shorter than `2 × (maxDepth + 1)` cannot, so it is
+ * not scanned.
+ */
+export const nestsDeeperThan = (text: string, maxDepth: number): boolean => {
+  if (text.length < 2 * (maxDepth + 1)) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+};
+
 const fail = (reason: FailureReason, detail: string, meta: RecordMeta): DecodeResult<never> => ({
   ok: false,
   reason,
@@ -37,12 +90,14 @@ const fail = (reason: FailureReason, detail: string, meta: RecordMeta): DecodeRe
 });
 
 /**
- * Decodes a Kinesis record: base64 → strict UTF-8 → JSON → zod `safeParse`. Never throws: every
- * problem becomes `{ ok: false, reason, detail }` (reasons INVALID_UTF8, NOT_JSON, SCHEMA,
- * TOO_DEEP), with the record's meta either way.
+ * Decodes a Kinesis record: size check → base64 → strict UTF-8 → nesting check → JSON → zod
+ * `safeParse`. Never throws: every problem becomes `{ ok: false, reason, detail }` (reasons
+ * TOO_LARGE, INVALID_UTF8, TOO_DEEP, NOT_JSON, SCHEMA), with the record's meta either way. Invalid
+ * UTF-8 is refused, never replaced by U+FFFD.
  *
  * @param record - one element of a `KinesisStreamEvent`'s `Records`
- * @param schema - zod schema of the payload
+ * @param schema - zod schema (classic `zod` or `zod/mini`) of the payload
+ * @param options - size and nesting limits; see {@link DecodeOptions} for the defaults
  * @example
  * ```ts
  * const decoded = decodeRecord(event.Records[0], PageView);
@@ -52,16 +107,30 @@ const fail = (reason: FailureReason, detail: string, meta: RecordMeta): DecodeRe
  */
 export const decodeRecord = <T>(
   record: KinesisStreamRecord,
-  schema: z.ZodType<T>,
+  schema: RecordSchema<T>,
+  options: DecodeOptions = {},
 ): DecodeResult<T> => {
   const meta = recordMeta(record);
   const data = record?.kinesis?.data;
   if (typeof data !== 'string') return fail(FAILURE_REASON.NOT_JSON, 'record has no data', meta);
+  const maxDataBytes = options.maxDataBytes ?? MAX_RECORD_DATA_BYTES;
+  const bytes = base64ByteLength(data);
+  if (bytes > maxDataBytes) {
+    return fail(
+      FAILURE_REASON.TOO_LARGE,
+      `record data is ${bytes} bytes, the limit is ${maxDataBytes}`,
+      meta,
+    );
+  }
   let text: string;
   try {
     text = utf8.decode(Buffer.from(data, 'base64'));
   } catch (error) {
     return fail(FAILURE_REASON.INVALID_UTF8, messageOf(error), meta);
+  }
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
+  if (nestsDeeperThan(text, maxDepth)) {
+    return fail(FAILURE_REASON.TOO_DEEP, `JSON nests deeper than ${maxDepth} levels`, meta);
   }
   let json: unknown;
   try {

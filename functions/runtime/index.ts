@@ -21,6 +21,7 @@ export {
   type TopKWork,
   topK,
 } from './aggregates/topK';
+export { compiledSchema } from './compiledSchema';
 export * from './constants';
 export { decodeRecord, recordMeta } from './decodeRecord';
 export * from './errors';

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   AGGREGATE_NAME_PATTERN,
   DEFAULT_ALLOWED_LATENESS_MS,
@@ -17,8 +16,10 @@ import type {
   Duration,
   EmitMode,
   RecordMeta,
+  RecordSchema,
   ResultContext,
   ResultProjection,
+  SchemaOutput,
   SideOutputDefinition,
   StatelessPipelineDefinition,
   Transform,
@@ -37,13 +38,16 @@ interface Stage {
 interface StreamState {
   readonly name: string;
   readonly inputStream: string;
-  readonly schema: z.ZodType;
+  readonly schema: RecordSchema;
   readonly stages: readonly Stage[];
 }
 
 /** Options of `.from()`. */
-export interface FromOptions<S extends z.ZodType> {
-  /** zod schema of the input JSON; records that do not match go to the failure sink as SCHEMA. */
+export interface FromOptions<S extends RecordSchema> {
+  /**
+   * zod schema (classic `zod` or `zod/mini`) of the input JSON; records that do not match go to
+   * the failure sink as SCHEMA.
+   */
   readonly schema: S;
 }
 
@@ -315,7 +319,7 @@ export class AggregatedStream<TIn, T, A extends AggregateMap<T>, V = AggregateVa
               ),
             }),
       }),
-      schema: schema as z.ZodType<TIn>,
+      schema: schema as RecordSchema<TIn>,
       transform: compile(stages),
       keyBy: keyFn,
       assigner,
@@ -441,7 +445,7 @@ export class PipelineStream<TIn, T> {
         outputs: Object.freeze([stream]),
         stages: Object.freeze(stages.map((stage) => stage.kind)),
       }),
-      schema: schema as z.ZodType<TIn>,
+      schema: schema as RecordSchema<TIn>,
       transform: compile(stages),
       partitionKey: options.partitionKey,
     });
@@ -453,10 +457,10 @@ export class PipelineSource {
   constructor(private readonly name: string) {}
 
   /** Reads JSON records of `stream` validated by `schema`. */
-  public from<S extends z.ZodType>(
+  public from<S extends RecordSchema>(
     stream: string,
     options: FromOptions<S>,
-  ): PipelineStream<z.output<S>, z.output<S>> {
+  ): PipelineStream<SchemaOutput<S>, SchemaOutput<S>> {
     checkName(this.name, 'input stream name', stream);
     if (options?.schema === undefined) {
       throw new PipelineDefinitionError(

@@ -1,6 +1,8 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
+import { compiledSchema } from './compiledSchema';
 import {
+  DEFAULT_MAX_FUTURE_SKEW_MS,
   FAILURE_REASON,
   LANE_MODE,
   LANE_SEPARATOR,
@@ -55,6 +57,13 @@ interface Group {
   readonly elementLanes: string[];
   readonly elementSequences: string[];
   readonly elementTimes: number[];
+  /**
+   * The lane of the last element added and the highest sequence number seen for it, not yet
+   * written to `lanes`: consecutive elements nearly always share a lane, so most elements cost
+   * one string comparison instead of a map lookup. {@link flushLane} writes it back.
+   */
+  lane: string | undefined;
+  laneLast: string;
 }
 
 interface SliceGroup extends Group {
@@ -114,8 +123,9 @@ const planStateless = (
     pending.push(element);
   };
   const { partitionKey } = definition;
+  const schema = compiledSchema(definition.schema);
   for (const record of records) {
-    const decoded = decodeRecord(record, definition.schema);
+    const decoded = decodeRecord(record, schema);
     const meta = decoded.meta;
     noteLane(lastSequenceByLane, laneOf(meta), meta.sequenceNumber);
     if (!decoded.ok) {
@@ -189,7 +199,10 @@ const planWindowed = (
   options: PreAggregateOptions,
 ): BatchPlan => {
   const laneOf = laneFunction(options.laneOf);
+  // With lane = shard (the default), a record's shard changes exactly when its lane does.
+  const laneIsShard = options.laneOf === undefined || options.laneOf === LANE_MODE.SHARD;
   const watermark = options.watermark ?? Number.NEGATIVE_INFINITY;
+  const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
   const { assigner, keyBy, eventTime, transform } = definition;
   const aggregates = definition.aggregateNames.map(
     (name) => definition.aggregates[name] as AnyAggregate,
@@ -201,28 +214,62 @@ const planWindowed = (
   const lastSequenceByLane = new Map<string, string>();
   const maxEventTimeByShard = new Map<string, number>();
   const runningMax = new Map<string, number>(options.maxEventTimeByShard ?? []);
-  const slices = new Map<string, SliceGroup>();
+  // Slice groups by key, then by slice start (a key touches one or two slices per batch): no
+  // `${key}${sliceStart}` string is built per element; `order` keeps first-touch order.
+  const slicesByKey = new Map<string, SliceGroup[]>();
+  const order: SliceGroup[] = [];
   const sessionGroups = new Map<string, SessionGroup>();
+  const sliced = assigner.kind === WINDOW_KIND.SESSION ? undefined : assigner;
+  const schema = compiledSchema(definition.schema);
 
-  // Scratch space reused across records: the elements of one record and what was derived from them.
+  // Scratch space reused across records: the elements of one record (the first `pendingCount`
+  // of `pending`) and what was derived from them.
   const pending: unknown[] = [];
+  let pendingCount = 0;
   const keys: string[] = [];
   const times: number[] = [];
   const values: unknown[] = [];
   const push = (element: unknown): void => {
-    pending.push(element);
+    pending[pendingCount++] = element;
+  };
+
+  // The current lane's last sequence number and the current shard's maxima live in locals while
+  // consecutive records share them (a Lambda batch holds one shard): each record would otherwise
+  // cost map lookups by a string the record has just built. The maps are written when the lane or
+  // shard changes and at the end. The lane's string object is reused for every record of it, so
+  // later comparisons of lanes are pointer comparisons.
+  let lane: string | undefined;
+  let laneLast = '';
+  let shard: string | undefined;
+  let shardMax: number | undefined;
+  let running = Number.NEGATIVE_INFINITY;
+  const flushShard = (): void => {
+    if (shard === undefined) return;
+    if (shardMax !== undefined) maxEventTimeByShard.set(shard, shardMax);
+    if (running !== Number.NEGATIVE_INFINITY) runningMax.set(shard, running);
   };
 
   for (const record of records) {
-    const decoded = decodeRecord(record, definition.schema);
+    const decoded = decodeRecord(record, schema);
     const meta = decoded.meta;
-    const lane = laneOf(meta);
-    noteLane(lastSequenceByLane, lane, meta.sequenceNumber);
+    const sequenceNumber = meta.sequenceNumber;
+    const recordLane = laneOf(meta);
+    if (recordLane === lane) {
+      if (compareSequenceNumbers(sequenceNumber, laneLast) > 0) laneLast = sequenceNumber;
+    } else {
+      if (lane !== undefined) lastSequenceByLane.set(lane, laneLast);
+      const last = lastSequenceByLane.get(recordLane);
+      lane = recordLane;
+      laneLast =
+        last === undefined || compareSequenceNumbers(sequenceNumber, last) > 0
+          ? sequenceNumber
+          : last;
+    }
     if (!decoded.ok) {
       failures.push(failure(record, meta, decoded.reason, decoded.detail));
       continue;
     }
-    pending.length = 0;
+    pendingCount = 0;
     // 1. Derive key, event time and aggregate values of every element; any problem fails the whole record.
     try {
       try {
@@ -230,7 +277,7 @@ const planWindowed = (
       } catch (error) {
         throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
       }
-      for (let j = 0; j < pending.length; j++) {
+      for (let j = 0; j < pendingCount; j++) {
         const element = pending[j];
         let key: unknown;
         let rawTime: unknown;
@@ -252,6 +299,18 @@ const planWindowed = (
             FAILURE_REASON.BAD_EVENT_TIME,
             `event time must be an ISO-8601 date-time with zone or finite epoch ms, got ${JSON.stringify(rawTime) ?? String(rawTime)}`,
           );
+        }
+        // An event time far ahead of the record's arrival would drag the shard's watermark into
+        // the future and close every window early. Compared with the arrival time (fixed per
+        // record), never the clock, so a retried batch decides the same way.
+        const arrival = meta.approximateArrivalTimestamp;
+        if (eventTime !== undefined && arrival > 0) {
+          if (t > arrival + maxFutureSkewMs) {
+            throw new RecordRejection(
+              FAILURE_REASON.FUTURE_EVENT_TIME,
+              `event time ${new Date(t).toISOString()} is more than ${maxFutureSkewMs} ms after arrival ${new Date(arrival).toISOString()}`,
+            );
+          }
         }
         keys[j] = key;
         times[j] = t;
@@ -276,15 +335,24 @@ const planWindowed = (
     }
     // 2. Apply: every element lands in one slice (or the key's session group).
     let late = 0;
-    for (let j = 0; j < pending.length; j++) {
+    // With lane = shard, `lane` is the shard id's reused string object: usually the very object
+    // `shard` holds, so the comparison is a pointer comparison.
+    const shardId = laneIsShard ? (lane as string) : meta.shardId;
+    if (shardId !== shard) {
+      flushShard();
+      shard = shardId;
+      shardMax = maxEventTimeByShard.get(shard);
+      running = runningMax.get(shard) ?? Number.NEGATIVE_INFINITY;
+    }
+    for (let j = 0; j < pendingCount; j++) {
       const key = keys[j] as string;
       const t = times[j] as number;
-      const shardMax = maxEventTimeByShard.get(meta.shardId);
-      if (shardMax === undefined || t > shardMax) maxEventTimeByShard.set(meta.shardId, t);
-      const before = runningMax.get(meta.shardId) ?? Number.NEGATIVE_INFINITY;
-      if (t > before) runningMax.set(meta.shardId, t);
-      if (assigner.kind === WINDOW_KIND.SESSION) {
-        if (t + assigner.gapMs <= watermark) {
+      if (shardMax === undefined || t > shardMax) shardMax = t;
+      const before = running;
+      if (t > running) running = t;
+      if (sliced === undefined) {
+        const gapMs = (assigner as { readonly gapMs: number }).gapMs;
+        if (t + gapMs <= watermark) {
           late++;
           continue;
         }
@@ -298,25 +366,37 @@ const planWindowed = (
             elementLanes: [],
             elementSequences: [],
             elementTimes: [],
+            lane: undefined,
+            laneLast: '',
             values: [],
           };
           sessionGroups.set(key, group);
         }
         for (let a = 0; a < nAgg; a++) group.values.push(values[j * nAgg + a]);
-        addElement(group, pending[j], lane, meta.sequenceNumber, t);
+        addElement(group, pending[j], lane as string, sequenceNumber, t);
       } else {
-        const sliceStart = assigner.sliceOf(t);
-        if (assigner.lastWindowEndOfSlice(sliceStart) <= watermark) {
+        const sliceStart = sliced.sliceOf(t);
+        if (sliced.lastWindowEndOfSlice(sliceStart) <= watermark) {
           late++;
           continue;
         }
-        const mapKey = `${key}${PARTIAL_KEY_SEPARATOR}${sliceStart}`;
-        let group = slices.get(mapKey);
+        let ofKey = slicesByKey.get(key);
+        if (ofKey === undefined) {
+          ofKey = [];
+          slicesByKey.set(key, ofKey);
+        }
+        let group: SliceGroup | undefined;
+        for (let g = 0; g < ofKey.length; g++) {
+          if ((ofKey[g] as SliceGroup).sliceStart === sliceStart) {
+            group = ofKey[g];
+            break;
+          }
+        }
         if (group === undefined) {
           group = {
             key,
             sliceStart,
-            sliceEnd: sliceStart + assigner.sliceMs,
+            sliceEnd: sliceStart + sliced.sliceMs,
             works: aggregates.map((aggregate) => aggregate.init()),
             late: 0,
             lateElements: [],
@@ -326,8 +406,11 @@ const planWindowed = (
             elementLanes: [],
             elementSequences: [],
             elementTimes: [],
+            lane: undefined,
+            laneLast: '',
           };
-          slices.set(mapKey, group);
+          ofKey.push(group);
+          order.push(group);
         }
         const works = group.works;
         for (let a = 0; a < nAgg; a++) {
@@ -337,7 +420,7 @@ const planWindowed = (
           group.late++;
           group.lateElements.push(group.elements.length);
         }
-        addElement(group, pending[j], lane, meta.sequenceNumber, t);
+        addElement(group, pending[j], lane as string, sequenceNumber, t);
       }
     }
     if (late > 0) {
@@ -346,35 +429,57 @@ const planWindowed = (
           record,
           meta,
           FAILURE_REASON.LATE,
-          `${late} of ${pending.length} element(s) behind watermark ${new Date(watermark).toISOString()}`,
+          `${late} of ${pendingCount} element(s) behind watermark ${new Date(watermark).toISOString()}`,
         ),
       );
     }
   }
 
+  if (lane !== undefined) lastSequenceByLane.set(lane, laneLast);
+  flushShard();
+
   const partials = new Map<string, SlicePartial>();
-  for (const [mapKey, group] of slices) {
+  for (const group of order) {
+    flushLane(group);
     const accs: Record<string, unknown> = {};
     for (let a = 0; a < nAgg; a++) {
       accs[definition.aggregateNames[a] as string] = (aggregates[a] as AnyAggregate).seal(
         group.works[a],
       );
     }
-    const { works: _works, ...rest } = group;
-    partials.set(mapKey, { ...rest, accs });
+    partials.set(partialKey(group.key, group.sliceStart), {
+      key: group.key,
+      sliceStart: group.sliceStart,
+      sliceEnd: group.sliceEnd,
+      late: group.late,
+      lateElements: group.lateElements,
+      count: group.count,
+      lanes: group.lanes,
+      elements: group.elements,
+      elementLanes: group.elementLanes,
+      elementSequences: group.elementSequences,
+      elementTimes: group.elementTimes,
+      accs,
+    });
   }
   const sessions = new Map<string, SessionPartial>();
   if (isSession) {
     for (const [key, group] of sessionGroups) {
-      const { values: groupValues, ...rest } = group;
+      flushLane(group);
       sessions.set(key, {
-        ...rest,
+        key: group.key,
+        count: group.count,
+        lanes: group.lanes,
+        elements: group.elements,
+        elementLanes: group.elementLanes,
+        elementSequences: group.elementSequences,
+        elementTimes: group.elementTimes,
         sessions: foldSessions(
           aggregates,
           definition.aggregateNames,
-          assigner.gapMs,
+          (assigner as { readonly gapMs: number }).gapMs,
           group.elementTimes,
-          groupValues,
+          group.values,
         ),
       });
     }
@@ -403,7 +508,20 @@ function addElement(
   group.elementLanes.push(lane);
   group.elementSequences.push(sequenceNumber);
   group.elementTimes.push(t);
-  noteLane(group.lanes, lane, sequenceNumber);
+  if (lane === group.lane) {
+    if (compareSequenceNumbers(sequenceNumber, group.laneLast) > 0) group.laneLast = sequenceNumber;
+    return;
+  }
+  flushLane(group);
+  const last = group.lanes.get(lane);
+  group.lane = lane;
+  group.laneLast =
+    last === undefined || compareSequenceNumbers(sequenceNumber, last) > 0 ? sequenceNumber : last;
+}
+
+/** Writes the group's cached lane maximum back to `lanes`. */
+function flushLane(group: Group): void {
+  if (group.lane !== undefined) group.lanes.set(group.lane, group.laneLast);
 }
 
 /**

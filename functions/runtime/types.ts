@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as zc from 'zod/v4/core';
 import type {
   AGGREGATE_KIND,
   DURATION_UNITS_MS,
@@ -22,6 +22,18 @@ export type AggregateKind = (typeof AGGREGATE_KIND)[keyof typeof AGGREGATE_KIND]
 export type FailureReason = (typeof FAILURE_REASON)[keyof typeof FAILURE_REASON];
 /** One of {@link LANE_MODE}. */
 export type LaneMode = (typeof LANE_MODE)[keyof typeof LANE_MODE];
+
+/**
+ * A zod schema of a pipeline's input JSON: classic `zod` or `zod/mini` (both are built on zod's
+ * core, parse alike and report the same issues). The shipped pipelines use `zod/mini`, which
+ * esbuild tree-shakes to the few kilobytes a schema uses; classic `zod` is ~450 KB in any bundle.
+ */
+export type RecordSchema<T = unknown> = zc.$ZodType<T> & {
+  safeParse(data: unknown): zc.util.SafeParseResult<T>;
+};
+
+/** The output type of a {@link RecordSchema}. */
+export type SchemaOutput<S> = zc.output<S>;
 
 /** A unit of {@link Duration}. */
 export type DurationUnit = keyof typeof DURATION_UNITS_MS;
@@ -223,7 +235,7 @@ export interface StatelessPipelineDefinition<TIn = unknown, TOut = unknown> {
   readonly kind: typeof PIPELINE_KIND.STATELESS;
   readonly name: string;
   readonly config: StatelessPipelineConfig;
-  readonly schema: z.ZodType<TIn>;
+  readonly schema: RecordSchema<TIn>;
   readonly transform: Transform;
   /** Output partition key; `undefined` keeps the input record's. */
   readonly partitionKey: ((element: TOut, record: RecordMeta) => string) | undefined;
@@ -283,7 +295,7 @@ export interface WindowedPipelineDefinition<
   readonly kind: typeof PIPELINE_KIND.WINDOWED;
   readonly name: string;
   readonly config: WindowedPipelineConfig;
-  readonly schema: z.ZodType<TIn>;
+  readonly schema: RecordSchema<TIn>;
   readonly transform: Transform;
   readonly keyBy: (element: TEvent) => string;
   readonly assigner: WindowAssigner;
@@ -400,6 +412,12 @@ export interface PreAggregateOptions {
    * @default empty
    */
   readonly maxEventTimeByShard?: ReadonlyMap<string, number>;
+  /**
+   * An element whose event time is more than this (ms) after its record's arrival in Kinesis is
+   * refused as FUTURE_EVENT_TIME: it would otherwise drag its shard's watermark into the future.
+   * @default DEFAULT_MAX_FUTURE_SKEW_MS (15 minutes)
+   */
+  readonly maxFutureSkewMs?: number;
 }
 
 /** The output record of a windowed pipeline (the DESIGN.md contract). */

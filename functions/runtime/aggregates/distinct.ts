@@ -41,9 +41,38 @@ const toHll = (precision: number, hashes: readonly number[]): HyperLogLog => {
   return hll;
 };
 
+type HllAcc = Extract<DistinctAcc, { kind: 'hll' }>;
+
+/**
+ * Registers of the HLL accumulators this instance built (by `seal` or `merge`), so that merging
+ * or reading them again skips decoding the base64 (most merges in a warm Lambda take the stored
+ * image it wrote last, or a delta it just sealed). Keyed by the accumulator object, never by its
+ * content; the registers are never mutated once here, and an accumulator read from storage is
+ * simply absent and decoded.
+ */
+const decoded = new WeakMap<HllAcc, Uint8Array>();
+
+/** The stored form of a sketch; `hll` must not be mutated afterwards. */
+const hllAcc = (hll: HyperLogLog): HllAcc => {
+  const acc: HllAcc = { kind: 'hll', precision: hll.precision, registers: hll.toBase64() };
+  decoded.set(acc, hll.registers);
+  return acc;
+};
+
+/** The registers of a stored sketch, read-only (decoded once per accumulator object). */
+const registersOf = (acc: HllAcc): Uint8Array => {
+  let registers = decoded.get(acc);
+  if (registers === undefined) {
+    registers = HyperLogLog.fromBase64(acc.precision, acc.registers).registers;
+    decoded.set(acc, registers);
+  }
+  return registers;
+};
+
+/** A sketch of a stored accumulator that may be mutated (a copy of cached registers). */
 const loadHll = (precision: number, acc: DistinctAcc): HyperLogLog =>
   acc.kind === 'hll'
-    ? HyperLogLog.fromBase64(acc.precision, acc.registers)
+    ? new HyperLogLog(acc.precision, registersOf(acc).slice())
     : toHll(precision, acc.hashes);
 
 /** Union of two sorted unique arrays. */
@@ -103,7 +132,7 @@ export const distinct = <TIn>(
   const seal = (work: DistinctWork): DistinctAcc =>
     work.hll === null
       ? { kind: 'exact', hashes: work.hashes.sort((a, b) => a - b) }
-      : { kind: 'hll', precision, registers: work.hll.toBase64() };
+      : hllAcc(work.hll);
   return {
     kind: AGGREGATE_KIND.DISTINCT,
     additive: false,
@@ -134,16 +163,16 @@ export const distinct = <TIn>(
         const hashes = union(a.hashes, b.hashes);
         return hashes.length <= exactThreshold
           ? { kind: 'exact', hashes }
-          : { kind: 'hll', precision, registers: toHll(precision, hashes).toBase64() };
+          : hllAcc(toHll(precision, hashes));
       }
       const hll = loadHll(precision, a);
-      if (b.kind === 'hll') hll.mergeFrom(HyperLogLog.fromBase64(b.precision, b.registers));
+      if (b.kind === 'hll') hll.mergeFrom(new HyperLogLog(b.precision, registersOf(b)));
       else for (const h of b.hashes) hll.insert(h);
-      return { kind: 'hll', precision: hll.precision, registers: hll.toBase64() };
+      return hllAcc(hll);
     },
     result: (acc) =>
       acc.kind === 'exact'
         ? acc.hashes.length
-        : Math.round(HyperLogLog.fromBase64(acc.precision, acc.registers).estimate()),
+        : Math.round(new HyperLogLog(acc.precision, registersOf(acc)).estimate()),
   };
 };

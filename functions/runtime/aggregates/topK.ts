@@ -35,16 +35,35 @@ export interface TopKOptions {
 /** Keeps at most `capacity` counters: subtracts the (capacity+1)-th largest count from all (Misra–Gries). */
 const reduce = (counts: Map<string, number>, capacity: number): void => {
   if (counts.size <= capacity) return;
-  const sorted = [...counts.values()].sort((a, b) => b - a);
-  const cut = sorted[capacity] as number;
+  // Typed-array sort: numeric and ascending without a comparator call per comparison.
+  const sorted = Float64Array.from(counts.values()).sort();
+  const cut = sorted[sorted.length - 1 - capacity] as number;
   for (const [value, c] of counts) {
     if (c <= cut) counts.delete(value);
     else counts.set(value, c - cut);
   }
 };
 
-const byCountThenValue = (a: readonly [string, number], b: readonly [string, number]): number =>
-  b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+/**
+ * The counters as `[value, count]` pairs, count descending then value ascending (UTF-16 code
+ * units, as `<` compares strings). Values are bucketed by count (counts are integers, and few
+ * distinct ones), so only the values of equal count are compared, by the comparator-less sort.
+ */
+const sortedCounters = (counts: ReadonlyMap<string, number>): [string, number][] => {
+  const byCount = new Map<number, string[]>();
+  for (const [value, c] of counts) {
+    const bucket = byCount.get(c);
+    if (bucket === undefined) byCount.set(c, [value]);
+    else bucket.push(value);
+  }
+  const descending = Float64Array.from(byCount.keys()).sort().reverse();
+  const out: [string, number][] = [];
+  for (const c of descending) {
+    const values = (byCount.get(c) as string[]).sort();
+    for (const value of values) out.push([value, c]);
+  }
+  return out;
+};
 
 /**
  * The n most frequent values of a field with their counts, as a mergeable Misra–Gries summary
@@ -79,7 +98,7 @@ export const topK = <TIn>(
   }
   const toAcc = (total: number, counts: Map<string, number>): TopKAcc => {
     reduce(counts, capacity);
-    return { n: total, counters: [...counts].sort(byCountThenValue) };
+    return { n: total, counters: sortedCounters(counts) };
   };
   return {
     kind: AGGREGATE_KIND.TOP_K,
@@ -102,7 +121,8 @@ export const topK = <TIn>(
     seal: (work) => toAcc(work.n, work.counts),
     empty: () => ({ n: 0, counters: [] }),
     merge: (a, b) => {
-      const counts = new Map<string, number>(a.counters);
+      const counts = new Map<string, number>();
+      for (const [value, c] of a.counters) counts.set(value, c);
       for (const [value, c] of b.counters) counts.set(value, (counts.get(value) ?? 0) + c);
       return toAcc(a.n + b.n, counts);
     },

@@ -91,6 +91,43 @@ describe('distinct', () => {
     expect(Math.abs(byValue.result(merged) / 5_000 - 1)).toBeLessThan(0.05);
   });
 
+  it('merges and counts a sketch read back from storage exactly like the one it built', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 65, max: 3_000 }),
+        fc.integer({ min: 0, max: 3_000 }),
+        (n, m) => {
+          // GIVEN sketches built here (their registers cached) and their JSON copies (decoded)
+          const a = fold(
+            byValue,
+            Array.from({ length: n }, (_, i) => `a-${i}`),
+          ) as DistinctAcc;
+          const b = fold(
+            byValue,
+            Array.from({ length: m }, (_, i) => `b-${i}`),
+          ) as DistinctAcc;
+          const stored = (acc: DistinctAcc): DistinctAcc => JSON.parse(JSON.stringify(acc));
+
+          // WHEN
+          const merged = byValue.merge(a, b);
+          const mergedFromStorage = byValue.merge(stored(a), stored(b));
+
+          // THEN the stored form and the count are the same either way, and the inputs are unchanged
+          expect(mergedFromStorage).toEqual(merged);
+          expect(byValue.result(stored(merged))).toBe(byValue.result(merged));
+          expect(byValue.merge(stored(a), stored(b))).toEqual(byValue.merge(a, b));
+          expect(stored(a)).toEqual(
+            fold(
+              byValue,
+              Array.from({ length: n }, (_, i) => `a-${i}`),
+            ),
+          );
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   it('fails on a value that is neither a string nor a finite number', () => {
     const aggregate = distinct((v: unknown) => v as string);
     expect(() => aggregate.value({})).toThrow(AggregateValueError);

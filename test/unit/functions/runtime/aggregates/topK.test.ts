@@ -111,6 +111,25 @@ describe('topK', () => {
     expectSplitInvariance(top3, values);
   });
 
+  it('stores counters count descending, then value ascending by UTF-16 code units', () => {
+    const wide = topK(3, (v: string) => v, { capacity: 64 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 3, unit: 'binary' }), { maxLength: 200 }),
+        (xs) => {
+          // WHEN
+          const acc = fold(wide, xs) as TopKAcc;
+
+          // THEN the order a plain comparator gives (ties on count broken by `<`)
+          const expected = [...acc.counters].sort(
+            (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
+          );
+          expect(acc.counters).toEqual(expected);
+        },
+      ),
+    );
+  });
+
   it('handles values named like Object.prototype members', () => {
     const acc = fold(top3, ['__proto__', 'constructor', '__proto__']) as TopKAcc;
     expect(top3.result(acc)).toEqual([
