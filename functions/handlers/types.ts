@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisSink } from '#sinks/index';
-import type { SessionStore, WindowStore } from '#state/index';
+import type { SessionStore, ShardTailProbe, WindowStore } from '#state/index';
 
 /** Processing time, epoch ms. Tests pin it. */
 export type Clock = () => number;
@@ -64,6 +64,12 @@ export interface WindowedHandlerDependencies {
   readonly logger?: Logger;
   /** @default - Powertools Metrics in namespace `shardflow` */
   readonly metrics?: Metrics;
+  /**
+   * Confirms that a silent shard is caught up before it stops holding the watermark back; `null`
+   * trusts silence alone (`idleTimeout`).
+   * @default - a `KinesisTailProbe` (GetShardIterator + GetRecords on the shard's stream)
+   */
+  readonly tailProbe?: ShardTailProbe | null;
 }
 
 /** What the sweeper needs; tests inject their own. Maps are by pipeline name. */
@@ -90,6 +96,12 @@ export interface SweeperHandlerDependencies {
    * @default 60000
    */
   readonly repairAfterMs?: number;
+  /**
+   * Confirms that a silent shard is caught up before it stops holding the watermark back; `null`
+   * trusts silence alone (`idleTimeout`).
+   * @default - a `KinesisTailProbe` (GetShardIterator + GetRecords on the shard's stream)
+   */
+  readonly tailProbe?: ShardTailProbe | null;
 }
 
 /** What one sweep did for one pipeline. */
@@ -113,8 +125,15 @@ export interface FailureRecordBody {
   readonly partitionKey: string;
   /** ISO-8601. */
   readonly approximateArrivalTimestamp: string;
-  /** The record's data exactly as received (base64). */
+  /**
+   * The record's data exactly as received (base64), or `''` when it did not fit in the failure
+   * record (`dataTruncated`): read it back from the source stream at `shardId`/`sequenceNumber`.
+   */
   readonly data: string;
+  /** Size of the record's data in bytes (decoded, not base64). */
+  readonly dataBytes?: number;
+  /** Present (`true`) when `data` was left out because the failure record would exceed 1 MiB. */
+  readonly dataTruncated?: true;
   /** ISO-8601. */
   readonly failedAt: string;
 }

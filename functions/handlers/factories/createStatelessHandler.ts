@@ -62,14 +62,18 @@ export function createStatelessHandler(
   };
 }
 
-/** One structured log line per failed record, without its payload (which may hold personal data). */
+/**
+ * One structured log line per failed record, without anything taken from the record: the detail
+ * (which may quote the payload) and the partition key (often a user id) are logged only at DEBUG.
+ * The record itself is in the failure stream.
+ */
 export function reportFailures(logger: Logger, failures: readonly RecordFailure[]): void {
   for (const failure of failures) {
-    logger.warn('record rejected', {
-      reason: failure.reason,
+    const where = { shardId: failure.shardId, sequenceNumber: failure.sequenceNumber };
+    logger.warn('record rejected', { reason: failure.reason, ...where });
+    logger.debug('record rejected: detail', {
+      ...where,
       detail: failure.detail,
-      shardId: failure.shardId,
-      sequenceNumber: failure.sequenceNumber,
       partitionKey: failure.partitionKey,
     });
   }

@@ -23,6 +23,7 @@ import {
   type RecordFailure,
   recordMeta,
   type SessionPartial,
+  type SlicedWindowAssigner,
   type SlicePartial,
   type WindowResult,
   windowResult,
@@ -33,7 +34,9 @@ import {
   type RefusedSessionElements,
   type RejectedDelta,
   type SessionRef,
+  type SliceDelta,
   WINDOW_STORE_DEFAULTS,
+  type WindowRef,
 } from '#state/index';
 import { METRIC, METRICS_NAMESPACE } from '../constants';
 import type {
@@ -50,6 +53,7 @@ import {
   sideOutputSinksOf,
   slicedAssigner,
 } from './emitWindows';
+import { shardPositions, tailProbeOf } from './shardPositions';
 import { sendFailures } from './toFailureRecord';
 import { toSessionDeltas } from './toSessionDeltas';
 import { toSliceDeltas } from './toSliceDeltas';
@@ -97,6 +101,12 @@ export function createWindowedHandler(
   let outputSink = dependencies.outputSink;
   let failureSink = dependencies.failureSink;
   let sideOutputSinks: Readonly<Record<string, RecordSink>> | undefined;
+  const tailProbe = tailProbeOf(dependencies.tailProbe);
+  const onProbeError = (shardId: string, error: unknown): void =>
+    logger.warn('tail probe failed; the shard keeps holding the watermark back', {
+      shardId,
+      error: error as Error,
+    });
 
   return async (event) => {
     if (store === undefined || (sessionWindows && sessionStore === undefined)) {
@@ -163,7 +173,9 @@ export function createWindowedHandler(
           refused: lateRefused.length,
         };
       } else {
-        const result = await store.applyDeltas(toSliceDeltas(definition, plan.partials.values()));
+        const deltas = toSliceDeltas(definition, plan.partials.values());
+        await sealSlicesBehind(store, slicedAssigner(definition), deltas, before.committed);
+        const result = await store.applyDeltas(deltas);
         lateRefused = refusedRecords(event.Records, plan.partials, result.rejected);
         retries += await sendFailures(failureSink, definition.name, lateRefused, now);
         applied = {
@@ -174,13 +186,19 @@ export function createWindowedHandler(
         };
       }
 
-      for (const [shardId, maxEventTime] of plan.maxEventTimeByShard) {
-        await store.updateShardWatermark(shardId, maxEventTime, now);
+      const positions = shardPositions(event.Records);
+      // Every shard of the batch reports its position, even one whose records were all filtered
+      // out or invalid: otherwise a shard ending on such records would never look caught up.
+      for (const shardId of new Set([...plan.maxEventTimeByShard.keys(), ...positions.keys()])) {
+        const maxEventTime = plan.maxEventTimeByShard.get(shardId);
+        await store.updateShardWatermark(shardId, maxEventTime, now, positions.get(shardId));
       }
       const after = await store.readWatermark({
         allowedLateness: definition.allowedLatenessMs,
         idleTimeout: definition.idleTimeoutMs,
         now,
+        tailProbe: tailProbe(),
+        onProbeError,
       });
       let closed = 0;
       let recordsOut = 0;
@@ -366,4 +384,28 @@ function previewSessions(
         emittedAt: now,
       }),
     );
+}
+
+/**
+ * Seals the slices a batch touches whose every window ends at or before the committed watermark.
+ * Such windows were closed already — or, when no record of theirs had arrived, never existed, and
+ * nothing would ever seal them: without this, a record far behind the watermark would open a new
+ * window that closes at once and is emitted as a result. Sealed, the slice refuses the records it
+ * has not absorbed (LATE), and keeps those a crashed attempt of this batch absorbed before the
+ * watermark passed (the fences say so), so a retry reports and counts the same records.
+ */
+async function sealSlicesBehind(
+  store: PipelineStore,
+  assigner: SlicedWindowAssigner,
+  deltas: readonly SliceDelta[],
+  committed: number | undefined,
+): Promise<void> {
+  if (committed === undefined) return;
+  const behind = new Map<string, WindowRef>();
+  for (const delta of deltas) {
+    if (assigner.lastWindowEndOfSlice(delta.sliceStart) > committed) continue;
+    const slice = { key: delta.key, start: delta.sliceStart, end: delta.sliceEnd };
+    behind.set(`${delta.key}\u0000${delta.sliceStart}`, slice);
+  }
+  for (const slice of behind.values()) await store.sealWindow(slice, assigner.sliceMs);
 }

@@ -1,13 +1,33 @@
+import { base64ByteLength } from '#runtime/decodeRecord';
 import type { RecordFailure } from '#runtime/index';
-import type { SinkRecord } from '#sinks/index';
+import { MAX_BYTES_PER_RECORD, type SinkRecord } from '#sinks/index';
 import type { FailureRecordBody, RecordSink } from '../types';
 
 /**
+ * Longest `detail` a failure record carries, in UTF-16 code units: details come from parsers,
+ * schemas and user functions, and a user error message may quote a whole payload.
+ */
+const MAX_FAILURE_DETAIL_LENGTH = 2000;
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+const clip = (text: string): string =>
+  text.length <= MAX_FAILURE_DETAIL_LENGTH
+    ? text
+    : `${text.slice(0, MAX_FAILURE_DETAIL_LENGTH - 1)}…`;
+
+/**
  * The failure-stream record of a rejected input record: JSON `{ pipeline, reason, detail, shardId,
- * sequenceNumber, partitionKey, approximateArrivalTimestamp, data, failedAt }` (times ISO-8601,
- * `data` the original base64), under the original partition key so a redrive keeps its shard
- * assignment. `(shardId, sequenceNumber, reason)` identifies it: the failure stream is
- * at-least-once like the output, so readers dedupe on it.
+ * sequenceNumber, partitionKey, approximateArrivalTimestamp, data, dataBytes, failedAt }` (times
+ * ISO-8601, `data` the original base64, `dataBytes` its decoded size), under the original partition
+ * key so a redrive keeps its shard assignment. `(shardId, sequenceNumber, reason)` identifies it:
+ * the failure stream is at-least-once like the output, so readers dedupe on it.
+ *
+ * A failure record must itself fit in one Kinesis record (1 MiB with its partition key), and base64
+ * makes data 4/3 larger: when the data does not fit, `data` is `''` and `dataTruncated: true`, and
+ * the record is read back from the source stream at its shard and sequence number (what `shardflow
+ * failures` and `shardflow redrive` do). A failure record therefore never fails the batch for its
+ * size, and so never blocks the shard.
  *
  * @example
  * await failureSink.send(plan.failures.map((f) => toFailureRecord('page-views', f, Date.now())));
@@ -17,18 +37,24 @@ export function toFailureRecord(
   failure: RecordFailure,
   failedAt: number,
 ): SinkRecord {
+  const partitionKey = failure.partitionKey || failure.shardId;
   const body: FailureRecordBody = {
     pipeline,
     reason: failure.reason,
-    detail: failure.detail,
+    detail: clip(failure.detail),
     shardId: failure.shardId,
     sequenceNumber: failure.sequenceNumber,
     partitionKey: failure.partitionKey,
     approximateArrivalTimestamp: isoOrEmpty(failure.approximateArrivalTimestamp),
     data: failure.data,
+    dataBytes: base64ByteLength(failure.data),
     failedAt: new Date(failedAt).toISOString(),
   };
-  return { data: JSON.stringify(body), partitionKey: failure.partitionKey || failure.shardId };
+  const text = JSON.stringify(body);
+  if (utf8Bytes(text) + utf8Bytes(partitionKey) <= MAX_BYTES_PER_RECORD) {
+    return { data: text, partitionKey };
+  }
+  return { data: JSON.stringify({ ...body, data: '', dataTruncated: true }), partitionKey };
 }
 
 const isoOrEmpty = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : '');

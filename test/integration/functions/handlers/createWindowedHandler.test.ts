@@ -28,7 +28,13 @@ import type { WindowStore } from '#state/index';
 import { useEngines } from '#test/helpers/engines';
 import { kinesisEventFactory } from '#test/helpers/kinesisFactories';
 import { createStateTable } from '../state/stateTable';
-import { type ClickEvent, createStream, FaultyDynamo, toShardRecords } from './harness';
+import {
+  type ClickEvent,
+  createStream,
+  drainedTailProbe,
+  FaultyDynamo,
+  toShardRecords,
+} from './harness';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const engines = useEngines();
@@ -234,7 +240,8 @@ describe('createSweeperHandler on idle input', () => {
       metrics: recordingMetrics().metrics,
     });
     const events = steadyEvents(1, 12).slice(0, 11);
-    await handler(kinesisEventFactory(toShardRecords(events, 1)[0] as KinesisStreamRecord[]));
+    const shardRecords = toShardRecords(events, 1);
+    await handler(kinesisEventFactory(shardRecords[0] as KinesisStreamRecord[]));
     let now = lastEventAt + definition.idleTimeoutMs; // the sweep at exactly idleTimeout
     const sweeper = createSweeperHandler([definition], {
       stores: { [definition.name]: store },
@@ -242,6 +249,7 @@ describe('createSweeperHandler on idle input', () => {
       clock: () => now,
       logger: silentLogger(),
       metrics: recordingMetrics().metrics,
+      tailProbe: drainedTailProbe(shardRecords),
     });
 
     // WHEN the sweeper runs at idleTimeout (shard not idle yet), then one sweep (1 min) later
@@ -259,6 +267,61 @@ describe('createSweeperHandler on idle input', () => {
       ['/home', { views: 4, users: 4 }, true],
     ]);
     expect(results.every((r) => r.window.start === new Date(T0).toISOString())).toBe(true);
+  });
+
+  it('keeps a silent shard with records left to read holding the watermark, until it is caught up', async () => {
+    // GIVEN a shard silent for longer than idleTimeout whose stream still holds unread records
+    // (backlogged, throttled or retrying a failing batch)
+    const definition = rename(pageViews, 'pv-backlog');
+    const store = createPipelineStore(definition, { client: dynamodb, tableName });
+    const sent: WindowResult[] = [];
+    const outputSink = {
+      send: async (records: readonly { data: unknown }[]) => {
+        for (const r of records) sent.push(JSON.parse(String(r.data)));
+        return { records: records.length, requests: 1, retries: 0, bytes: 0 };
+      },
+    };
+    const handler = createWindowedHandler(definition, {
+      store,
+      outputSink,
+      failureSink: nullSink,
+      clock: () => T0 + 60_000,
+      logger: silentLogger(),
+      metrics: recordingMetrics().metrics,
+      tailProbe: null,
+    });
+    const records = toShardRecords(steadyEvents(1, 12), 1)[0] as KinesisStreamRecord[];
+    await handler(kinesisEventFactory(records.slice(0, 6)));
+    const probed: string[] = [];
+    let backlog = true;
+    const sweeper = createSweeperHandler([definition], {
+      stores: { [definition.name]: store },
+      outputSinks: { [definition.name]: outputSink },
+      clock: () => T0 + 600_000,
+      logger: silentLogger(),
+      metrics: recordingMetrics().metrics,
+      tailProbe: async ({ sequenceNumber }) => {
+        probed.push(sequenceNumber);
+        return !backlog;
+      },
+    });
+
+    // WHEN the sweeper runs ten minutes later with the backlog still there
+    const [held] = await sweeper();
+
+    // THEN the shard's event time holds the watermark: nothing is closed on wall-clock time
+    expect(held).toMatchObject({ closed: 0, mode: 'event-time' });
+    expect(sent).toHaveLength(0);
+    expect(probed).toEqual([records[5]?.kinesis.sequenceNumber]);
+
+    // WHEN the backlog is read and the shard is caught up
+    backlog = false;
+    const [released] = await sweeper();
+
+    // THEN the shard counts as idle and its windows close on processing time
+    expect(released).toMatchObject({ mode: 'processing-time' });
+    expect(released?.closed).toBeGreaterThan(0);
+    expect(sent.every((r) => r.final)).toBe(true);
   });
 
   it('re-emits a window closed but never marked emitted, with the same id and values', async () => {
@@ -280,12 +343,14 @@ describe('createSweeperHandler on idle input', () => {
       clock: () => T0 + 200_000,
       logger: silentLogger(),
       metrics: recordingMetrics().metrics,
+      tailProbe: null,
     });
     const records = toShardRecords(steadyEvents(3, 3), 1)[0] as KinesisStreamRecord[];
     await handler(kinesisEventFactory(records.slice(0, 3)));
     // the next batch passes the watermark over minute 0 (3 pages) and crashes at its first
-    // markEmitted (writes: 3 slices, 1 watermark, commit, 3 closes, 3 seals, markEmitted)
-    faulty.arm(12, false);
+    // markEmitted (writes: 3 slices, 1 watermark, 1 shard position, commit, 3 closes, 3 seals,
+    // markEmitted)
+    faulty.arm(13, false);
     await expect(handler(kinesisEventFactory(records.slice(3, 6)))).rejects.toThrow('injected');
     expect(sent).toHaveLength(3);
     // WHEN the sweeper runs after the repair delay
@@ -295,6 +360,7 @@ describe('createSweeperHandler on idle input', () => {
       clock: () => T0 + 400_000,
       logger: silentLogger(),
       metrics: recordingMetrics().metrics,
+      tailProbe: null,
     });
     const [report] = await sweeper();
     // THEN the window is re-emitted identically (same id, values) and marked emitted
@@ -360,6 +426,46 @@ describe('WindowStore sealing (closed-window race)', () => {
     // and a replay of the first (absorbed) record is not reported late
     await handler(kinesisEventFactory(shard0));
     expect(failures).toHaveLength(1);
+  });
+
+  it('refuses as LATE a record whose window is behind the committed watermark, even one that never existed', async () => {
+    // GIVEN a pipeline whose watermark was committed 10 minutes past T0 (its windows closed)
+    const definition = rename(pageViews, 'pv-behind');
+    const store = createPipelineStore(definition, { client: dynamodb, tableName });
+    const failures: Array<{ reason: string; sequenceNumber: string }> = [];
+    const sent: WindowResult[] = [];
+    const capture =
+      <T>(into: T[]) =>
+      async (records: readonly { data: unknown }[]) => {
+        for (const r of records) into.push(JSON.parse(String(r.data)));
+        return { records: records.length, requests: 1, retries: 0, bytes: 0 };
+      };
+    const handler = createWindowedHandler(definition, {
+      store,
+      outputSink: { send: capture(sent) },
+      failureSink: { send: capture(failures) },
+      clock: () => T0 + 700_000,
+      logger: silentLogger(),
+      metrics: recordingMetrics().metrics,
+      tailProbe: null,
+    });
+    expect(await store.commitWatermark(T0 + 600_000, T0 + 600_000)).toBe(true);
+
+    // WHEN a record arrives for the minute at T0 + 2 min, which had no record before
+    const behind = toShardRecords(
+      [{ shard: 0, type: 'page_view', page: '/late', userId: 'u1', ts: T0 + 120_000 }],
+      1,
+    )[0] as KinesisStreamRecord[];
+    await handler(kinesisEventFactory(behind));
+    // and the same batch again (a retry)
+    await handler(kinesisEventFactory(behind));
+
+    // THEN it is refused as LATE each time, and no result is emitted for that minute
+    expect(failures.map((f) => [f.reason, f.sequenceNumber])).toEqual([
+      ['LATE', behind[0]?.kinesis.sequenceNumber],
+      ['LATE', behind[0]?.kinesis.sequenceNumber],
+    ]);
+    expect(sent.filter((r) => r.key === '/late')).toEqual([]);
   });
 
   it('fails merged (non-additive) writes into a sealed slice too', async () => {

@@ -11,6 +11,7 @@ const record = (sequenceNumber: string, minute: number, type = 'page_view', user
     sequenceNumber,
     partitionKey: userId,
     payload: { type, page: '/home', userId, ts: T0 + minute * MIN },
+    arrivalMs: T0 + minute * MIN,
   });
 
 describe('toSessionDeltas', () => {
