@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import type { FailureRecordBody } from '#handlers/types';
 import { localClients } from '#local/aws/index';
 import { DEFAULT_FAILURES_FILE } from '#local/capture/constants';
+import { type PipelineSource, pipelineSources } from '#local/capture/pipelineSources';
 import { readFailures } from '#local/capture/readFailures';
+import { readRecordAt } from '#local/capture/readRecordAt';
 import type { CapturedFailure } from '#local/capture/types';
 import { readStream } from '#local/io/readStream';
 import { isAlive, type LocalState, readLocalState } from './localState';
@@ -50,7 +52,12 @@ export async function readRejectedRecords(state: LocalState): Promise<FailureRec
       idleTimeoutMs: FAILURE_STREAM_IDLE_MS,
       pollIntervalMs: 100,
       onRecord: (record) => {
-        const body = JSON.parse(Buffer.from(record.data).toString('utf8')) as FailureRecordBody;
+        let body: FailureRecordBody;
+        try {
+          body = JSON.parse(Buffer.from(record.data).toString('utf8')) as FailureRecordBody;
+        } catch {
+          return; // not a failure record: something else wrote to the failure stream
+        }
         const identity = `${body.shardId}|${body.sequenceNumber}|${body.reason}`;
         if (!seen.has(identity)) {
           seen.add(identity);
@@ -62,9 +69,68 @@ export async function readRejectedRecords(state: LocalState): Promise<FailureRec
   return rejected;
 }
 
-function previewData(base64: string): string {
-  const text = Buffer.from(base64, 'base64').toString('utf8').replace(/\s+/g, ' ');
-  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+/** A rejected record with its data: inline, or read back from the source stream. */
+export interface ResolvedRejectedRecord extends FailureRecordBody {
+  /** `true` when `data` was left out of the failure record and read back from the source stream. */
+  readonly dataFetched?: true;
+  /** Why the data of a `dataTruncated` record could not be read back (e.g. past retention). */
+  readonly dataMissing?: string;
+}
+
+/**
+ * Fills in the data of failure records that left it out (`dataTruncated`: the record was too large
+ * to carry inline) by reading each record back from its pipeline's input stream at its shard and
+ * sequence number — possible while the record is within the stream's retention (24 h by default).
+ */
+export async function resolveRejectedData(
+  state: LocalState,
+  rejected: readonly FailureRecordBody[],
+  sources: ReadonlyMap<string, PipelineSource> = sourcesOf(state, rejected),
+): Promise<ResolvedRejectedRecord[]> {
+  const { kinesis } = localClients(state.endpoints);
+  const resolved: ResolvedRejectedRecord[] = [];
+  for (const record of rejected) {
+    if (record.dataTruncated !== true) {
+      resolved.push(record);
+      continue;
+    }
+    const source = sources.get(record.pipeline);
+    if (source === undefined) {
+      resolved.push({ ...record, dataMissing: `no input stream found for ${record.pipeline}` });
+      continue;
+    }
+    const at = await readRecordAt(
+      kinesis,
+      source.physicalName,
+      record.shardId,
+      record.sequenceNumber,
+    );
+    resolved.push(
+      at.found
+        ? { ...record, data: Buffer.from(at.data).toString('base64'), dataFetched: true }
+        : { ...record, dataMissing: at.reason },
+    );
+  }
+  return resolved;
+}
+
+/** The pipelines' input streams, read from the template only when some record needs them. */
+function sourcesOf(
+  state: LocalState,
+  rejected: readonly FailureRecordBody[],
+): Map<string, PipelineSource> {
+  return rejected.some((record) => record.dataTruncated === true)
+    ? pipelineSources(state)
+    : new Map();
+}
+
+function previewData(record: ResolvedRejectedRecord): string {
+  if (record.dataMissing !== undefined) {
+    return `(${record.dataBytes ?? '?'} bytes, not read back: ${record.dataMissing})`;
+  }
+  const text = Buffer.from(record.data, 'base64').toString('utf8').replace(/\s+/g, ' ');
+  const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
+  return record.dataFetched ? `(${record.dataBytes} bytes from the stream) ${shown}` : shown;
 }
 
 function preview(failure: CapturedFailure): string {
@@ -105,7 +171,8 @@ export async function printFailures(options: PrintFailuresOptions = {}): Promise
   const failures = readFailures(file);
   const running = readLocalState(projectDir);
   const state = options.state ?? (running && isAlive(running.pid) ? running : undefined);
-  const rejected = state === undefined ? [] : await readRejectedRecords(state);
+  const rejected =
+    state === undefined ? [] : await resolveRejectedData(state, await readRejectedRecords(state));
   if (options.json) {
     for (const failure of failures) write(`${JSON.stringify(failure)}\n`);
     for (const record of rejected) write(`${JSON.stringify(record)}\n`);
@@ -154,7 +221,7 @@ export async function printFailures(options: PrintFailuresOptions = {}): Promise
         record.shardId,
         record.sequenceNumber,
         record.detail.length > 60 ? `${record.detail.slice(0, 59)}…` : record.detail,
-        previewData(record.data),
+        previewData(record),
       ]),
     ];
     write(`${table(rows)}\n${rejected.length} rejected record(s) in the failure streams\n`);

@@ -1,0 +1,268 @@
+import { join } from 'node:path';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
+import type { FailureRecordBody } from '#handlers/types';
+import { localClients } from '#local/aws/index';
+import { DEFAULT_FAILURES_FILE } from '#local/capture/constants';
+import { type PipelineSource, pipelineSources } from '#local/capture/pipelineSources';
+import { readFailures } from '#local/capture/readFailures';
+import { readRecordAt } from '#local/capture/readRecordAt';
+import type { CapturedFailure } from '#local/capture/types';
+import { KinesisSink, type SinkRecord } from '#sinks/index';
+import { readRejectedRecords } from './failures';
+import { isAlive, type LocalState, readLocalState } from './localState';
+
+/** Rejections that are not redriven unless asked for by `--reason LATE`: their windows are closed. */
+const LATE = 'LATE';
+
+/** Options for {@link redrive}. */
+export interface RedriveOptions {
+  /** Only this pipeline's failed records. @default - every pipeline */
+  readonly pipeline?: string;
+  /**
+   * Only records rejected for this reason (`SCHEMA`, `TOO_LARGE`, …) or, for on-failure captures, given
+   * up on under this condition (`RetryAttemptsExhausted`, `RecordAgeExceeded`).
+   * @default - every reason except LATE
+   */
+  readonly reason?: string;
+  /** Count and list what would be sent, send nothing. @default false */
+  readonly dryRun?: boolean;
+  /**
+   * Also redrive the records of batches the event source mappings gave up on (the on-failure
+   * captures in `.shardflow/failures.jsonl`).
+   * @default false
+   */
+  readonly captured?: boolean;
+  /** Project directory. @default - the current directory */
+  readonly projectDir?: string;
+  /** The failure file of on-failure captures. @default - `.shardflow/failures.jsonl` under `projectDir` */
+  readonly file?: string;
+  /** The running local deployment. @default - `.shardflow/local.json` under `projectDir`, if running */
+  readonly state?: LocalState;
+  /** Kinesis client of the deployment. @default - a client on the state's Kinesis endpoint */
+  readonly client?: KinesisClient;
+  /** Each pipeline's input stream. @default - read from the deployment's template */
+  readonly sources?: ReadonlyMap<string, PipelineSource>;
+  /** Reads the pipelines' failure streams. @default - {@link readRejectedRecords} */
+  readonly readRejected?: (state: LocalState) => Promise<FailureRecordBody[]>;
+  /** Receives the report. @default - stdout */
+  readonly write?: (text: string) => void;
+}
+
+/** One record to send back, and where it failed. */
+interface Candidate {
+  readonly pipeline: string;
+  readonly source: PipelineSource;
+  readonly reason: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  /** Base64, or undefined when it must be read back from the stream. */
+  readonly data: string | undefined;
+}
+
+/** What a redrive did (or, with `dryRun`, would do). */
+export interface RedriveReport {
+  /** Records sent (or that would be sent), by logical input stream. */
+  readonly sent: Readonly<Record<string, number>>;
+  /** Records sent in total. */
+  readonly total: number;
+  /** LATE records left out because no `reason` asked for them. */
+  readonly skippedLate: number;
+  /** Records whose data could not be read back from the stream, with why. */
+  readonly missing: ReadonlyArray<{
+    readonly pipeline: string;
+    readonly shardId: string;
+    readonly sequenceNumber: string;
+    readonly why: string;
+  }>;
+}
+
+/**
+ * `shardflow redrive`: sends failed records back to their pipeline's input stream, after a fix —
+ * from the `<pipeline>-failures` streams and, with `captured`, the on-failure captures — with their
+ * original data and partition key, in their original order per shard. A source record is sent once
+ * per run even when several pipelines or reasons list it; records whose failure record left the data
+ * out (`dataTruncated`) are read back from the stream by position. LATE records are left out unless
+ * `reason` is `LATE`: their windows are closed, so they would be refused again.
+ *
+ * Not idempotent: each run sends again, under new sequence numbers, so a record redriven twice is
+ * processed twice (see docs/local.md).
+ *
+ * @returns the exit code: 0, or 1 when no runtime is running or some records could not be read back
+ * @example
+ * ```ts
+ * process.exitCode = await redrive({ pipeline: 'page-views', reason: 'SCHEMA', dryRun: true });
+ * ```
+ */
+export async function redrive(options: RedriveOptions = {}): Promise<number> {
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const projectDir = options.projectDir ?? process.cwd();
+  const running = readLocalState(projectDir);
+  const state = options.state ?? (running && isAlive(running.pid) ? running : undefined);
+  if (state === undefined) {
+    write('no local runtime is running here (start one with `npx shardflow local up --detach`)\n');
+    return 1;
+  }
+  const report = await redriveRecords(state, options, write);
+  const streams = Object.entries(report.sent);
+  const verb = options.dryRun ? 'would send' : 'sent';
+  for (const [stream, count] of streams) write(`${verb} ${count} record(s) to ${stream}\n`);
+  if (report.skippedLate > 0) {
+    write(
+      `left out ${report.skippedLate} LATE record(s): their windows are closed, so they would be refused again (--reason LATE sends them)\n`,
+    );
+  }
+  for (const missing of report.missing) {
+    write(
+      `not redriven: ${missing.pipeline} ${missing.shardId} ${missing.sequenceNumber}: ${missing.why}\n`,
+    );
+  }
+  write(
+    options.dryRun
+      ? `dry run: ${report.total} record(s) would be sent\n`
+      : `${report.total} record(s) sent\n`,
+  );
+  return report.missing.length > 0 ? 1 : 0;
+}
+
+/**
+ * The work of {@link redrive} without the report text: collects, resolves and sends the records.
+ */
+export async function redriveRecords(
+  state: LocalState,
+  options: RedriveOptions = {},
+  write: (text: string) => void = () => {},
+): Promise<RedriveReport> {
+  const client = options.client ?? localClients(state.endpoints).kinesis;
+  const sources = options.sources ?? pipelineSources(state);
+  const wanted = (pipeline: string) =>
+    options.pipeline === undefined || options.pipeline === pipeline;
+  if (options.pipeline !== undefined && !sources.has(options.pipeline)) {
+    throw new Error(
+      `unknown pipeline '${options.pipeline}'; the local deployment has: ${[...sources.keys()].join(', ')}`,
+    );
+  }
+  const candidates: Candidate[] = [];
+  let skippedLate = 0;
+  const missing: Array<RedriveReport['missing'][number]> = [];
+
+  const rejected = await (options.readRejected ?? readRejectedRecords)(state);
+  for (const record of rejected) {
+    if (!wanted(record.pipeline)) continue;
+    if (options.reason === undefined ? record.reason === LATE : record.reason !== options.reason) {
+      if (options.reason === undefined) skippedLate++;
+      continue;
+    }
+    const source = sources.get(record.pipeline);
+    if (source === undefined) {
+      missing.push({ ...position(record), why: 'no input stream found for this pipeline' });
+      continue;
+    }
+    candidates.push({
+      pipeline: record.pipeline,
+      source,
+      reason: record.reason,
+      shardId: record.shardId,
+      sequenceNumber: record.sequenceNumber,
+      partitionKey: record.partitionKey,
+      data: record.dataTruncated === true ? undefined : record.data,
+    });
+  }
+  if (options.captured) {
+    const file = options.file ?? join(options.projectDir ?? process.cwd(), DEFAULT_FAILURES_FILE);
+    for (const failure of readFailures(file)) {
+      const source = [...sources.values()].find(
+        (candidate) => candidate.functionName === failure.shardflow?.functionName,
+      );
+      if (source === undefined || !wanted(source.pipeline)) continue;
+      if (options.reason !== undefined && failure.requestContext.condition !== options.reason) {
+        continue;
+      }
+      candidates.push(...capturedCandidates(failure, source));
+    }
+  }
+
+  // One send per source record, in the stream's order per shard.
+  const unique = new Map<string, Candidate>();
+  for (const candidate of candidates) {
+    const identity = `${candidate.source.physicalName}|${candidate.shardId}|${candidate.sequenceNumber}`;
+    if (!unique.has(identity)) unique.set(identity, candidate);
+  }
+  const ordered = [...unique.values()].sort(
+    (a, b) =>
+      a.source.physicalName.localeCompare(b.source.physicalName) ||
+      a.shardId.localeCompare(b.shardId) ||
+      compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber),
+  );
+
+  const byStream = new Map<string, { source: PipelineSource; records: SinkRecord[] }>();
+  for (const candidate of ordered) {
+    let data: Uint8Array;
+    if (candidate.data !== undefined) {
+      data = Buffer.from(candidate.data, 'base64');
+    } else {
+      const at = await readRecordAt(
+        client,
+        candidate.source.physicalName,
+        candidate.shardId,
+        candidate.sequenceNumber,
+      );
+      if (!at.found) {
+        missing.push({ ...position(candidate), why: at.reason });
+        continue;
+      }
+      data = at.data;
+    }
+    if (candidate.partitionKey === '') {
+      missing.push({ ...position(candidate), why: 'the failure record has no partition key' });
+      continue;
+    }
+    const entry = byStream.get(candidate.source.physicalName) ?? {
+      source: candidate.source,
+      records: [],
+    };
+    entry.records.push({ data, partitionKey: candidate.partitionKey });
+    byStream.set(candidate.source.physicalName, entry);
+  }
+
+  const sent: Record<string, number> = {};
+  let total = 0;
+  for (const { source, records } of byStream.values()) {
+    if (source.alsoReadBy.length > 0) {
+      write(
+        `note: ${source.stream} is also read by ${source.alsoReadBy.join(', ')}, which will process these records again too\n`,
+      );
+    }
+    if (!options.dryRun) {
+      await new KinesisSink({ streamName: source.physicalName, client }).send(records);
+    }
+    sent[source.stream] = (sent[source.stream] ?? 0) + records.length;
+    total += records.length;
+  }
+  return { sent, total, skippedLate, missing };
+}
+
+function position(record: {
+  readonly pipeline: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}): { pipeline: string; shardId: string; sequenceNumber: string } {
+  return {
+    pipeline: record.pipeline,
+    shardId: record.shardId,
+    sequenceNumber: record.sequenceNumber,
+  };
+}
+
+function capturedCandidates(failure: CapturedFailure, source: PipelineSource): Candidate[] {
+  return (failure.shardflow?.records ?? []).map((record) => ({
+    pipeline: source.pipeline,
+    source,
+    reason: failure.requestContext.condition,
+    shardId: failure.KinesisBatchInfo.shardId,
+    sequenceNumber: record.sequenceNumber,
+    partitionKey: record.partitionKey,
+    data: record.data,
+  }));
+}
