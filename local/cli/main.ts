@@ -1,8 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runDemo } from './demo';
+import { DEMO_DEFAULTS, runDemo } from './demo/index';
 import { printFailures } from './failures';
 import { generateCommand } from './generate';
 import { localDown, localUp } from './local';
+import { redrive } from './redrive';
 import { resolveStream } from './resolveStream';
 import { openInput, sendLines } from './send';
 import { tailStream } from './tail';
@@ -94,6 +95,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('redrive')
+    .description(
+      'send failed records back to their pipeline’s input stream after a fix (original data and partition key)',
+    )
+    .option('--pipeline <name>', 'only this pipeline’s failed records')
+    .option(
+      '--reason <reason>',
+      'only records rejected for this reason (SCHEMA, TOO_LARGE, LATE, …) or given up on under this condition',
+    )
+    .option('--captured', 'also the records of batches given up on (on-failure destination)')
+    .option('--dry-run', 'count what would be sent, send nothing')
+    .action(
+      async (options: {
+        pipeline?: string;
+        reason?: string;
+        captured?: boolean;
+        dryRun?: boolean;
+      }) => {
+        exitCode = await redrive(options);
+      },
+    );
+
+  program
     .command('generate')
     .description('generate realistic events for a pipeline: to its input stream, or stdout')
     .argument('<pipeline>', 'enrich, page-views, error-rate, trending or sessions')
@@ -114,17 +138,36 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command('demo')
     .description(
-      'the quick-start demo: the app on the embedded AWS, 1,000 events through it, a summary',
+      'the quick-start demo: every pipeline on the embedded AWS fed by the generator, a live view, a summary',
     )
-    .option('--events <n>', 'events to send', positiveInteger, 1000)
+    .option(
+      '--duration <seconds>',
+      'seconds of live generation',
+      positiveNumber,
+      DEMO_DEFAULTS.durationSeconds,
+    )
+    .option('--forever', 'keep generating until Ctrl-C')
+    .option(
+      '--rate <n>',
+      'events per second per generated input stream',
+      positiveNumber,
+      DEMO_DEFAULTS.rate,
+    )
+    .option('--seed <n>', 'generator seed (same seed, same events)', positiveInteger, 1)
+    .option(
+      '--events <n>',
+      'events sent through the enrich pipeline',
+      positiveInteger,
+      DEMO_DEFAULTS.events,
+    )
     .option(
       '--timeout <seconds>',
-      'give up waiting for results after this long',
+      'once generation stopped, give up waiting for the enrich results after this long',
       positiveNumber,
-      90,
+      DEMO_DEFAULTS.timeoutSeconds,
     )
-    .option('--verbose', 'print the handlers’ logs')
-    .action(async (options: { events: number; timeout: number; verbose?: boolean }) => {
+    .option('--verbose', 'print the handlers’ logs (progress lines instead of the live view)')
+    .action(async (options: Parameters<typeof runDemo>[0]) => {
       exitCode = await runDemo(options);
     });
 

@@ -10,6 +10,7 @@ import type {
   FunctionHostStats,
   FunctionInvoker,
   InvocationResult,
+  WorkerMemory,
 } from './types';
 
 /** shardflow's own node_modules, found from where an `@aws-sdk` package resolves. */
@@ -113,6 +114,15 @@ export class FunctionHost implements FunctionInvoker {
     } finally {
       this.busy -= 1;
     }
+  }
+
+  /**
+   * Memory of every live worker process (busy ones included), as each reports it; a worker that
+   * is still loading its handler or does not answer in time is left out.
+   */
+  public async memory(): Promise<WorkerMemory[]> {
+    const usages = await Promise.all([...this.workers].map((worker) => worker.memoryUsage()));
+    return usages.filter((usage): usage is WorkerMemory => usage !== undefined);
   }
 
   /** Kills every worker process and waits until they have exited. Idempotent. */

@@ -1,13 +1,25 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { BOOTSTRAP_PATH, FUNCTION_ERROR_TYPES, INIT_TIMEOUT_MS } from './constants';
+import {
+  BOOTSTRAP_PATH,
+  FUNCTION_ERROR_TYPES,
+  INIT_TIMEOUT_MS,
+  MEMORY_QUERY_TIMEOUT_MS,
+} from './constants';
 import { WorkerStartError } from './errors';
-import type { ContextFields, FunctionError, InvocationResult, LogSink } from './types';
+import type {
+  ContextFields,
+  FunctionError,
+  InvocationResult,
+  LogSink,
+  WorkerMemory,
+} from './types';
 
 type ChildMessage =
   | { type: 'ready'; initError?: FunctionError }
   | { type: 'result'; id: string; payload: string }
-  | { type: 'error'; id: string; error: FunctionError };
+  | { type: 'error'; id: string; error: FunctionError }
+  | { type: 'memory'; id: string; usage: NodeJS.MemoryUsage };
 
 interface Pending {
   readonly id: string;
@@ -40,6 +52,8 @@ export class LambdaWorker {
   private pending: Pending | undefined;
   private exitDescription: string | undefined;
   private killed = false;
+  private readonly memoryQueries = new Map<string, (usage: NodeJS.MemoryUsage) => void>();
+  private memoryQueryCount = 0;
 
   public constructor(options: LambdaWorkerOptions) {
     try {
@@ -88,6 +102,7 @@ export class LambdaWorker {
       );
       this.child.on('message', (message: ChildMessage) => {
         if (message.type === 'ready') settle(message.initError);
+        else if (message.type === 'memory') this.memoryQueries.get(message.id)?.(message.usage);
         else this.settle(message);
       });
     });
@@ -149,6 +164,29 @@ export class LambdaWorker {
     });
   }
 
+  /**
+   * Asks the process for its `process.memoryUsage()` (answered even while an invocation awaits
+   * I/O); resolves `undefined` if it is not ready, gone, or does not answer within `timeoutMs`.
+   */
+  public memoryUsage(timeoutMs = MEMORY_QUERY_TIMEOUT_MS): Promise<WorkerMemory | undefined> {
+    const pid = this.child.pid;
+    if (!this.alive || pid === undefined) return Promise.resolve(undefined);
+    this.memoryQueryCount += 1;
+    const id = `memory-${this.memoryQueryCount}`;
+    return new Promise((resolve) => {
+      const done = (usage: NodeJS.MemoryUsage | undefined): void => {
+        clearTimeout(timer);
+        this.memoryQueries.delete(id);
+        resolve(usage === undefined ? undefined : { pid, ...usage });
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.memoryQueries.set(id, done);
+      this.child.send({ type: 'memory', id }, (error) => {
+        if (error) done(undefined);
+      });
+    });
+  }
+
   /** Kills the process (SIGKILL) and waits until it has exited. */
   public async kill(): Promise<void> {
     this.killed = true;
@@ -156,7 +194,7 @@ export class LambdaWorker {
     await this.exited;
   }
 
-  private settle(message: Exclude<ChildMessage, { type: 'ready' }>): void {
+  private settle(message: Exclude<ChildMessage, { type: 'ready' } | { type: 'memory' }>): void {
     const pending = this.pending;
     if (pending === undefined || pending.id !== message.id) return;
     const durationMs = Date.now() - pending.startedAt;

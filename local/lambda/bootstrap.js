@@ -3,6 +3,8 @@
 //   child → parent  { type: 'ready', initError? }           once the handler module is loaded
 //   parent → child  { type: 'invoke', id, event, context }  one at a time
 //   child → parent  { type: 'result', id, payload } | { type: 'error', id, error }
+//   parent → child  { type: 'memory', id }                  any time after 'ready'
+//   child → parent  { type: 'memory', id, usage }           process.memoryUsage() (npm run soak)
 // The process exits when the parent goes away (IPC 'disconnect'), so no child outlives it.
 
 const { existsSync } = require('node:fs');
@@ -108,6 +110,10 @@ async function main() {
     return;
   }
   process.on('message', async (message) => {
+    if (message?.type === 'memory') {
+      process.send({ type: 'memory', id: message.id, usage: process.memoryUsage() });
+      return;
+    }
     if (message?.type !== 'invoke') return;
     const { id } = message;
     try {

@@ -12,6 +12,9 @@ export const FUNCTION_VERSION = '$LATEST';
 /** How long a worker may take to load the handler module (Lambda's init phase limit), in milliseconds. */
 export const INIT_TIMEOUT_MS = 10_000;
 
+/** How long a worker may take to answer a memory query (`FunctionHost.memory()`), in milliseconds. */
+export const MEMORY_QUERY_TIMEOUT_MS = 2_000;
+
 /** Share of the function's memory given to the V8 heap, as Lambda's Node.js runtime does. */
 export const HEAP_SHARE = 0.9;
 

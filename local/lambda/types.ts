@@ -78,6 +78,16 @@ export interface FunctionHostStats {
   readonly busy: number;
 }
 
+/** Memory of one worker process: its pid and what it reports as `process.memoryUsage()` (bytes). */
+export interface WorkerMemory {
+  readonly pid: number;
+  readonly rss: number;
+  readonly heapTotal: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
 /** Fields of the Lambda context a worker builds for one invocation. @internal */
 export interface ContextFields {
   readonly awsRequestId: string;

@@ -1,0 +1,15 @@
+export { DEMO_DEFAULTS } from './constants';
+export { countOpenWindows, type DueEntry } from './countOpenWindows';
+export { DemoMonitor, type DemoMonitorOptions, type MonitoredRuntime } from './DemoMonitor';
+export { describeAlerts, describeResults } from './describeResults';
+export { enrichRecords } from './enrichRecords';
+export { type FeedRecord, type FeedStreamOptions, feedStream } from './feedStream';
+export { type DemoApp, findDemoPipelines } from './findDemoPipelines';
+export { type DemoExpectations, findProblems } from './findProblems';
+export { renderProgressLine } from './renderProgressLine';
+export { type RenderSummaryOptions, renderSummary } from './renderSummary';
+export { renderTable } from './renderTable';
+export { type RenderViewOptions, renderView } from './renderView';
+export { runDemo } from './runDemo';
+export { TerminalView } from './TerminalView';
+export type * from './types';
