@@ -251,6 +251,10 @@ describe('bad input on the embedded AWS', () => {
     const base = Math.floor((now - 10 * MINUTE) / MINUTE) * MINUTE;
     const views = Math.max(100, Math.floor(GOOD / 2));
     const records: Sent[] = [];
+    // Event times decades away go in after the good views' windows closed: a record far in the past
+    // is LATE against the pipeline's committed watermark (before any window closed, there is no
+    // watermark and it would open its own window, as in any event-time engine).
+    const timed: Sent[] = [];
     const expectedViews = new Map<string, number>();
     for (let i = 0; i < views; i += 1) {
       const ts = base + Math.floor((i * 4 * MINUTE) / views);
@@ -278,24 +282,35 @@ describe('bad input on the embedded AWS', () => {
             reason: 'FUTURE_EVENT_TIME',
           },
         ];
-        records.push(...poisonRecords(i, userId, valid), timePoison[i % 3] as Sent);
+        records.push(...poisonRecords(i, userId, valid));
+        timed.push(timePoison[i % 3] as Sent);
       }
     }
     records.splice(Math.floor(records.length / 2), 0, {
       ...hugeRecord({ type: 'page_view', page: '/p0', userId: 'u-huge', ts: base }, 'u-huge'),
     });
-    // One record per shard at "now" moves both shards' event clocks past every window above.
-    for (const userId of keysCoveringShards('flush', 2)) {
-      records.push({
-        data: json({ type: 'page_view', page: '/flush', userId, ts: now }),
+    // One record per shard after the views moves both shards' event clocks past every window above.
+    const flush = (ts: number): Sent[] =>
+      keysCoveringShards('flush', 2).map((userId) => ({
+        data: json({ type: 'page_view', page: '/flush', userId, ts }),
         partitionKey: userId,
-      });
-    }
-    const poison = records.filter((record) => record.reason !== undefined);
+      }));
+    records.push(...flush(base + 6 * MINUTE));
 
     // WHEN
     await put(kinesis, physical('clicks'), records);
     const results = new Map<string, number>();
+    /** Final views by `page|windowStart`, without the flush key. */
+    const readResult = (data: Uint8Array): void => {
+      const result = JSON.parse(Buffer.from(data).toString('utf8')) as {
+        key: string;
+        window: { start: string };
+        values: { views: number };
+        final: boolean;
+      };
+      if (!result.final || result.key === '/flush') return;
+      results.set(`${result.key}|${result.window.start}`, result.values.views);
+    };
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(), 240_000);
     await readStream({
@@ -305,19 +320,24 @@ describe('bad input on the embedded AWS', () => {
       signal: controller.signal,
       idleTimeoutMs: 90_000,
       onRecord: (record) => {
-        const result = JSON.parse(Buffer.from(record.data).toString('utf8')) as {
-          key: string;
-          window: { start: string };
-          values: { views: number };
-          final: boolean;
-        };
-        if (!result.final || result.key === '/flush') return;
-        results.set(`${result.key}|${result.window.start}`, result.values.views);
+        readResult(record.data);
         if (results.size >= expectedViews.size) controller.abort();
       },
     });
     clearTimeout(timeout);
+    // AND the far-past and far-future records, then a flush to now
+    await put(kinesis, physical('clicks'), [...timed, ...flush(now)]);
+    const poison = [...records, ...timed].filter((record) => record.reason !== undefined);
     const failures = await waitForFailures(session, 'page-views', poison, 120_000);
+    await readStream({
+      client: kinesis,
+      streamName: physical('page-view-counts'),
+      fromStart: true,
+      idleTimeoutMs: 10_000,
+      onRecord: (record) => {
+        readResult(record.data);
+      },
+    });
 
     // THEN the final counts are exactly those of the good page views: no poison counted, no window
     // from 1999 or 2999, no good view refused because a far-future one pushed the watermark ahead
