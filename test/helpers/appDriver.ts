@@ -166,6 +166,7 @@ export async function collect(
   deployment: Deployment,
   expectation: PipelineExpectation,
   timeoutMs = 240_000,
+  settleMs = 90_000,
 ): Promise<PipelineRun> {
   const { kinesis } = localClients(deployment.state.endpoints);
   const results = new Map<string, WindowResult>();
@@ -183,6 +184,13 @@ export async function collect(
     timedOut = true;
     controller.abort();
   }, timeoutMs);
+  // Settled: almost every result is in and none came for `settleMs` — the read ends, and the
+  // test compares what came (a missing result then shows as such, without waiting for timeoutMs).
+  let lastResultAt = Date.now();
+  const settle = setInterval(() => {
+    const almost = results.size > 0 && results.size >= expected * 0.95;
+    if (almost && Date.now() - lastResultAt > settleMs) controller.abort();
+  }, 5_000);
   await Promise.all([
     readStream({
       client: kinesis,
@@ -197,6 +205,7 @@ export async function collect(
           inconsistent.push(result.id);
         }
         results.set(result.id, result);
+        lastResultAt = Date.now();
         check();
       },
     }),
@@ -213,6 +222,7 @@ export async function collect(
     }),
   ]);
   clearTimeout(timer);
+  clearInterval(settle);
   // Failures are written before the windows they miss close, and side outputs right after their
   // results: both are complete once read to the end now.
   const seen = failures.size;

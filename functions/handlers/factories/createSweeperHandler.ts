@@ -63,7 +63,7 @@ export function createSweeperHandler(
       try {
         let store = stores[definition.name];
         if (store === undefined) {
-          client ??= new DynamoDBClient({});
+          client ??= new DynamoDBClient({ maxAttempts: HANDLER_DEFAULTS.dynamoDbMaxAttempts });
           store = createPipelineStore(definition, {
             client,
             tableName: requireEnv(STATE_TABLE_VARIABLE),
@@ -72,7 +72,7 @@ export function createSweeperHandler(
         }
         let sessionStore = sessionStores[definition.name];
         if (sessionStore === undefined && isSessionPipeline(definition)) {
-          client ??= new DynamoDBClient({});
+          client ??= new DynamoDBClient({ maxAttempts: HANDLER_DEFAULTS.dynamoDbMaxAttempts });
           sessionStore = createSessionStore(definition, {
             client,
             tableName: requireEnv(STATE_TABLE_VARIABLE),

@@ -38,7 +38,7 @@ import {
   WINDOW_STORE_DEFAULTS,
   type WindowRef,
 } from '#state/index';
-import { METRIC, METRICS_NAMESPACE } from '../constants';
+import { HANDLER_DEFAULTS, METRIC, METRICS_NAMESPACE } from '../constants';
 import type {
   PipelineStore,
   RecordSink,
@@ -110,7 +110,7 @@ export function createWindowedHandler(
 
   return async (event) => {
     if (store === undefined || (sessionWindows && sessionStore === undefined)) {
-      const client = new DynamoDBClient({});
+      const client = new DynamoDBClient({ maxAttempts: HANDLER_DEFAULTS.dynamoDbMaxAttempts });
       const tableName = requireEnv(STATE_TABLE_VARIABLE);
       store ??= createPipelineStore(definition, { client, tableName });
       if (sessionWindows) sessionStore ??= createSessionStore(definition, { client, tableName });
