@@ -139,6 +139,14 @@ export function describeAppAgainstOracles(title: string, options: AppSuiteOption
       expect([...alerts.values()].map((a) => a.service)).toContain(DEGRADING_SERVICE);
     });
 
+    it('gave no batch up to an on-failure destination: every record was processed', () => {
+      // THEN (a batch that exhausts its retries is skipped: its records would be missing)
+      const givenUp = session.runtime
+        .failures()
+        .map((f) => `${f.shardflow.functionName}: ${f.shardflow.error ?? 'no error'}`);
+      expect(givenUp).toEqual([]);
+    });
+
     it.each(['page-views', 'sessions', 'error-rate', 'trending'])(
       '%s: every invalid record is in its failure stream with its reason; only late records are refused as LATE',
       (pipeline) => {
@@ -162,8 +170,9 @@ export function describeAppAgainstOracles(title: string, options: AppSuiteOption
         );
         const refused = refusedIds(run.failures, c.idField);
         expect([...refused].filter((id) => !late.has(id))).toEqual([]);
-        // (the sessions gap of 30 min outlasts the lateness the generator gives late records)
-        if (pipeline !== 'sessions' && late.size > 0) expect(refused.size).toBeGreaterThan(0);
+        // How many of the late ones are refused depends on the shards' relative progress (none
+        // when the other shard lagged further): the oracle above is computed with exactly those
+        // refused, and test/e2e/bad-input.test.ts shows LATE for records far behind the watermark.
       },
     );
 
