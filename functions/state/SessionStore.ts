@@ -137,6 +137,7 @@ export class SessionStore {
   readonly #merge: MergeAccSets;
   readonly #allowedLatenessMs: number;
   readonly #retentionMs: number;
+  readonly #clock: () => number;
   readonly #maxItemBytes: number;
   readonly #concurrency: number;
   readonly #maxAttempts: number;
@@ -151,6 +152,7 @@ export class SessionStore {
     this.#merge = options.merge;
     this.#allowedLatenessMs = options.allowedLatenessMs ?? 0;
     this.#retentionMs = options.retentionMs ?? WINDOW_STORE_DEFAULTS.retentionMs;
+    this.#clock = options.clock ?? Date.now;
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
     this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
     this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
@@ -386,7 +388,10 @@ export class SessionStore {
     relevantUntil: number,
   ): NonNullable<TransactWriteItem['Update']> {
     const b = new ExpressionBuilder();
-    const ttl = Math.max(image.fencesExpireAt, expiresAt(relevantUntil, this.#retentionMs));
+    const ttl = Math.max(
+      image.fencesExpireAt,
+      expiresAt(relevantUntil, this.#retentionMs, this.#clock()),
+    );
     b.set(ATTR.kind, str(ITEM_KIND.SESSION_FENCES))
       .set(ATTR.key, str(key))
       .set(ATTR.version, num((image.fences.version ?? 0) + 1))
@@ -437,7 +442,7 @@ export class SessionStore {
       ),
       [TABLE_KEYS.dueIndex.sortKey]: str(padTime(session.end)),
       [TABLE_KEYS.timeToLiveAttribute]: num(
-        expiresAt(session.end + this.#allowedLatenessMs, this.#retentionMs),
+        expiresAt(session.end + this.#allowedLatenessMs, this.#retentionMs, this.#clock()),
       ),
     };
     for (const [name, value] of Object.entries(session.acc)) {

@@ -208,6 +208,7 @@ export class WindowStore {
   readonly #allowedLatenessMs: number;
   readonly #windowSizeMs: number | undefined;
   readonly #retentionMs: number;
+  readonly #clock: () => number;
   readonly #maxItemBytes: number;
   readonly #concurrency: number;
   readonly #maxAttempts: number;
@@ -225,6 +226,7 @@ export class WindowStore {
     this.#allowedLatenessMs = options.allowedLatenessMs ?? 0;
     this.#windowSizeMs = options.windowSizeMs;
     this.#retentionMs = options.retentionMs ?? WINDOW_STORE_DEFAULTS.retentionMs;
+    this.#clock = options.clock ?? Date.now;
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
     this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
     this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
@@ -394,7 +396,10 @@ export class WindowStore {
         .set(ATTR.key, str(window.key))
         .set(ATTR.sliceStart, num(sliceStart))
         .set(ATTR.sliceEnd, num(sliceEnd))
-        .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(relevantUntil, this.#retentionMs)))
+        .set(
+          TABLE_KEYS.timeToLiveAttribute,
+          num(expiresAt(relevantUntil, this.#retentionMs, this.#clock())),
+        )
         // Bumps version so a read-merge-write that read the unsealed image also fails.
         .add(ATTR.version, 1);
       const out = await countWrite(
@@ -663,7 +668,10 @@ export class WindowStore {
       .set(ATTR.key, str(work.key))
       .set(ATTR.sliceStart, num(work.sliceStart))
       .set(ATTR.sliceEnd, num(work.sliceEnd))
-      .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(relevantUntil, this.#retentionMs)))
+      .set(
+        TABLE_KEYS.timeToLiveAttribute,
+        num(expiresAt(relevantUntil, this.#retentionMs, this.#clock())),
+      )
       .set(
         TABLE_KEYS.dueIndex.partitionKey,
         str(duePartition(this.pipeline, bucketOf(work.key, this.#dueBuckets))),
@@ -1082,7 +1090,7 @@ export class WindowStore {
       .set(ATTR.windowEnd, num(window.end))
       .set(
         TABLE_KEYS.timeToLiveAttribute,
-        num(expiresAt(window.end + this.#allowedLatenessMs, this.#retentionMs)),
+        num(expiresAt(window.end + this.#allowedLatenessMs, this.#retentionMs, this.#clock())),
       )
       .set(
         TABLE_KEYS.dueIndex.partitionKey,

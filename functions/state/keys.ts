@@ -78,7 +78,16 @@ export function bucketOf(key: string, buckets: number): number {
   return hash % buckets;
 }
 
-/** TTL value (epoch seconds) of an item that stops mattering at `relevantUntilMs`. */
-export function expiresAt(relevantUntilMs: number, retentionMs: number): number {
-  return Math.ceil((relevantUntilMs + retentionMs) / 1000);
+/**
+ * TTL value (epoch seconds) of an item that stops mattering at `relevantUntilMs`, kept
+ * `retentionMs` longer. An item relevant until an event time already in the past (a replay of
+ * old events) is kept `retentionMs` from `writtenAtMs`, its processing time: TTL on event time
+ * alone would let DynamoDB delete state while its window is still open.
+ */
+export function expiresAt(
+  relevantUntilMs: number,
+  retentionMs: number,
+  writtenAtMs = relevantUntilMs,
+): number {
+  return Math.ceil((Math.max(relevantUntilMs, writtenAtMs) + retentionMs) / 1000);
 }

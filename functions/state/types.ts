@@ -58,10 +58,16 @@ export interface WindowStoreOptions {
    */
   readonly windowSizeMs?: number;
   /**
-   * How long items are kept after window end + allowed lateness before TTL removes them.
+   * How long items are kept after window end + allowed lateness before TTL removes them — or
+   * after they were written, when that is later (a replay of old events).
    * @default 604800000 (7 days)
    */
   readonly retentionMs?: number;
+  /**
+   * Processing time, epoch ms: an item's TTL is never less than `retentionMs` after it.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
   /**
    * Estimated item size (bytes) above which a write is refused with `ItemTooLargeError`.
    * @default 358400 (350 KiB)
@@ -318,10 +324,16 @@ export interface SessionStoreOptions {
    */
   readonly allowedLatenessMs?: number;
   /**
-   * How long items are kept after session end + allowed lateness before TTL removes them.
+   * How long items are kept after session end + allowed lateness before TTL removes them — or
+   * after they were written, when that is later (a replay of old events).
    * @default 604800000 (7 days)
    */
   readonly retentionMs?: number;
+  /**
+   * Processing time, epoch ms: an item's TTL is never less than `retentionMs` after it.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
   /**
    * Estimated item size (bytes) above which a write is refused with `ItemTooLargeError`.
    * @default 358400 (350 KiB)

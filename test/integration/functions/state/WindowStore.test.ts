@@ -230,6 +230,27 @@ describe('WindowStore windows against DynamoDB Local', () => {
   });
 });
 
+describe('WindowStore TTL against DynamoDB Local', () => {
+  it('keeps the state of a replay of month-old events until its windows are emitted', async () => {
+    // GIVEN: events from a month ago (a backfill). TTL on event time alone (end + lateness +
+    // 7 days retention) would already be past, and DynamoDB Local, like DynamoDB, deletes
+    // items whose TTL has passed (here within about a second).
+    const store = newStore(false);
+    const base = sliceOf(Date.now() - 30 * 86_400_000);
+    const records = laneRecords(6).map((r) => ({ ...r, ts: base + r.ts }));
+    await store.applyDeltas(deltasOf(records, false));
+    // WHEN: time passes before the windows close
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // THEN: every slice is still there, whole
+    await expectState(store, records, false);
+    const window = { key: '/page/0', start: base, end: base + SLICE_MS };
+    expect(await store.closeWindow(window, Date.now())).toBe('closed');
+    expect((await store.sealWindow(window, SLICE_MS))?.acc).toEqual(
+      oracle(records, false).get(`/page/0|${base}`),
+    );
+  });
+});
+
 describe('WindowStore watermarks against DynamoDB Local', () => {
   const opts = { allowedLateness: 1_000, idleTimeout: 60_000 };
 

@@ -31,6 +31,12 @@ describe('keys', () => {
     expect(expiresAt(60_000, 1_000)).toBe(61);
   });
 
+  it('keeps an item relevant until a past event time for the retention after it was written', () => {
+    // a replay of old events: TTL counts from processing time, not from the old event time
+    expect(expiresAt(60_000, 1_000, 500_000)).toBe(501);
+    expect(expiresAt(600_000, 1_000, 500_000)).toBe(601);
+  });
+
   it('fails on negative or fractional times', () => {
     expect(() => padTime(-1)).toThrow(InvalidWindowStoreInputError);
     expect(() => padTime(1.5)).toThrow(InvalidWindowStoreInputError);
