@@ -1,10 +1,15 @@
-import { ListTablesCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ListTablesCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { localClients } from '#local/aws/index';
 import type { LocalState } from '#local/cli/localState';
 import type { GeneratedRecord } from '#local/generator/index';
 import { keysCoveringShards } from '#local/generator/index';
 import { readStream } from '#local/io/readStream';
-import type { WindowResult } from '#runtime/index';
+import { resultId, type WindowResult } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
 
 /** Shards of every input stream the stack creates (infra default). */
@@ -103,10 +108,7 @@ export async function warmUp(
       })),
     );
   }
-  // The app deploys one table: the state table of the windowed pipelines.
-  const tables = (await dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
-  if (tables.length !== 1) throw new Error(`expected one state table, got ${tables.join(', ')}`);
-  const tableName = tables[0] as string;
+  const tableName = await stateTable(deployment);
   for (const pipeline of feeds.flatMap((f) => f.pipelines)) {
     for (;;) {
       const page = await dynamodb.send(
@@ -124,6 +126,55 @@ export async function warmUp(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+/** The app deploys one table: the state table of the windowed pipelines. */
+async function stateTable(deployment: Deployment): Promise<string> {
+  const { dynamodb } = localClients(deployment.state.endpoints);
+  const tables = (await dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
+  if (tables.length !== 1) throw new Error(`expected one state table, got ${tables.join(', ')}`);
+  return tables[0] as string;
+}
+
+/**
+ * Diagnosis of final results that were expected but not read: the status of each one's window
+ * item in the state table (`CLOSED` = closed but never marked emitted; `no window item` = never
+ * found due), with the time it was closed. Windowed (sliced) pipelines only.
+ */
+export async function windowStatuses(
+  deployment: Deployment,
+  pipeline: string,
+  ids: readonly string[],
+): Promise<Record<string, string>> {
+  const { dynamodb } = localClients(deployment.state.endpoints);
+  const tableName = await stateTable(deployment);
+  const wanted = new Set(ids);
+  const found: Record<string, string> = {};
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: '#kind = :window AND begins_with(pk, :pipeline)',
+        ExpressionAttributeNames: { '#kind': 'kind' },
+        ExpressionAttributeValues: {
+          ':window': { S: 'window' },
+          ':pipeline': { S: `${pipeline}#K#` },
+        },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const window = { start: Number(item.windowStart?.N), end: Number(item.windowEnd?.N) };
+      const id = resultId(pipeline, String(item.key?.S), window, true);
+      if (!wanted.has(id)) continue;
+      const closedAt = item.closedAt?.N ? new Date(Number(item.closedAt.N)).toISOString() : '-';
+      found[id] =
+        `${item.status?.S} closedAt=${closedAt} key=${item.key?.S} window=${window.start}`;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return Object.fromEntries(ids.map((id) => [id, found[id] ?? 'no window item']));
 }
 
 /**
@@ -166,7 +217,9 @@ export async function collect(
   deployment: Deployment,
   expectation: PipelineExpectation,
   timeoutMs = 240_000,
-  settleMs = 90_000,
+  // Longer than the sweeper's repair of a window whose closer died before emitting it
+  // (repairAfterMs 60 s + its 1-minute schedule + the sweep itself).
+  settleMs = 150_000,
 ): Promise<PipelineRun> {
   const { kinesis } = localClients(deployment.state.endpoints);
   const results = new Map<string, WindowResult>();
