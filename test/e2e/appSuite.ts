@@ -97,11 +97,8 @@ export function describeAppAgainstOracles(title: string, options: AppSuiteOption
       expect(run.timedOut).toBe(false);
       expect(run.inconsistent).toEqual([]);
       expect(expected.size).toBeGreaterThan(0);
-      // Known issue (sessions only): in 2 of 5 runs here, one session of ~66 was not emitted
-      // within the read. Every emitted session is checked exactly; at most one may be missing
-      // until the cause is found (docs/reliability.md, "Not yet shown").
       const missing = [...expected.keys()].filter((id) => !run.results.has(id));
-      if (missing.length > (pipeline === 'sessions' ? 1 : 0)) {
+      if (missing.length > 0) {
         const statuses =
           pipeline === 'sessions'
             ? Object.fromEntries(missing.map((id) => [id, 'session not emitted']))
