@@ -14,6 +14,7 @@ import {
   type EmitOutcome,
   type FindDueWindowsOptions,
   type PipelineWatermark,
+  padSequence,
   type ReadWatermarkOptions,
   type RejectedDelta,
   type SliceDelta,
@@ -34,6 +35,8 @@ interface Slice {
   inDueIndex: boolean;
   /** The windows the slice belongs to (oldest first), once asked for. */
   windows: readonly WindowBounds[] | undefined;
+  /** Their ids in `#status` (built once with `windows`). */
+  windowIds: readonly string[] | undefined;
   /** How many of `windows`, from the oldest, are known to be CLOSED or EMITTED (never undone). */
   closedPrefix: number;
 }
@@ -68,6 +71,8 @@ export class InMemoryWindowStore implements PipelineStore {
   readonly #due = new Map<number, Set<string>>();
   readonly #status = new Map<string, 'CLOSED' | 'EMITTED'>();
   readonly #shards = new Map<string, { maxEventTime: number; processedAt: number }>();
+  /** Each shard's stored position (padded sequence number), as the tail probe reads it. */
+  readonly #positions = new Map<string, string>();
   #committed: number | undefined;
 
   constructor(definition: AnyWindowedPipelineDefinition) {
@@ -96,6 +101,7 @@ export class InMemoryWindowStore implements PipelineStore {
           sealed: false,
           inDueIndex: false,
           windows: undefined,
+          windowIds: undefined,
           closedPrefix: 0,
         };
         this.#slices.set(id, slice);
@@ -149,21 +155,45 @@ export class InMemoryWindowStore implements PipelineStore {
     processedAt: number,
     position?: { readonly streamArn: string; readonly sequenceNumber: string },
   ): Promise<WatermarkUpdate> {
-    // As WindowStore: a conditional write raising maxEventTime; when it fails (or there is no
-    // event time), a second one refreshing processedAt; with a position, one more moving it.
-    if (position !== undefined) this.stats.writeRequests++;
+    // As WindowStore: one conditional write when event time and position both move forward;
+    // when it fails, the stored item it returns says which of the writes below are still needed
+    // (without a position, or without event time, they are all tried).
     const shard = this.#shards.get(shardId);
-    if (maxEventTime !== undefined) {
+    const stored = this.#positions.get(shardId);
+    const padded = position === undefined ? undefined : padSequence(position.sequenceNumber);
+    const timeAhead =
+      maxEventTime !== undefined && (shard === undefined || shard.maxEventTime < maxEventTime);
+    const positionAhead = padded !== undefined && (stored === undefined || stored < padded);
+    const moveTo = (): void => {
+      if (padded !== undefined && positionAhead) this.#positions.set(shardId, padded);
+    };
+    const image = maxEventTime !== undefined && padded !== undefined;
+    let update: WatermarkUpdate;
+    if (image) {
       this.stats.writeRequests++;
-      if (shard === undefined || shard.maxEventTime < maxEventTime) {
+      if (timeAhead && positionAhead) {
         this.#shards.set(shardId, { maxEventTime, processedAt });
+        moveTo();
         return 'advanced';
       }
     }
-    this.stats.writeRequests++;
-    if (shard === undefined || shard.processedAt >= processedAt) return 'unchanged';
-    shard.processedAt = processedAt;
-    return 'refreshed';
+    if (maxEventTime !== undefined && (!image || timeAhead)) this.stats.writeRequests++;
+    if (maxEventTime !== undefined && timeAhead) {
+      this.#shards.set(shardId, { maxEventTime, processedAt });
+      update = 'advanced';
+    } else {
+      this.stats.writeRequests++;
+      if (shard === undefined || shard.processedAt >= processedAt) update = 'unchanged';
+      else {
+        shard.processedAt = processedAt;
+        update = 'refreshed';
+      }
+    }
+    if (padded !== undefined && (!image || positionAhead)) {
+      this.stats.writeRequests++;
+      moveTo();
+    }
+    return update;
   }
 
   async readWatermark(options: ReadWatermarkOptions): Promise<PipelineWatermark> {
@@ -208,18 +238,23 @@ export class InMemoryWindowStore implements PipelineStore {
       if (sliceEnd > watermark) continue;
       for (const id of ids) {
         const slice = this.#slices.get(id) as Slice;
-        slice.windows ??= options.windowsOfSlice(slice.sliceStart, slice.sliceEnd);
+        if (slice.windows === undefined || slice.windowIds === undefined) {
+          const key = slice.key;
+          slice.windows = options.windowsOfSlice(slice.sliceStart, slice.sliceEnd);
+          slice.windowIds = slice.windows.map((w) => this.#windowId(key, w));
+        }
         // Windows are oldest first and a status never goes back to OPEN: skip the closed prefix.
         const windows = slice.windows;
+        const windowIds = slice.windowIds;
         while (
           slice.closedPrefix < windows.length &&
-          this.#status.has(this.#windowId(slice.key, windows[slice.closedPrefix] as WindowBounds))
+          this.#status.has(windowIds[slice.closedPrefix] as string)
         )
           slice.closedPrefix++;
         for (let i = slice.closedPrefix; i < windows.length; i++) {
           const w = windows[i] as WindowBounds;
           if (w.end > watermark) break;
-          const wid = this.#windowId(slice.key, w);
+          const wid = windowIds[i] as string;
           if (!this.#status.has(wid))
             found.set(wid, { key: slice.key, start: w.start, end: w.end });
         }
@@ -259,6 +294,7 @@ export class InMemoryWindowStore implements PipelineStore {
           sealed: false,
           inDueIndex: false,
           windows: undefined,
+          windowIds: undefined,
           closedPrefix: 0,
         };
         this.#slices.set(id, slice);

@@ -22,7 +22,7 @@ import {
   str,
 } from './attributes';
 import { backoff } from './backoff';
-import { conditionalUpdate } from './conditionalUpdate';
+import { conditionalUpdate, conditionalUpdateOrImage } from './conditionalUpdate';
 import {
   ATTR,
   DYNAMODB_MAX_ITEM_BYTES,
@@ -811,8 +811,9 @@ export class WindowStore {
    * is `undefined`: a batch of only filtered or invalid records),
    * with a second conditional write. With `position` (the batch's stream and highest sequence
    * number), one more conditional write moves the stored position forward (never back), so
-   * `readWatermark`'s tail probe can tell a caught-up shard from a backlogged one. At most 3
-   * write requests; usually 1, or 2 with a position.
+   * `readWatermark`'s tail probe can tell a caught-up shard from a backlogged one. Usually one
+   * write request (event time and position both move forward); otherwise the failed write returns
+   * the stored item, and only the writes still needed follow (at most 3 in all).
    *
    * @returns `advanced` (event time moved), `refreshed` (only processedAt moved) or `unchanged`.
    * @example
@@ -829,10 +830,41 @@ export class WindowStore {
       [TABLE_KEYS.sortKey]: str(shardSortKey(shardId)),
     };
     const ttl = num(expiresAt(processedAt, this.#retentionMs));
+    // The usual case — a new batch moves both event time and position forward — in one write.
+    // When it does not, the item as it was says which of the writes below are still needed.
+    let image: Record<string, AttributeValue> | undefined;
+    if (maxEventTime !== undefined && position !== undefined) {
+      const padded = padSequence(position.sequenceNumber);
+      const both = new ExpressionBuilder();
+      const condition = `(${eventTimeBelow(both, maxEventTime)}) AND (${positionBelow(both, padded)})`;
+      const outcome = await conditionalUpdateOrImage(
+        this.#client,
+        this.#tableName,
+        {
+          Key: key,
+          UpdateExpression: both
+            .set(ATTR.kind, str(ITEM_KIND.SHARD))
+            .set(ATTR.shardId, str(shardId))
+            .set(ATTR.maxEventTime, num(maxEventTime))
+            .set(ATTR.processedAt, num(processedAt))
+            .set(TABLE_KEYS.timeToLiveAttribute, ttl)
+            .set(ATTR.streamArn, str(position.streamArn))
+            .set(ATTR.lastSequenceNumber, str(padded))
+            .updateExpression(),
+          ConditionExpression: condition,
+          ...both.attributes(),
+        },
+        this.stats,
+      );
+      if (outcome === true) return 'advanced';
+      image = outcome;
+    }
+    const stored = image === undefined ? undefined : readNumber(image, ATTR.maxEventTime);
     const b = new ExpressionBuilder();
     let update: WatermarkUpdate = 'advanced';
     if (
       maxEventTime === undefined ||
+      (stored !== undefined && stored >= maxEventTime) ||
       !(await this.#conditionalWrite({
         Key: key,
         UpdateExpression: b
@@ -859,7 +891,14 @@ export class WindowStore {
       });
       update = refreshed ? 'refreshed' : 'unchanged';
     }
-    if (position !== undefined) await this.#advancePosition(key, position);
+    const storedPosition =
+      image === undefined ? undefined : readString(image, ATTR.lastSequenceNumber);
+    if (
+      position !== undefined &&
+      (storedPosition === undefined || storedPosition < padSequence(position.sequenceNumber))
+    ) {
+      await this.#advancePosition(key, position);
+    }
     return update;
   }
 

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   UpdateItemCommand,
   type UpdateItemCommandInput,
@@ -34,6 +35,40 @@ export async function conditionalUpdate(
     if (error instanceof ConditionalCheckFailedException) {
       countConflict(...counters);
       return false;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Like {@link conditionalUpdate}, but a failed condition returns the item as it was (DynamoDB's
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, no extra request), so the caller can tell which
+ * part of a compound condition failed; `{}` when the item did not exist.
+ */
+export async function conditionalUpdateOrImage(
+  client: DynamoDBSender,
+  tableName: string,
+  input: Omit<UpdateItemCommandInput, 'TableName' | 'ReturnValuesOnConditionCheckFailure'>,
+  ...counters: WindowStoreStats[]
+): Promise<true | Record<string, AttributeValue>> {
+  try {
+    await countWrite(
+      () =>
+        client.send(
+          new UpdateItemCommand({
+            ...input,
+            TableName: tableName,
+            ReturnConsumedCapacity: 'TOTAL',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      ...counters,
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      countConflict(...counters);
+      return error.Item ?? {};
     }
     throw error;
   }
