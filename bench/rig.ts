@@ -58,6 +58,8 @@ export function handlerRig(
     clock: () => now,
     logger: new Logger({ serviceName: definition.name, logLevel: 'SILENT' }),
     metrics: silentMetrics,
+    // The in-memory store never asks whether an idle shard is caught up: no Kinesis client.
+    tailProbe: null,
   });
   return {
     handler,

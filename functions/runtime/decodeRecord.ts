@@ -25,17 +25,22 @@ const truncate = (text: string): string =>
 const messageOf = (error: unknown): string =>
   truncate(error instanceof Error ? error.message : String(error));
 
+/** The shard id of a record's `eventID` (`shardId-…:sequenceNumber`); `''` when it has none. */
+export const shardIdOf = (eventId: unknown): string => {
+  if (typeof eventId !== 'string') return '';
+  const colon = eventId.indexOf(':');
+  return colon === -1 ? eventId : eventId.slice(0, colon);
+};
+
 /**
  * Where a Kinesis record came from. Tolerates a malformed record (missing fields become `''`/0)
  * so that decoding can always report a failure instead of throwing.
  */
 export const recordMeta = (record: KinesisStreamRecord): RecordMeta => {
-  const eventId = typeof record?.eventID === 'string' ? record.eventID : '';
-  const colon = eventId.indexOf(':');
   const kinesis = record?.kinesis;
   const arrival = kinesis?.approximateArrivalTimestamp;
   return {
-    shardId: colon === -1 ? eventId : eventId.slice(0, colon),
+    shardId: shardIdOf(record?.eventID),
     sequenceNumber: typeof kinesis?.sequenceNumber === 'string' ? kinesis.sequenceNumber : '',
     partitionKey: typeof kinesis?.partitionKey === 'string' ? kinesis.partitionKey : '',
     approximateArrivalTimestamp: typeof arrival === 'number' ? Math.round(arrival * 1000) : 0,
@@ -89,6 +94,72 @@ const fail = (reason: FailureReason, detail: string, meta: RecordMeta): DecodeRe
   meta,
 });
 
+/** What {@link decodeData} returns: the {@link DecodeResult} without the record's meta. */
+export type DecodedData<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: FailureReason; readonly detail: string };
+
+const failData = (reason: FailureReason, detail: string): DecodedData<never> => ({
+  ok: false,
+  reason,
+  detail,
+});
+
+/**
+ * Decodes a Kinesis record's `data` as {@link decodeRecord} does (size check → base64 → strict
+ * UTF-8 → nesting check → JSON → zod `safeParse`), without reading or allocating the record's
+ * meta: the hot path of `preAggregate`, which reads the few fields it needs itself.
+ *
+ * @param data - the record's `kinesis.data` (anything else fails as NOT_JSON)
+ * @param schema - zod schema (classic `zod` or `zod/mini`) of the payload
+ * @param maxDataBytes - largest `data` in bytes (TOO_LARGE above)
+ * @param maxDepth - deepest JSON nesting (TOO_DEEP above)
+ */
+export const decodeData = <T>(
+  data: unknown,
+  schema: RecordSchema<T>,
+  maxDataBytes: number = MAX_RECORD_DATA_BYTES,
+  maxDepth: number = MAX_JSON_DEPTH,
+): DecodedData<T> => {
+  if (typeof data !== 'string') return failData(FAILURE_REASON.NOT_JSON, 'record has no data');
+  const bytes = base64ByteLength(data);
+  if (bytes > maxDataBytes) {
+    return failData(
+      FAILURE_REASON.TOO_LARGE,
+      `record data is ${bytes} bytes, the limit is ${maxDataBytes}`,
+    );
+  }
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.from(data, 'base64'));
+  } catch (error) {
+    return failData(FAILURE_REASON.INVALID_UTF8, messageOf(error));
+  }
+  if (nestsDeeperThan(text, maxDepth)) {
+    return failData(FAILURE_REASON.TOO_DEEP, `JSON nests deeper than ${maxDepth} levels`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof RangeError ? FAILURE_REASON.TOO_DEEP : FAILURE_REASON.NOT_JSON;
+    return failData(reason, messageOf(error));
+  }
+  try {
+    const parsed = schema.safeParse(json);
+    if (parsed.success) return { ok: true, value: parsed.data };
+    const detail = parsed.error.issues
+      .map(
+        (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+      )
+      .join('; ');
+    return failData(FAILURE_REASON.SCHEMA, truncate(detail));
+  } catch (error) {
+    const reason = error instanceof RangeError ? FAILURE_REASON.TOO_DEEP : FAILURE_REASON.SCHEMA;
+    return failData(reason, messageOf(error));
+  }
+};
+
 /**
  * Decodes a Kinesis record: size check → base64 → strict UTF-8 → nesting check → JSON → zod
  * `safeParse`. Never throws: every problem becomes `{ ok: false, reason, detail }` (reasons
@@ -111,45 +182,13 @@ export const decodeRecord = <T>(
   options: DecodeOptions = {},
 ): DecodeResult<T> => {
   const meta = recordMeta(record);
-  const data = record?.kinesis?.data;
-  if (typeof data !== 'string') return fail(FAILURE_REASON.NOT_JSON, 'record has no data', meta);
-  const maxDataBytes = options.maxDataBytes ?? MAX_RECORD_DATA_BYTES;
-  const bytes = base64ByteLength(data);
-  if (bytes > maxDataBytes) {
-    return fail(
-      FAILURE_REASON.TOO_LARGE,
-      `record data is ${bytes} bytes, the limit is ${maxDataBytes}`,
-      meta,
-    );
-  }
-  let text: string;
-  try {
-    text = utf8.decode(Buffer.from(data, 'base64'));
-  } catch (error) {
-    return fail(FAILURE_REASON.INVALID_UTF8, messageOf(error), meta);
-  }
-  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
-  if (nestsDeeperThan(text, maxDepth)) {
-    return fail(FAILURE_REASON.TOO_DEEP, `JSON nests deeper than ${maxDepth} levels`, meta);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof RangeError ? FAILURE_REASON.TOO_DEEP : FAILURE_REASON.NOT_JSON;
-    return fail(reason, messageOf(error), meta);
-  }
-  try {
-    const parsed = schema.safeParse(json);
-    if (parsed.success) return { ok: true, value: parsed.data, meta };
-    const detail = parsed.error.issues
-      .map(
-        (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
-      )
-      .join('; ');
-    return fail(FAILURE_REASON.SCHEMA, truncate(detail), meta);
-  } catch (error) {
-    const reason = error instanceof RangeError ? FAILURE_REASON.TOO_DEEP : FAILURE_REASON.SCHEMA;
-    return fail(reason, messageOf(error), meta);
-  }
+  const decoded = decodeData(
+    record?.kinesis?.data,
+    schema,
+    options.maxDataBytes ?? MAX_RECORD_DATA_BYTES,
+    options.maxDepth ?? MAX_JSON_DEPTH,
+  );
+  return decoded.ok
+    ? { ok: true, value: decoded.value, meta }
+    : fail(decoded.reason, decoded.detail, meta);
 };

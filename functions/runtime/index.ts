@@ -23,7 +23,7 @@ export {
 } from './aggregates/topK';
 export { compiledSchema } from './compiledSchema';
 export * from './constants';
-export { decodeRecord, recordMeta } from './decodeRecord';
+export { type DecodedData, decodeData, decodeRecord, recordMeta, shardIdOf } from './decodeRecord';
 export * from './errors';
 export { foldAccumulators } from './foldAccumulators';
 export { type AggregatesOf, emptyAccumulators, mergeAccumulators } from './mergeAccumulators';

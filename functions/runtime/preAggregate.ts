@@ -1,5 +1,4 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import { compiledSchema } from './compiledSchema';
 import {
   DEFAULT_MAX_FUTURE_SKEW_MS,
@@ -11,7 +10,7 @@ import {
   PIPELINE_KIND,
   WINDOW_KIND,
 } from './constants';
-import { decodeRecord } from './decodeRecord';
+import { decodeData, decodeRecord, recordMeta, shardIdOf } from './decodeRecord';
 import { AggregateValueError } from './errors';
 import { toEventTime } from './toEventTime';
 import type {
@@ -28,8 +27,20 @@ import type {
   SessionPartial,
   SlicePartial,
   StatelessPipelineDefinition,
+  StreamPosition,
   WindowedPipelineDefinition,
 } from './types';
+
+/**
+ * Whether Kinesis sequence number `a` is numerically above `b` (decimal strings without leading
+ * zeros: the longer is larger, equal lengths compare as strings). `compareSequenceNumbers(a, b) > 0`
+ * with one string comparison instead of two, for the per-record bookkeeping.
+ */
+const isAfter = (a: string, b: string): boolean =>
+  a.length > b.length || (a.length === b.length && a > b);
+
+/** `:`, between shard id and sequence number in a record's `eventID`. */
+const COLON = 0x3a;
 
 /** Longest Kinesis partition key. */
 const MAX_PARTITION_KEY_LENGTH = 256;
@@ -53,6 +64,7 @@ interface Group {
   readonly key: string;
   count: number;
   readonly lanes: Map<string, string>;
+  readonly firstSequenceByLane: Map<string, string>;
   readonly elements: unknown[];
   readonly elementLanes: string[];
   readonly elementSequences: string[];
@@ -64,6 +76,8 @@ interface Group {
    */
   lane: string | undefined;
   laneLast: string;
+  /** The lowest sequence number seen for `lane`, not yet written to `firstSequenceByLane`. */
+  laneFirst: string;
 }
 
 interface SliceGroup extends Group {
@@ -104,9 +118,59 @@ const failure = (
 
 const noteLane = (lanes: Map<string, string>, lane: string, sequenceNumber: string): void => {
   const last = lanes.get(lane);
-  if (last === undefined || compareSequenceNumbers(sequenceNumber, last) > 0)
-    lanes.set(lane, sequenceNumber);
+  if (last === undefined || isAfter(sequenceNumber, last)) lanes.set(lane, sequenceNumber);
 };
+
+/**
+ * Each shard's highest sequence number and stream over a batch (see
+ * `BatchPlan.lastPositionByShard`). The current shard's position lives in fields while consecutive
+ * records share it (a Lambda batch holds one shard), so a record costs one comparison.
+ */
+class ShardPositions {
+  readonly positions = new Map<string, StreamPosition>();
+  #shard: string | undefined;
+  #sequenceNumber = '';
+  #streamArn = '';
+
+  /** Notes one record's position; records without shard, sequence number or stream are skipped. */
+  note(shardId: string, sequenceNumber: string, streamArn: unknown): void {
+    if (shardId === '' || sequenceNumber === '' || typeof streamArn !== 'string') return;
+    if (shardId === this.#shard) {
+      if (isAfter(sequenceNumber, this.#sequenceNumber)) {
+        this.#sequenceNumber = sequenceNumber;
+        this.#streamArn = streamArn;
+      }
+      return;
+    }
+    this.#flush();
+    const seen = this.positions.get(shardId);
+    this.#shard = shardId;
+    if (seen === undefined || isAfter(sequenceNumber, seen.sequenceNumber)) {
+      this.#sequenceNumber = sequenceNumber;
+      this.#streamArn = streamArn;
+    } else {
+      this.#sequenceNumber = seen.sequenceNumber;
+      this.#streamArn = seen.streamArn;
+    }
+  }
+
+  /** Every shard's position. */
+  done(): Map<string, StreamPosition> {
+    this.#flush();
+    this.#shard = undefined;
+    return this.positions;
+  }
+
+  #flush(): void {
+    if (this.#shard === undefined) return;
+    const seen = this.positions.get(this.#shard);
+    if (seen?.sequenceNumber !== this.#sequenceNumber || seen.streamArn !== this.#streamArn)
+      this.positions.set(this.#shard, {
+        streamArn: this.#streamArn,
+        sequenceNumber: this.#sequenceNumber,
+      });
+  }
+}
 
 const planStateless = (
   definition: StatelessPipelineDefinition<unknown, unknown>,
@@ -117,6 +181,7 @@ const planStateless = (
   const failures: RecordFailure[] = [];
   const outputs: OutputRecord[] = [];
   const lastSequenceByLane = new Map<string, string>();
+  const positions = new ShardPositions();
   const pending: unknown[] = [];
   const staged: OutputRecord[] = [];
   const push = (element: unknown): void => {
@@ -128,6 +193,7 @@ const planStateless = (
     const decoded = decodeRecord(record, schema);
     const meta = decoded.meta;
     noteLane(lastSequenceByLane, laneOf(meta), meta.sequenceNumber);
+    positions.note(meta.shardId, meta.sequenceNumber, record?.eventSourceARN);
     if (!decoded.ok) {
       failures.push(failure(record, meta, decoded.reason, decoded.detail));
       continue;
@@ -190,6 +256,7 @@ const planStateless = (
     outputs,
     maxEventTimeByShard: new Map(),
     lastSequenceByLane,
+    lastPositionByShard: positions.done(),
   };
 };
 
@@ -212,6 +279,7 @@ const planWindowed = (
 
   const failures: RecordFailure[] = [];
   const lastSequenceByLane = new Map<string, string>();
+  const positions = new ShardPositions();
   const maxEventTimeByShard = new Map<string, number>();
   const runningMax = new Map<string, number>(options.maxEventTimeByShard ?? []);
   // Slice groups by key, then by slice start (a key touches one or two slices per batch): no
@@ -249,26 +317,44 @@ const planWindowed = (
     if (running !== Number.NEGATIVE_INFINITY) runningMax.set(shard, running);
   };
 
+  // The last shard id read from an `eventID`: a record whose `eventID` starts with it (and a
+  // colon) reuses this very string object instead of slicing its own.
+  let lastShardId: string | undefined;
   for (const record of records) {
-    const decoded = decodeRecord(record, schema);
-    const meta = decoded.meta;
-    const sequenceNumber = meta.sequenceNumber;
-    const recordLane = laneOf(meta);
+    const kinesis = record?.kinesis;
+    const sequenceNumber =
+      typeof kinesis?.sequenceNumber === 'string' ? kinesis.sequenceNumber : '';
+    const eventId = record?.eventID;
+    let shardId: string;
+    if (
+      lastShardId !== undefined &&
+      typeof eventId === 'string' &&
+      eventId.startsWith(lastShardId) &&
+      (eventId.length === lastShardId.length || eventId.charCodeAt(lastShardId.length) === COLON)
+    ) {
+      shardId = lastShardId;
+    } else {
+      shardId = shardIdOf(eventId);
+      lastShardId = shardId;
+    }
+    positions.note(shardId, sequenceNumber, record?.eventSourceARN);
+    // Only a lane other than the shard needs the record's whole meta.
+    const recordLane = laneIsShard ? shardId : laneOf(recordMeta(record));
     if (recordLane === lane) {
-      if (compareSequenceNumbers(sequenceNumber, laneLast) > 0) laneLast = sequenceNumber;
+      if (isAfter(sequenceNumber, laneLast)) laneLast = sequenceNumber;
     } else {
       if (lane !== undefined) lastSequenceByLane.set(lane, laneLast);
       const last = lastSequenceByLane.get(recordLane);
       lane = recordLane;
-      laneLast =
-        last === undefined || compareSequenceNumbers(sequenceNumber, last) > 0
-          ? sequenceNumber
-          : last;
+      laneLast = last === undefined || isAfter(sequenceNumber, last) ? sequenceNumber : last;
     }
+    const decoded = decodeData(kinesis?.data, schema);
     if (!decoded.ok) {
-      failures.push(failure(record, meta, decoded.reason, decoded.detail));
+      failures.push(failure(record, recordMeta(record), decoded.reason, decoded.detail));
       continue;
     }
+    const arrivalSeconds = kinesis.approximateArrivalTimestamp;
+    const arrival = typeof arrivalSeconds === 'number' ? Math.round(arrivalSeconds * 1000) : 0;
     pendingCount = 0;
     // 1. Derive key, event time and aggregate values of every element; any problem fails the whole record.
     try {
@@ -283,7 +369,7 @@ const planWindowed = (
         let rawTime: unknown;
         try {
           key = keyBy(element);
-          rawTime = eventTime === undefined ? meta.approximateArrivalTimestamp : eventTime(element);
+          rawTime = eventTime === undefined ? arrival : eventTime(element);
         } catch (error) {
           throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
         }
@@ -303,7 +389,6 @@ const planWindowed = (
         // An event time far ahead of the record's arrival would drag the shard's watermark into
         // the future and close every window early. Compared with the arrival time (fixed per
         // record), never the clock, so a retried batch decides the same way.
-        const arrival = meta.approximateArrivalTimestamp;
         if (eventTime !== undefined && arrival > 0) {
           if (t > arrival + maxFutureSkewMs) {
             throw new RecordRejection(
@@ -330,14 +415,13 @@ const planWindowed = (
       }
     } catch (error) {
       if (!(error instanceof RecordRejection)) throw error;
-      failures.push(failure(record, meta, error.reason, error.detail));
+      failures.push(failure(record, recordMeta(record), error.reason, error.detail));
       continue;
     }
     // 2. Apply: every element lands in one slice (or the key's session group).
     let late = 0;
-    // With lane = shard, `lane` is the shard id's reused string object: usually the very object
-    // `shard` holds, so the comparison is a pointer comparison.
-    const shardId = laneIsShard ? (lane as string) : meta.shardId;
+    // `shardId` is the reused string object of the batch's shard: usually the very object `shard`
+    // holds, so the comparison is a pointer comparison.
     if (shardId !== shard) {
       flushShard();
       shard = shardId;
@@ -362,12 +446,14 @@ const planWindowed = (
             key,
             count: 0,
             lanes: new Map(),
+            firstSequenceByLane: new Map(),
             elements: [],
             elementLanes: [],
             elementSequences: [],
             elementTimes: [],
             lane: undefined,
             laneLast: '',
+            laneFirst: '',
             values: [],
           };
           sessionGroups.set(key, group);
@@ -402,12 +488,14 @@ const planWindowed = (
             lateElements: [],
             count: 0,
             lanes: new Map(),
+            firstSequenceByLane: new Map(),
             elements: [],
             elementLanes: [],
             elementSequences: [],
             elementTimes: [],
             lane: undefined,
             laneLast: '',
+            laneFirst: '',
           };
           ofKey.push(group);
           order.push(group);
@@ -427,7 +515,7 @@ const planWindowed = (
       failures.push(
         failure(
           record,
-          meta,
+          recordMeta(record),
           FAILURE_REASON.LATE,
           `${late} of ${pendingCount} element(s) behind watermark ${new Date(watermark).toISOString()}`,
         ),
@@ -455,6 +543,7 @@ const planWindowed = (
       lateElements: group.lateElements,
       count: group.count,
       lanes: group.lanes,
+      firstSequenceByLane: group.firstSequenceByLane,
       elements: group.elements,
       elementLanes: group.elementLanes,
       elementSequences: group.elementSequences,
@@ -470,6 +559,7 @@ const planWindowed = (
         key: group.key,
         count: group.count,
         lanes: group.lanes,
+        firstSequenceByLane: group.firstSequenceByLane,
         elements: group.elements,
         elementLanes: group.elementLanes,
         elementSequences: group.elementSequences,
@@ -493,6 +583,7 @@ const planWindowed = (
     outputs: [],
     maxEventTimeByShard,
     lastSequenceByLane,
+    lastPositionByShard: positions.done(),
   };
 };
 
@@ -509,19 +600,23 @@ function addElement(
   group.elementSequences.push(sequenceNumber);
   group.elementTimes.push(t);
   if (lane === group.lane) {
-    if (compareSequenceNumbers(sequenceNumber, group.laneLast) > 0) group.laneLast = sequenceNumber;
+    if (isAfter(sequenceNumber, group.laneLast)) group.laneLast = sequenceNumber;
+    else if (isAfter(group.laneFirst, sequenceNumber)) group.laneFirst = sequenceNumber;
     return;
   }
   flushLane(group);
   const last = group.lanes.get(lane);
+  const first = group.firstSequenceByLane.get(lane);
   group.lane = lane;
-  group.laneLast =
-    last === undefined || compareSequenceNumbers(sequenceNumber, last) > 0 ? sequenceNumber : last;
+  group.laneLast = last === undefined || isAfter(sequenceNumber, last) ? sequenceNumber : last;
+  group.laneFirst = first === undefined || isAfter(first, sequenceNumber) ? sequenceNumber : first;
 }
 
-/** Writes the group's cached lane maximum back to `lanes`. */
+/** Writes the group's cached lane minimum and maximum back to its maps. */
 function flushLane(group: Group): void {
-  if (group.lane !== undefined) group.lanes.set(group.lane, group.laneLast);
+  if (group.lane === undefined) return;
+  group.lanes.set(group.lane, group.laneLast);
+  group.firstSequenceByLane.set(group.lane, group.laneFirst);
 }
 
 /**

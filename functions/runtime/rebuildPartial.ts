@@ -50,16 +50,21 @@ export const rebuildPartial = <P extends SlicePartial | SessionPartial>(
   const elementSequences = keep.map((i) => partial.elementSequences[i] as string);
   const elementTimes = keep.map((i) => partial.elementTimes[i] as number);
   const lanes = new Map<string, string>();
+  const firstSequenceByLane = new Map<string, string>();
   for (let k = 0; k < keep.length; k++) {
     const lane = elementLanes[k] as string;
     const last = lanes.get(lane);
+    const first = firstSequenceByLane.get(lane);
     const sequence = elementSequences[k] as string;
     if (last === undefined || compareSequenceNumbers(sequence, last) > 0) lanes.set(lane, sequence);
+    if (first === undefined || compareSequenceNumbers(sequence, first) < 0)
+      firstSequenceByLane.set(lane, sequence);
   }
   const base = {
     key: partial.key,
     count: keep.length,
     lanes,
+    firstSequenceByLane,
     elements,
     elementLanes,
     elementSequences,

@@ -339,6 +339,8 @@ export interface KeyedPartialBase {
   readonly count: number;
   /** Last sequence number per lane among the records that contributed (the item's new fences). */
   readonly lanes: ReadonlyMap<string, string>;
+  /** First (lowest) sequence number per lane among the records that contributed; same lanes as `lanes`. */
+  readonly firstSequenceByLane: ReadonlyMap<string, string>;
   /** The contributing elements (after transform), for `rebuildPartial` on a fence conflict. */
   readonly elements: readonly unknown[];
   /** Lane of each element. */
@@ -392,6 +394,18 @@ export interface BatchPlan {
   readonly maxEventTimeByShard: ReadonlyMap<string, number>;
   /** Last sequence number per lane over all records of the batch. */
   readonly lastSequenceByLane: ReadonlyMap<string, string>;
+  /**
+   * Where each shard of the batch stands once the batch is processed: its stream and its highest
+   * sequence number, over every record (valid or not) that has a shard id, a sequence number and
+   * an `eventSourceARN`.
+   */
+  readonly lastPositionByShard: ReadonlyMap<string, StreamPosition>;
+}
+
+/** A shard's position in its stream: the stream (`eventSourceARN`) and a sequence number. */
+export interface StreamPosition {
+  readonly streamArn: string;
+  readonly sequenceNumber: string;
 }
 
 /** Options of {@link preAggregate}. */

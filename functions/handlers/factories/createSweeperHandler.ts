@@ -54,7 +54,7 @@ export function createSweeperHandler(
     ...dependencies.sideOutputSinks,
   };
   let client: DynamoDBClient | undefined;
-  const tailProbe = tailProbeOf(dependencies.tailProbe);
+  const probe = tailProbeOf(dependencies.tailProbe, logger);
 
   return async () => {
     const reports: SweepReport[] = [];
@@ -89,17 +89,13 @@ export function createSweeperHandler(
         const sideOutputSinks = sideOutputSinksOf(definition, sideSinks[definition.name]);
         sideSinks[definition.name] = sideOutputSinks;
         const now = clock();
+        const { tailProbe, onProbeError } = probe.withFields({ pipeline: definition.name });
         const { watermark, mode } = await store.readWatermark({
           allowedLateness: definition.allowedLatenessMs,
           idleTimeout: definition.idleTimeoutMs,
           now,
           tailProbe: tailProbe(),
-          onProbeError: (shardId, error) =>
-            logger.warn('tail probe failed; the shard keeps holding the watermark back', {
-              pipeline: definition.name,
-              shardId,
-              error: error as Error,
-            }),
+          onProbeError,
         });
         const context = { definition, store, outputSink, logger, sessionStore, sideOutputSinks };
         const closed =

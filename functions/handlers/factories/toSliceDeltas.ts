@@ -1,4 +1,3 @@
-import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import {
   type AnyWindowedPipelineDefinition,
   rebuildPartial,
@@ -34,11 +33,7 @@ export function toSliceDeltas(
       const own =
         partial.lanes.size === 1 ? partial : rebuildPartial(definition, partial, mask(undefined));
       if (own === undefined) continue;
-      let firstSeq = lastSeq;
-      partial.elementSequences.forEach((sequence, i) => {
-        if (partial.elementLanes[i] === lane && compareSequenceNumbers(sequence, firstSeq) < 0)
-          firstSeq = sequence;
-      });
+      const firstSeq = partial.firstSequenceByLane.get(lane) ?? lastSeq;
       deltas.push({
         key: partial.key,
         sliceStart: partial.sliceStart,

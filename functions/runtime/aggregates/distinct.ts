@@ -52,9 +52,22 @@ type HllAcc = Extract<DistinctAcc, { kind: 'hll' }>;
  */
 const decoded = new WeakMap<HllAcc, Uint8Array>();
 
-/** The stored form of a sketch; `hll` must not be mutated afterwards. */
+/**
+ * The stored form of a sketch; `hll` must not be mutated afterwards. Its base64 `registers` are
+ * encoded on first read (an own enumerable getter, so `JSON.stringify`, spreads and equality see
+ * a plain string): a batch's partial merged into a slice, or a slice merged into a window, is
+ * never encoded; only what the store writes, once.
+ */
 const hllAcc = (hll: HyperLogLog): HllAcc => {
-  const acc: HllAcc = { kind: 'hll', precision: hll.precision, registers: hll.toBase64() };
+  let base64: string | undefined;
+  const acc: HllAcc = {
+    kind: 'hll',
+    precision: hll.precision,
+    get registers(): string {
+      base64 ??= hll.toBase64();
+      return base64;
+    },
+  };
   decoded.set(acc, hll.registers);
   return acc;
 };

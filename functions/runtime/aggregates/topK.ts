@@ -65,6 +65,83 @@ const sortedCounters = (counts: ReadonlyMap<string, number>): [string, number][]
   return out;
 };
 
+type Counter = readonly [string, number];
+
+/** Count descending, then value ascending (UTF-16 code units, as `<` compares strings). */
+const before = (x: Counter, y: Counter): boolean => x[1] > y[1] || (x[1] === y[1] && x[0] < y[0]);
+
+/** Whether counters are in stored order (count descending, then value ascending, unique). */
+const isSorted = (counters: readonly Counter[]): boolean => {
+  for (let i = 1; i < counters.length; i++) {
+    if (!before(counters[i - 1] as Counter, counters[i] as Counter)) return false;
+  }
+  return true;
+};
+
+/**
+ * The merge of two stored summaries, without re-sorting them: a value in one summary only keeps
+ * its place in that summary's order, so only the values in both (their counts summed) are
+ * sorted; the three sorted lists are then merged until `capacity + 1` counters are known — enough
+ * for the Misra–Gries cut (the (capacity+1)-th largest count, subtracted from all; counters at or
+ * below it dropped), which keeps the order. Same result as summing into one map, reducing and
+ * sorting; `undefined` when an input is not in stored order (the caller does exactly that).
+ */
+const mergeSorted = (
+  a: readonly Counter[],
+  b: readonly Counter[],
+  capacity: number,
+): [string, number][] | undefined => {
+  if (!isSorted(a) || !isSorted(b)) return undefined;
+  const inB = new Map<string, number>();
+  for (let j = 0; j < b.length; j++) inB.set((b[j] as Counter)[0], j);
+  const summed = new Uint8Array(b.length);
+  const onlyA: Counter[] = [];
+  const both: Counter[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const counter = a[i] as Counter;
+    const j = inB.get(counter[0]);
+    if (j === undefined) onlyA.push(counter);
+    else {
+      both.push([counter[0], counter[1] + (b[j] as Counter)[1]]);
+      summed[j] = 1;
+    }
+  }
+  both.sort((x, y) => (before(x, y) ? -1 : 1));
+  const lists = [onlyA, both, b];
+  const next = [0, 0, 0];
+  const skipSummed = (): void => {
+    while ((next[2] as number) < b.length && summed[next[2] as number] === 1)
+      next[2] = (next[2] as number) + 1;
+  };
+  skipSummed();
+  const head: Counter[] = [];
+  while (head.length <= capacity) {
+    let best = -1;
+    for (let l = 0; l < 3; l++) {
+      const list = lists[l] as Counter[];
+      const at = next[l] as number;
+      if (at >= list.length) continue;
+      if (
+        best === -1 ||
+        before(list[at] as Counter, (lists[best] as Counter[])[next[best] as number] as Counter)
+      )
+        best = l;
+    }
+    if (best === -1) break;
+    head.push((lists[best] as Counter[])[next[best] as number] as Counter);
+    next[best] = (next[best] as number) + 1;
+    if (best === 2) skipSummed();
+  }
+  const cut = head.length > capacity ? (head[capacity] as Counter)[1] : 0;
+  const out: [string, number][] = [];
+  for (let k = 0; k < head.length && k < capacity; k++) {
+    const [value, c] = head[k] as Counter;
+    if (c <= cut) break;
+    out.push([value, c - cut]);
+  }
+  return out;
+};
+
 /**
  * The n most frequent values of a field with their counts, as a mergeable Misra–Gries summary
  * with `capacity` counters (Agarwal et al., "Mergeable Summaries", 2012).
@@ -121,6 +198,8 @@ export const topK = <TIn>(
     seal: (work) => toAcc(work.n, work.counts),
     empty: () => ({ n: 0, counters: [] }),
     merge: (a, b) => {
+      const merged = mergeSorted(a.counters, b.counters, capacity);
+      if (merged !== undefined) return { n: a.n + b.n, counters: merged };
       const counts = new Map<string, number>();
       for (const [value, c] of a.counters) counts.set(value, c);
       for (const [value, c] of b.counters) counts.set(value, (counts.get(value) ?? 0) + c);

@@ -124,6 +124,25 @@ describe('preAggregate', () => {
         });
         expect(plan.maxEventTimeByShard).toEqual(maxByShard);
         expect(plan.lastSequenceByLane).toEqual(lastByLane);
+        expect(
+          new Map([...plan.lastPositionByShard].map(([s, p]) => [s, p.sequenceNumber])),
+        ).toEqual(
+          new Map(
+            SHARDS.flatMap((shardId, shard) => {
+              const last = items.map((item) => item.shard).lastIndexOf(shard);
+              return last === -1 ? [] : [[shardId, String(1000 + last)] as const];
+            }),
+          ),
+        );
+        for (const partial of plan.partials.values()) {
+          expect([...partial.firstSequenceByLane.keys()].sort()).toEqual(
+            [...partial.lanes.keys()].sort(),
+          );
+          for (const [lane, first] of partial.firstSequenceByLane) {
+            const own = partial.elementSequences.filter((_, i) => partial.elementLanes[i] === lane);
+            expect(first).toBe(own.reduce((a, b) => (Number(b) < Number(a) ? b : a)));
+          }
+        }
       }),
       { numRuns: 100 },
     );

@@ -130,6 +130,40 @@ describe('topK', () => {
     );
   });
 
+  it('merges two summaries as summing their counters and cutting once at capacity + 1', () => {
+    const small = topK(2, (v: string) => v, { capacity: 4 });
+    // The Misra–Gries merge spelled out: sum, sort, subtract the (capacity+1)-th largest count.
+    const oracle = (a: TopKAcc, b: TopKAcc): TopKAcc => {
+      const counts = new Map<string, number>(a.counters.map(([v, c]) => [v, c]));
+      for (const [v, c] of b.counters) counts.set(v, (counts.get(v) ?? 0) + c);
+      const sorted = [...counts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+      const cut = sorted.length > 4 ? (sorted[4] as [string, number])[1] : 0;
+      return {
+        n: a.n + b.n,
+        counters: sorted.filter(([, c]) => c > cut).map(([v, c]) => [v, c - cut]),
+      };
+    };
+    const values = fc.array(fc.string({ maxLength: 2, unit: 'binary' }), { maxLength: 60 });
+    fc.assert(
+      fc.property(values, values, (xs, ys) => {
+        // GIVEN two stored summaries that overflowed their capacity
+        const a = fold(small, xs) as TopKAcc;
+        const b = fold(small, ys) as TopKAcc;
+
+        // WHEN merged, in stored order and (the fallback) out of it
+        const merged = small.merge(a, b);
+        const unsorted = small.merge(
+          { n: a.n, counters: [...a.counters].reverse() },
+          { n: b.n, counters: [...b.counters].reverse() },
+        );
+
+        // THEN both are the merge spelled out
+        expect(merged).toEqual(oracle(a, b));
+        expect(unsorted).toEqual(oracle(a, b));
+      }),
+    );
+  });
+
   it('handles values named like Object.prototype members', () => {
     const acc = fold(top3, ['__proto__', 'constructor', '__proto__']) as TopKAcc;
     expect(top3.result(acc)).toEqual([
