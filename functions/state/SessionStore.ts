@@ -179,7 +179,8 @@ export class SessionStore {
   /**
    * Absorbs one batch's sessions: per key, one Query and one `TransactWriteItems` (at most
    * `concurrency` keys in flight). Only elements above their lane's fence are new; new elements
-   * whose gap interval touches a sealed (closed) session are refused — handed to `onRefused`
+   * whose gap interval touches a sealed (closed) session, or ends at or before
+   * `committedWatermark`, are refused — handed to `onRefused`
    * before the commit, LATE for the caller; the rest merge with every open session they touch.
    * A conflict (another batch, or a closer, wrote the key since the read) re-reads and re-plans.
    *
@@ -231,12 +232,26 @@ export class SessionStore {
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
       if (attempt > 0) await backoff(attempt);
       const image = await this.#readKey(delta.key, from, to, counter);
-      const plan = planSessionWrite(delta, image.sessions, image.fences, this.gapMs, this.#merge);
+      const plan = planSessionWrite(
+        delta,
+        image.sessions,
+        image.fences,
+        this.gapMs,
+        this.#merge,
+        options.committedWatermark,
+      );
       if (plan === undefined) return { outcome: 'skipped' };
-      const refused =
+      const refused: RefusedSessionElements | undefined =
         plan.refused.length === 0
           ? undefined
-          : { key: delta.key, indices: plan.refused, sealed: plan.sealedTouched };
+          : {
+              key: delta.key,
+              indices: plan.refused,
+              sealed: plan.sealedTouched,
+              ...(plan.behindWatermark.length > 0
+                ? { behindWatermark: plan.behindWatermark, watermark: options.committedWatermark }
+                : {}),
+            };
       // LATE first: once the fences pass these records, no retry would report them again.
       if (refused !== undefined) await options.onRefused?.(refused);
       if (await this.#commit(delta.key, image, plan, to, counter)) {

@@ -27,8 +27,13 @@ export interface SessionPut {
 export interface SessionWritePlan {
   /** Indices of the delta's elements above their lane's fence (not processed yet). */
   readonly fresh: readonly number[];
-  /** Fresh elements whose gap interval touches a sealed session: refused as LATE. */
+  /**
+   * Fresh elements refused as LATE: their gap interval touches a sealed session, or ends at or
+   * before `lateBefore` (the committed watermark).
+   */
   readonly refused: readonly number[];
+  /** The refused elements refused for ending at or before `lateBefore` (a subset of `refused`). */
+  readonly behindWatermark: readonly number[];
   /** The sealed sessions the refused elements touch. */
   readonly sealedTouched: readonly SessionRef[];
   /** Merged sessions to put. */
@@ -51,7 +56,10 @@ const touches = (a: { start: number; end: number }, b: { start: number; end: num
  *    one transaction);
  * 2. a new element whose interval `[t, t + gap]` touches a sealed session is refused (LATE): the
  *    sealed session's result may already be out, and sealed sessions never change, so the
- *    refusal is the same in every later plan;
+ *    refusal is the same in every later plan. So is one whose interval ends at or before
+ *    `lateBefore`, the committed watermark: alone it would open a session that is due at once
+ *    (a record far behind the watermark), and as the watermark never goes back, every later
+ *    plan refuses it too;
  * 3. the accepted elements form sessions (`delta.sessionsOf`), which merge with every unsealed
  *    stored session they touch; each merged session is one put, and stored sessions absorbed
  *    under another start are deleted.
@@ -61,7 +69,7 @@ const touches = (a: { start: number; end: number }, b: { start: number; end: num
  *
  * @returns `undefined` when every element was already processed (a replay: nothing to write)
  * @example
- * const plan = planSessionWrite(delta, stored, fenceImage, 30 * 60_000, merge);
+ * const plan = planSessionWrite(delta, stored, fenceImage, 30 * 60_000, merge, committed);
  */
 export function planSessionWrite(
   delta: SessionDelta,
@@ -69,6 +77,7 @@ export function planSessionWrite(
   fenceImage: SessionFenceImage,
   gapMs: number,
   merge: MergeAccSets,
+  lateBefore?: number,
 ): SessionWritePlan | undefined {
   const fresh: number[] = [];
   const fences = new Map<string, string>();
@@ -87,11 +96,15 @@ export function planSessionWrite(
   const refused: number[] = [];
   const accepted: number[] = [];
   const sealedTouched = new Map<number, SessionRef>();
+  const behindWatermark: number[] = [];
   for (const i of fresh) {
     const t = (delta.elements[i] as { time: number }).time;
     const hit = sealed.filter((s) => touches({ start: t, end: t + gapMs }, s));
     if (hit.length === 0) {
-      accepted.push(i);
+      if (lateBefore !== undefined && t + gapMs <= lateBefore) {
+        refused.push(i);
+        behindWatermark.push(i);
+      } else accepted.push(i);
       continue;
     }
     refused.push(i);
@@ -127,5 +140,13 @@ export function planSessionWrite(
     groupEnd = group.length === 1 ? part.s.end : Math.max(groupEnd, part.s.end);
   }
   flush();
-  return { fresh, refused, sealedTouched: [...sealedTouched.values()], puts, deletes, fences };
+  return {
+    fresh,
+    refused,
+    behindWatermark,
+    sealedTouched: [...sealedTouched.values()],
+    puts,
+    deletes,
+    fences,
+  };
 }

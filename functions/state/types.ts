@@ -295,6 +295,13 @@ export interface RefusedSessionElements {
   readonly indices: readonly number[];
   /** The sealed session(s) they touch. */
   readonly sealed: readonly SessionRef[];
+  /**
+   * Those of `indices` refused because their gap interval ends at or before the committed
+   * watermark (records far behind it), not for touching a sealed session.
+   */
+  readonly behindWatermark?: readonly number[];
+  /** The committed watermark they were refused against, with `behindWatermark`. */
+  readonly watermark?: number;
 }
 
 /** A session identified by key and bounds. */
@@ -365,6 +372,12 @@ export interface ApplySessionsOptions {
    * @default - refusals are only returned
    */
   readonly onRefused?: (refused: RefusedSessionElements) => Promise<void>;
+  /**
+   * The committed watermark the batch read before writing: new elements whose gap interval ends
+   * at or before it are refused (LATE) rather than opening a session that is due at once.
+   * @default - only elements touching a sealed session are refused
+   */
+  readonly committedWatermark?: number;
 }
 
 /** What `applySessions` did. */

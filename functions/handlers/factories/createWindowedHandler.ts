@@ -101,12 +101,7 @@ export function createWindowedHandler(
   let outputSink = dependencies.outputSink;
   let failureSink = dependencies.failureSink;
   let sideOutputSinks: Readonly<Record<string, RecordSink>> | undefined;
-  const tailProbe = tailProbeOf(dependencies.tailProbe);
-  const onProbeError = (shardId: string, error: unknown): void =>
-    logger.warn('tail probe failed; the shard keeps holding the watermark back', {
-      shardId,
-      error: error as Error,
-    });
+  const { tailProbe, onProbeError } = tailProbeOf(dependencies.tailProbe, logger);
 
   return async (event) => {
     if (store === undefined || (sessionWindows && sessionStore === undefined)) {
@@ -157,6 +152,9 @@ export function createWindowedHandler(
         const result = await (sessionStore as SessionPipelineStore).applySessions(
           toSessionDeltas(definition, plan.sessions.values()),
           {
+            // A record whose gap ends behind the committed watermark would open a session that
+            // is due at once: LATE, as a record behind the watermark is for sliced windows.
+            committedWatermark: before.committed,
             onRefused: async (refused) => {
               const failures = refusedSessionRecords(event.Records, plan.sessions, refused);
               retries += await sendFailures(sink, definition.name, failures, now);
@@ -186,7 +184,7 @@ export function createWindowedHandler(
         };
       }
 
-      const positions = shardPositions(event.Records);
+      const positions = shardPositions(plan);
       // Every shard of the batch reports its position, even one whose records were all filtered
       // out or invalid: otherwise a shard ending on such records would never look caught up.
       for (const shardId of new Set([...plan.maxEventTimeByShard.keys(), ...positions.keys()])) {
@@ -337,22 +335,29 @@ function refusedSessionRecords(
 ): RecordFailure[] {
   const partial = partials.get(refused.key);
   if (partial === undefined) return [];
-  const wanted = new Set(
-    refused.indices.map((i) => `${partial.elementLanes[i]}\u0000${partial.elementSequences[i]}`),
-  );
   const sealed = refused.sealed
     .map((s) => `[${new Date(s.start).toISOString()}, ${new Date(s.end).toISOString()})`)
     .join(', ');
+  const details = new Map<string, string>();
+  const behind = new Set(refused.behindWatermark ?? []);
+  const watermark =
+    refused.watermark === undefined ? '' : new Date(refused.watermark).toISOString();
+  for (const i of refused.indices) {
+    details.set(
+      `${partial.elementLanes[i]}\u0000${partial.elementSequences[i]}`,
+      behind.has(i)
+        ? `its session gap ended at or before the watermark ${watermark}: a session of its own would have closed already`
+        : `session ${sealed} of key was already closed when this record arrived within its gap`,
+    );
+  }
   const failures: RecordFailure[] = [];
   for (const record of records) {
     const meta = recordMeta(record);
-    if (!wanted.delete(`${meta.shardId}\u0000${meta.sequenceNumber}`)) continue;
-    failures.push({
-      ...meta,
-      reason: FAILURE_REASON.LATE,
-      detail: `session ${sealed} of key was already closed when this record arrived within its gap`,
-      data: record.kinesis.data,
-    });
+    const id = `${meta.shardId}\u0000${meta.sequenceNumber}`;
+    const detail = details.get(id);
+    if (detail === undefined) continue;
+    details.delete(id);
+    failures.push({ ...meta, reason: FAILURE_REASON.LATE, detail, data: record.kinesis.data });
   }
   return failures;
 }

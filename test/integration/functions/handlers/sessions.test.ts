@@ -99,6 +99,18 @@ function setup(
       .map((a) => a.data as WindowResult)
       .filter((r) => r.pipeline === definition.name && !r.final);
   const late = (): string[] => lateRecords(out.accepted, FAILURES, definition.name);
+  /** LATE failure detail by record (`shardId:sequenceNumber`). */
+  const lateDetails = (): Map<string, string> =>
+    new Map(
+      out.accepted
+        .filter((a) => a.stream === FAILURES)
+        .map(
+          (a) =>
+            a.data as { pipeline: string; reason: string; detail: string } & Record<string, string>,
+        )
+        .filter((f) => f.pipeline === definition.name && f.reason === 'LATE')
+        .map((f) => [`${f.shardId}:${f.sequenceNumber}`, f.detail]),
+    );
   const deliver = (records: readonly KinesisStreamRecord[]) =>
     handler(kinesisEventFactory(records));
   return {
@@ -110,6 +122,7 @@ function setup(
     finals,
     updates,
     late,
+    lateDetails,
     setNow: (t: number) => {
       now = t;
     },
@@ -262,15 +275,17 @@ describe('createWindowedHandler with session windows (sessions pipeline)', () =>
     expect(finals).toHaveLength(expected.size);
   }, 60_000);
 
-  it('refuses as LATE a record within the gap of a session already closed, and only that one', async () => {
-    // GIVEN u1's session [0, 30) closed and emitted (shard 0 event time at 100 min)
+  it('refuses as LATE a record within the gap of a closed session, or whose gap ends behind the watermark, and only those', async () => {
+    // GIVEN u1's session [0, 30) closed and emitted (shard 0 event time at 100 min: the
+    // committed watermark is at 100 min)
     const s = setup();
     const [records] = toShardRecords(
       [
         click(0, 'u1', 0),
         click(0, 'u2', 100),
         click(0, 'u1', 20), // touches the closed session [0, 30): LATE
-        click(0, 'u1', 31), // 31 > 30: its own session
+        click(0, 'u1', 31), // touches nothing, but its gap ends at 61 <= 100: LATE
+        click(0, 'u1', 71), // its gap ends at 101 > 100: a session of its own
         click(0, 'u2', 300),
       ],
       1,
@@ -279,12 +294,20 @@ describe('createWindowedHandler with session windows (sessions pipeline)', () =>
     expect(s.finals()).toHaveLength(1);
 
     // WHEN the late records arrive (twice: a retry must not count them)
-    await s.deliver(records.slice(2, 4));
-    await s.deliver(records.slice(2, 4));
-    await s.deliver(records.slice(4));
+    await s.deliver(records.slice(2, 5));
+    await s.deliver(records.slice(2, 5));
+    await s.deliver(records.slice(5));
 
-    // THEN the record at 20 min is LATE, the one at 31 min forms a session of its own
-    expect(new Set(s.late())).toEqual(new Set([(records[2] as KinesisStreamRecord).eventID]));
+    // THEN the records at 20 and 31 min are LATE, each with its reason; the one at 71 min forms a
+    // session of its own
+    const id = (i: number) => (records[i] as KinesisStreamRecord).eventID;
+    expect(new Set(s.late())).toEqual(new Set([id(2), id(3)]));
+    expect(s.lateDetails()).toEqual(
+      new Map([
+        [id(2), expect.stringContaining('was already closed')],
+        [id(3), expect.stringContaining('at or before the watermark')],
+      ]),
+    );
     expect(summary(s.finals().filter((r) => r.key === 'u1'))).toEqual([
       {
         key: 'u1',
@@ -294,8 +317,8 @@ describe('createWindowedHandler with session windows (sessions pipeline)', () =>
       },
       {
         key: 'u1',
-        start: new Date(T0 + 31 * MIN).toISOString(),
-        end: new Date(T0 + 61 * MIN).toISOString(),
+        start: new Date(T0 + 71 * MIN).toISOString(),
+        end: new Date(T0 + 101 * MIN).toISOString(),
         values: { pages: 1, clicks: 0, durationMs: 0 },
       },
     ]);
@@ -363,12 +386,12 @@ describe('createWindowedHandler with session windows (sessions pipeline)', () =>
     await s.deliver(records);
     const elapsed = Date.now() - started;
 
-    // THEN 8 transactions plus the shard's watermark and position (2 UpdateItems); a replay writes
-    // no session state, only the watermark's processedAt (3 UpdateItems: the event-time and the
-    // position writes fail their conditions)
-    expect(transactions()).toEqual({ transactions: 8, updates: 2 });
+    // THEN 8 transactions plus the shard's watermark and position (1 UpdateItem); a replay writes
+    // no session state, only the watermark's processedAt (2 UpdateItems: the watermark-and-position
+    // write fails its condition and returns the item, which shows only processedAt may move)
+    expect(transactions()).toEqual({ transactions: 8, updates: 1 });
     await s.deliver(records);
-    expect(transactions()).toEqual({ transactions: 8, updates: 5 });
+    expect(transactions()).toEqual({ transactions: 8, updates: 3 });
     console.log(`sessions: 40 events / 8 keys applied in ${elapsed} ms`);
   }, 60_000);
 

@@ -188,6 +188,44 @@ describe('planSessionWrite', () => {
     expect(plan?.fences.get('s0')).toBe(padSequence('1'));
   });
 
+  it('refuses elements whose gap interval ends at or before the committed watermark, and still advances the fence', () => {
+    // GIVEN the committed watermark at 100 and an open session [95, 105)
+    const open = stored(95, 105, 1);
+    // WHEN elements at 10 (far behind: alone a session due at once), 90 (ends exactly at 100),
+    // 91 (ends after it: joins the open session) and 200
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 10],
+        ['s0', '2', 90],
+        ['s0', '3', 91],
+        ['s1', '4', 200],
+      ]),
+      [open],
+      noFences,
+      GAP,
+      merge,
+      100,
+    );
+    // THEN 10 and 90 are refused, and said to be behind the watermark
+    expect(plan?.refused).toEqual([0, 1]);
+    expect(plan?.behindWatermark).toEqual([0, 1]);
+    expect(plan?.sealedTouched).toEqual([]);
+    expect(plan?.puts.map((p) => p.session)).toEqual([
+      { start: 91, end: 105, acc: { n: 2 } },
+      { start: 200, end: 210, acc: { n: 1 } },
+    ]);
+    expect(plan?.fences).toEqual(
+      new Map([
+        ['s0', padSequence('3')],
+        ['s1', padSequence('4')],
+      ]),
+    );
+    // and without a watermark nothing is refused for it
+    expect(
+      planSessionWrite(delta([['s0', '1', 10]]), [], noFences, GAP, merge)?.behindWatermark,
+    ).toEqual([]);
+  });
+
   it('compares sequence numbers of 128 digits numerically', () => {
     const big = `9${'0'.repeat(127)}`;
     const fences = { version: 1, fences: new Map([['s0', padSequence(`8${'9'.repeat(126)}`)]]) };
