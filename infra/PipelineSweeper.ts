@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { outputStreamVariable, STATE_TABLE_VARIABLE } from '#commons/environment';
 import { acknowledge } from './acknowledge';
 import { SWEEPER_SERVICE_NAME } from './constants';
+import { ACCESS, grantAccess, targetOf } from './grants';
 import { createPipelineFunction } from './pipelineFunction';
 import { grantStateAccess, SESSION_STATE_ACTIONS } from './StateTable';
 import { FUNCTION_DEFAULTS, LIMITS, SWEEPER_DEFAULTS } from './stream-pipeline-defaults';
@@ -134,9 +135,9 @@ export class PipelineSweeper extends Construct {
   /**
    * Lets the sweeper close the windows of a pipeline: passes its output streams as `OUTPUT_STREAM_<NAME>`
    * and grants `PutRecords` on them (and the session store's writes for session windows). With the input
-   * stream, grants `GetShardIterator` and `GetRecords` on it (and decrypt on its key): the sweeper's tail probe
-   * asks whether a silent shard is caught up before it stops holding the watermark back. The pipeline must
-   * use the sweeper's state table.
+   * stream, grants `GetShardIterator` and `GetRecords` on it (and `kms:Decrypt` on a customer key): the
+   * sweeper's tail probe asks whether a silent shard is caught up before it stops holding the watermark
+   * back. The pipeline must use the sweeper's state table.
    */
   public addPipeline(
     pipelineName: string,
@@ -160,11 +161,10 @@ export class PipelineSweeper extends Construct {
     }
     for (const [name, stream] of Object.entries(outputStreams)) {
       this.handler.addEnvironment(outputStreamVariable(name), stream.streamName);
-      stream.grantWrite(this.handler);
+      grantAccess(this.handler, targetOf(stream), ACCESS.writeStream);
     }
     if (inputStream !== undefined) {
-      inputStream.grant(this.handler, 'kinesis:GetShardIterator', 'kinesis:GetRecords');
-      inputStream.encryptionKey?.grantDecrypt(this.handler);
+      grantAccess(this.handler, targetOf(inputStream), ACCESS.probeStream);
     }
   }
 }

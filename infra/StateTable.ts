@@ -1,9 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '#state/constants';
+import { grantAccess, STATE_KEY_ACTIONS } from './grants';
 import { TABLE_DEFAULTS } from './stream-pipeline-defaults';
 
 /** Properties of a {@link StateTable}. */
@@ -94,7 +95,7 @@ export class StateTable extends Construct {
 
   /**
    * Grants exactly `actions` on the table and its sweeper index (no `dynamodb:*`, no other table), plus
-   * encrypt/decrypt on a customer key.
+   * {@link STATE_KEY_ACTIONS} on a customer key, through DynamoDB only.
    * @default actions - {@link STATE_TABLE_ACTIONS}
    */
   public grantReadWrite(
@@ -105,17 +106,23 @@ export class StateTable extends Construct {
   }
 }
 
-/** {@link StateTable.grantReadWrite} for any table with the state layout (one passed in as `ITable`). */
+/**
+ * {@link StateTable.grantReadWrite} for any table with the state layout (one passed in as `ITable`): exactly
+ * `actions` on the table and `gsi1`, and with a customer key {@link STATE_KEY_ACTIONS} on that key through
+ * DynamoDB only.
+ */
 export function grantStateAccess(
   table: dynamodb.ITable,
   grantee: iam.IGrantable,
   actions: readonly string[] = STATE_TABLE_ACTIONS,
 ): iam.Grant {
-  const grant = iam.Grant.addToPrincipal({
+  return grantAccess(
     grantee,
-    actions: [...actions],
-    resourceArns: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.dueIndex.indexName}`],
-  });
-  table.encryptionKey?.grantEncryptDecrypt(grantee);
-  return grant;
+    {
+      resourceArns: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.dueIndex.indexName}`],
+      env: table.env,
+      encryptionKey: table.encryptionKey,
+    },
+    { service: 'dynamodb', actions, keyActions: STATE_KEY_ACTIONS },
+  );
 }

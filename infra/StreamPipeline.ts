@@ -1,11 +1,10 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -19,6 +18,7 @@ import { METRIC, METRICS_NAMESPACE } from '#handlers/constants';
 import type { WindowedPipelineConfig } from '#runtime/types';
 import { acknowledge } from './acknowledge';
 import { failureStreamName } from './constants';
+import { ACCESS, grantAccess, targetOf } from './grants';
 import { createLogicalStream } from './logicalStream';
 import { PipelineSweeper } from './PipelineSweeper';
 import { createPipelineFunction } from './pipelineFunction';
@@ -311,8 +311,14 @@ export class StreamPipeline extends Construct {
       'Invoked only synchronously by its Kinesis event source mapping, never asynchronously: records that exhaust their retries go to the mapping on-failure destination (the encrypted FailureQueue), where a function DLQ would never receive anything.';
     acknowledge(this.handler, 'Serverless-LambdaDLQ', syncOnly);
 
-    this.handler.addEventSource(
-      new KinesisEventSource(this.inputStream, {
+    // The mapping reads the input stream and sends to the on-failure queue with the function's role. It is
+    // built here rather than by `KinesisEventSource` and `SqsDlq`, whose grants add wildcard KMS actions on a
+    // customer key; the id is the one `KinesisEventSource` gives, so the mapping (and its shard positions)
+    // stays in place.
+    this.handler.addEventSourceMapping(
+      `KinesisEventSource:${Names.nodeUniqueId(this.inputStream.node)}`,
+      {
+        eventSourceArn: this.inputStream.streamArn,
         startingPosition: props.startingPosition ?? EVENT_SOURCE_DEFAULTS.startingPosition,
         batchSize,
         maxBatchingWindow,
@@ -322,13 +328,14 @@ export class StreamPipeline extends Construct {
         reportBatchItemFailures:
           props.reportBatchItemFailures ?? EVENT_SOURCE_DEFAULTS.reportBatchItemFailures,
         parallelizationFactor,
-        onFailure: new SqsDlq(this.failureQueue),
-      }),
+        onFailure: { bind: () => ({ destination: this.failureQueue.queueArn }) },
+      },
     );
-    for (const stream of Object.values(this.outputStreams)) {
-      stream.grantWrite(this.handler);
+    grantAccess(this.handler, targetOf(this.inputStream), ACCESS.consumeStream);
+    grantAccess(this.handler, targetOf(this.failureQueue), ACCESS.sendToQueue);
+    for (const stream of [...Object.values(this.outputStreams), this.failureStream]) {
+      grantAccess(this.handler, targetOf(stream), ACCESS.writeStream);
     }
-    this.failureStream.grantWrite(this.handler);
     if (config.kind === 'windowed' && this.stateTable && this.sweeper) {
       grantStateAccess(this.stateTable, this.handler, stateActionsFor(config.window.kind));
       this.sweeper.addPipeline(

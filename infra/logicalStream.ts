@@ -2,6 +2,7 @@ import { CfnOutput, type Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
 import { LIMITS, STREAM_DEFAULTS } from './stream-pipeline-defaults';
 import { pascalCase, validateRange } from './validation';
 
@@ -58,6 +59,13 @@ export function createLogicalStream(
       : { encryption: kinesis.StreamEncryption.MANAGED }),
     ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
   });
+  if (props.encryptionKey) {
+    acknowledge(
+      stream,
+      'AwsSolutions-KDS3',
+      'The user passed a customer managed key (encryptionKey) on purpose, for key rotation control or a key policy as a second gate; its KMS request cost is the accepted price.',
+    );
+  }
   (stream.node.defaultChild as kinesis.CfnStream).addMetadata(LOGICAL_NAME_METADATA, logicalName);
   new CfnOutput(scope, `${id}StreamName`, {
     value: stream.streamName,
