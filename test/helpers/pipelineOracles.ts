@@ -270,3 +270,18 @@ export function appScenario(options: AppScenarioOptions): AppScenario {
     ],
   };
 }
+
+/**
+ * The part of a scenario that `pipelines` need: their cases, and the feeds they read, each feed
+ * listing only those pipelines (so a warm-up waits for them alone). Records are not changed: a
+ * feed read by another pipeline too (clicks → sessions) still goes to it.
+ */
+export function scenarioFor(scenario: AppScenario, pipelines: readonly string[]): AppScenario {
+  const wanted = new Set(pipelines);
+  return {
+    feeds: scenario.feeds
+      .map((feed) => ({ ...feed, pipelines: feed.pipelines.filter((p) => wanted.has(p)) }))
+      .filter((feed) => feed.pipelines.length > 0),
+    cases: scenario.cases.filter((c) => wanted.has(c.expectation.pipeline)),
+  };
+}
