@@ -842,12 +842,7 @@ export class WindowStore {
         this.#tableName,
         {
           Key: key,
-          UpdateExpression: both
-            .set(ATTR.kind, str(ITEM_KIND.SHARD))
-            .set(ATTR.shardId, str(shardId))
-            .set(ATTR.maxEventTime, num(maxEventTime))
-            .set(ATTR.processedAt, num(processedAt))
-            .set(TABLE_KEYS.timeToLiveAttribute, ttl)
+          UpdateExpression: setShardTime(both, shardId, maxEventTime, processedAt, ttl)
             .set(ATTR.streamArn, str(position.streamArn))
             .set(ATTR.lastSequenceNumber, str(padded))
             .updateExpression(),
@@ -867,13 +862,13 @@ export class WindowStore {
       (stored !== undefined && stored >= maxEventTime) ||
       !(await this.#conditionalWrite({
         Key: key,
-        UpdateExpression: b
-          .set(ATTR.kind, str(ITEM_KIND.SHARD))
-          .set(ATTR.shardId, str(shardId))
-          .set(ATTR.maxEventTime, num(maxEventTime))
-          .set(ATTR.processedAt, num(processedAt))
-          .set(TABLE_KEYS.timeToLiveAttribute, ttl)
-          .updateExpression(),
+        UpdateExpression: setShardTime(
+          b,
+          shardId,
+          maxEventTime,
+          processedAt,
+          ttl,
+        ).updateExpression(),
         ConditionExpression: eventTimeBelow(b, maxEventTime),
         ...b.attributes(),
       }))
@@ -1344,4 +1339,20 @@ export class WindowStore {
   ): Promise<T> {
     return countRead(send, counter, this.stats);
   }
+}
+
+/** Sets a shard watermark item's event time, processing time and TTL (and what it is). */
+function setShardTime(
+  b: ExpressionBuilder,
+  shardId: string,
+  maxEventTime: number,
+  processedAt: number,
+  ttl: AttributeValue,
+): ExpressionBuilder {
+  return b
+    .set(ATTR.kind, str(ITEM_KIND.SHARD))
+    .set(ATTR.shardId, str(shardId))
+    .set(ATTR.maxEventTime, num(maxEventTime))
+    .set(ATTR.processedAt, num(processedAt))
+    .set(TABLE_KEYS.timeToLiveAttribute, ttl);
 }

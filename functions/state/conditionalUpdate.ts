@@ -18,26 +18,7 @@ export async function conditionalUpdate(
   input: Omit<UpdateItemCommandInput, 'TableName'>,
   ...counters: WindowStoreStats[]
 ): Promise<boolean> {
-  try {
-    await countWrite(
-      () =>
-        client.send(
-          new UpdateItemCommand({
-            ...input,
-            TableName: tableName,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      ...counters,
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
-      countConflict(...counters);
-      return false;
-    }
-    throw error;
-  }
+  return (await send(client, tableName, input, counters)) === true;
 }
 
 /**
@@ -51,6 +32,21 @@ export async function conditionalUpdateOrImage(
   input: Omit<UpdateItemCommandInput, 'TableName' | 'ReturnValuesOnConditionCheckFailure'>,
   ...counters: WindowStoreStats[]
 ): Promise<true | Record<string, AttributeValue>> {
+  const outcome = await send(
+    client,
+    tableName,
+    { ...input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+    counters,
+  );
+  return outcome === true ? true : (outcome.Item ?? {});
+}
+
+async function send(
+  client: DynamoDBSender,
+  tableName: string,
+  input: Omit<UpdateItemCommandInput, 'TableName'>,
+  counters: readonly WindowStoreStats[],
+): Promise<true | ConditionalCheckFailedException> {
   try {
     await countWrite(
       () =>
@@ -59,7 +55,6 @@ export async function conditionalUpdateOrImage(
             ...input,
             TableName: tableName,
             ReturnConsumedCapacity: 'TOTAL',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       ...counters,
@@ -68,7 +63,7 @@ export async function conditionalUpdateOrImage(
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
       countConflict(...counters);
-      return error.Item ?? {};
+      return error;
     }
     throw error;
   }
