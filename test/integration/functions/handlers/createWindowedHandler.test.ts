@@ -326,13 +326,8 @@ describe('createSweeperHandler on idle input', () => {
     const definition = rename(pageViews, 'pv-repair');
     const faulty = new FaultyDynamo(dynamodb);
     const store = createPipelineStore(definition, { client: faulty.asClient(), tableName });
-    const sent: WindowResult[] = [];
-    const outputSink = {
-      send: async (records: readonly { data: unknown }[]) => {
-        for (const r of records) sent.push(JSON.parse(String(r.data)));
-        return { records: records.length, requests: 1, retries: 0, bytes: 0 };
-      },
-    };
+    const outputSink = recordingSink();
+    const sent = (): WindowResult[] => outputSink.sent.map((r) => JSON.parse(String(r.data)));
     const handler = createWindowedHandler(definition, {
       store,
       outputSink,
@@ -349,7 +344,7 @@ describe('createSweeperHandler on idle input', () => {
     // 3 seals, markEmitted)
     faulty.arm(12, false);
     await expect(handler(kinesisEventFactory(records.slice(3, 6)))).rejects.toThrow('injected');
-    expect(sent).toHaveLength(3);
+    expect(sent()).toHaveLength(3);
     // WHEN the sweeper runs after the repair delay
     const sweeper = createSweeperHandler([definition], {
       stores: { [definition.name]: store },
@@ -362,7 +357,7 @@ describe('createSweeperHandler on idle input', () => {
     const [report] = await sweeper();
     // THEN the window is re-emitted identically (same id, values) and marked emitted
     expect(report?.repaired).toBe(3);
-    const again = sent.filter((r) => r.id === sent[0]?.id);
+    const again = sent().filter((r) => r.id === sent()[0]?.id);
     expect(again).toHaveLength(2);
     expect(new Set(again.map((r) => JSON.stringify(r.values))).size).toBe(1);
     const [second] = await sweeper();
@@ -375,20 +370,10 @@ describe('WindowStore sealing (closed-window race)', () => {
     // GIVEN a batch planned with a stale watermark, and a closer that sealed the window meanwhile
     const definition = rename(pageViews, 'pv-seal');
     const store = createPipelineStore(definition, { client: dynamodb, tableName });
-    const failures: Array<{ reason: string; sequenceNumber: string }> = [];
-    const failureSink = {
-      send: async (records: readonly { data: unknown }[]) => {
-        for (const r of records) failures.push(JSON.parse(String(r.data)));
-        return { records: records.length, requests: 1, retries: 0, bytes: 0 };
-      },
-    };
-    const sent: WindowResult[] = [];
-    const outputSink = {
-      send: async (records: readonly { data: unknown }[]) => {
-        for (const r of records) sent.push(JSON.parse(String(r.data)));
-        return { records: records.length, requests: 1, retries: 0, bytes: 0 };
-      },
-    };
+    const failureSink = recordingSink();
+    const failures = (): Array<{ reason: string; sequenceNumber: string }> =>
+      failureSink.sent.map((r) => JSON.parse(String(r.data)));
+    const outputSink = recordingSink();
     const deps = {
       store,
       outputSink,
@@ -416,13 +401,13 @@ describe('WindowStore sealing (closed-window race)', () => {
     )[1] as KinesisStreamRecord[];
     await handler(kinesisEventFactory(stale));
     // THEN the record is refused as LATE and the window's contents stay what was sealed
-    expect(failures.map((f) => [f.reason, f.sequenceNumber])).toEqual([
+    expect(failures().map((f) => [f.reason, f.sequenceNumber])).toEqual([
       ['LATE', stale[0]?.kinesis.sequenceNumber],
     ]);
     expect((await store.readWindow('/home', T0, T0 + 60_000))?.acc.views).toBe(1);
     // and a replay of the first (absorbed) record is not reported late
     await handler(kinesisEventFactory(shard0));
-    expect(failures).toHaveLength(1);
+    expect(failures()).toHaveLength(1);
   });
 
   it('refuses as LATE a record whose window is behind the committed watermark, even one that never existed', async () => {
