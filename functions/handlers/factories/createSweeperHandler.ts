@@ -20,7 +20,7 @@ import {
   repairClosedWindows,
   sideOutputSinksOf,
 } from './emitWindows';
-import { tailProbeOf } from './shardPositions';
+import { tailProbeOf } from './tailProbeOf';
 
 /**
  * Builds the sweeper (timer-based trigger), run every minute by a schedule. For each windowed

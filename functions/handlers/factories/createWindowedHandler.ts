@@ -53,7 +53,7 @@ import {
   sideOutputSinksOf,
   slicedAssigner,
 } from './emitWindows';
-import { shardPositions, tailProbeOf } from './shardPositions';
+import { tailProbeOf } from './tailProbeOf';
 import { sendFailures } from './toFailureRecord';
 import { toSessionDeltas } from './toSessionDeltas';
 import { toSliceDeltas } from './toSliceDeltas';
@@ -184,7 +184,7 @@ export function createWindowedHandler(
         };
       }
 
-      const positions = shardPositions(plan);
+      const positions = plan.lastPositionByShard;
       // Every shard of the batch reports its position, even one whose records were all filtered
       // out or invalid: otherwise a shard ending on such records would never look caught up.
       for (const shardId of new Set([...plan.maxEventTimeByShard.keys(), ...positions.keys()])) {

@@ -1,18 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { BatchPlan } from '#runtime/index';
 import { KinesisTailProbe } from '#sources/index';
-import type { ShardPosition, ShardTailProbe } from '#state/index';
-
-/**
- * Where each shard of a batch stands once the batch is processed: its stream (`eventSourceARN`)
- * and its highest sequence number, as the plan found them while it decoded the batch (records
- * without a shard id, a sequence number or a stream are not counted).
- */
-export function shardPositions(
-  plan: Pick<BatchPlan, 'lastPositionByShard'>,
-): ReadonlyMap<string, Pick<ShardPosition, 'streamArn' | 'sequenceNumber'>> {
-  return plan.lastPositionByShard;
-}
+import type { ShardTailProbe } from '#state/index';
 
 /** The tail probe of a handler and what it does when the probe fails. */
 export interface HandlerTailProbe {
