@@ -8,7 +8,6 @@ import { createRandom } from '#local/generator/index';
 import {
   collect,
   type PipelineRun,
-  refusedIds,
   sendFeeds,
   warmUp,
   windowStatuses,
@@ -23,6 +22,8 @@ import {
 import {
   type AppScenario,
   appScenario,
+  expectFewOnTimeRefused,
+  expectOracleResults,
   type PipelineCase,
   scenarioFor,
 } from '#test/helpers/pipelineOracles';
@@ -80,6 +81,8 @@ describe('local runtime killed with SIGKILL while fed, restarted on its --state-
   const lives: Life[] = [];
   const runs = new Map<string, PipelineRun>();
   const began = Date.now();
+  const caseOf = (pipeline: string): PipelineCase =>
+    scenario.cases.find((c) => c.expectation.pipeline === pipeline) as PipelineCase;
 
   beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardflow-crash-'));
@@ -161,22 +164,11 @@ describe('local runtime killed with SIGKILL while fed, restarted on its --state-
     async (pipeline) => {
       // THEN
       const run = runs.get(pipeline) as PipelineRun;
-      const c = scenario.cases.find((x) => x.expectation.pipeline === pipeline) as PipelineCase;
-      const expected = c.oracle(refusedIds(run.failures, c.idField));
-      expect(run.inconsistent).toEqual([]);
-      expect(expected.size).toBeGreaterThan(0);
-      const missing = [...expected.keys()].filter((id) => !run.results.has(id));
-      if (missing.length > 0) {
-        // The window items' states, and the handlers' errors, say where a missing result stopped.
-        expect({
-          missing: await windowStatuses({ state: runtime.state }, pipeline, missing),
-          errors: runtime.logLines(/"level":"ERROR"|timed out/).map((l) => l.slice(0, 400)),
-        }).toEqual({ missing: {}, errors: [] });
-      }
-      expect([...run.results.keys()].filter((id) => !expected.has(id))).toEqual([]);
-      for (const [id, result] of run.results) {
-        expect({ id, values: result.values }).toEqual({ id, values: expected.get(id) });
-      }
+      // The window items' states, and the handlers' errors, say where a missing result stopped.
+      await expectOracleResults(run, caseOf(pipeline), async (missing) => ({
+        missing: await windowStatuses({ state: runtime.state }, pipeline, missing),
+        errors: runtime.logLines(/"level":"ERROR"|timed out/).map((l) => l.slice(0, 400)),
+      }));
       expect(run.timedOut).toBe(false);
     },
   );
@@ -184,17 +176,13 @@ describe('local runtime killed with SIGKILL while fed, restarted on its --state-
   it.each([...PIPELINES])(
     '%s: refuses as LATE hardly any on-time record, so the oracle is not hollowed out',
     (pipeline) => {
-      // THEN (the same bound as the runs without kills: a few on-time records can be refused when
-      // a shard's watermark passes them)
-      const run = runs.get(pipeline) as PipelineRun;
-      const c = scenario.cases.find((x) => x.expectation.pipeline === pipeline) as PipelineCase;
+      // THEN (the same bound as the runs without kills)
       const feed = scenario.feeds.find((f) => f.pipelines.includes(pipeline));
-      const records = (feed?.records ?? []).filter((r) => r.kind !== 'invalid' && c.counted(r));
-      const late = new Set(
-        records.filter((r) => r.kind === 'late').map((r) => String(r.event?.[c.idField])),
+      expectFewOnTimeRefused(
+        runs.get(pipeline) as PipelineRun,
+        caseOf(pipeline),
+        feed?.records ?? [],
       );
-      const onTime = [...refusedIds(run.failures, c.idField)].filter((id) => !late.has(id));
-      expect(onTime.length).toBeLessThanOrEqual(Math.ceil(records.length * 0.02));
     },
   );
 
