@@ -13,6 +13,7 @@ import {
   compareSequences,
   type EmitOutcome,
   type FindDueWindowsOptions,
+  MAX_TRANSACTION_ITEMS,
   type PipelineWatermark,
   padSequence,
   type ReadWatermarkOptions,
@@ -41,6 +42,13 @@ interface Slice {
   closedPrefix: number;
 }
 
+/**
+ * Write requests `WindowStore` makes for `n` independent writes of one call with `groupWrites`
+ * (its default): one `TransactWriteItems` per 100, a group of one sent alone. A single writer
+ * never loses a race, so no group falls back to one write per item.
+ */
+const groupedRequests = (n: number): number => (n <= 1 ? n : Math.ceil(n / MAX_TRANSACTION_ITEMS));
+
 const lateOf = (acc: AccSet | undefined): number => {
   const late = acc?.[LATE_ACCUMULATOR];
   return typeof late === 'number' ? late : 0;
@@ -49,8 +57,10 @@ const lateOf = (acc: AccSet | undefined): number => {
 /**
  * The window store of one pipeline held in memory, with the same protocol as `WindowStore`
  * (per-lane fences, sealed slices, due index, OPEN → CLOSED → EMITTED) and a request count that
- * models the DynamoDB one: one write per touched (key, slice) item, per shard watermark update,
- * per watermark commit, close, seal, emit mark and due-index removal. Used by the core
+ * models the DynamoDB one (grouped writes, `WindowStore`'s default): one request per 100 touched
+ * (key, slice) items of a batch, per 100 closes, emit marks or due-index removals of a round, and
+ * per 100 slice seals of a round (one per slice when a single window closes), and one per shard
+ * watermark update and watermark commit. Used by the core
  * throughput (no I/O) and scaling benchmarks; the write-cost benchmark checks the model against
  * DynamoDB Local on the reference workload.
  */
@@ -106,11 +116,7 @@ export class InMemoryWindowStore implements PipelineStore {
         };
         this.#slices.set(id, slice);
       }
-      if (!touched.has(id)) {
-        touched.add(id);
-        this.stats.writeRequests++;
-        this.stateWrites++;
-      }
+      touched.add(id);
       const fence = slice.fences.get(delta.lane);
       if (fence !== undefined && compareSequences(delta.lastSeq, fence) <= 0) continue;
       if (slice.sealed) {
@@ -136,8 +142,11 @@ export class InMemoryWindowStore implements PipelineStore {
       }
       applied++;
     }
+    const writeRequests = groupedRequests(touched.size);
+    this.stats.writeRequests += writeRequests;
+    this.stateWrites += writeRequests;
     return {
-      writeRequests: touched.size,
+      writeRequests,
       readRequests: 0,
       conflicts: 0,
       consumedCapacityUnits: 0,
@@ -269,18 +278,42 @@ export class InMemoryWindowStore implements PipelineStore {
     return `${key}\u0000${window.start}\u0000${window.end}`;
   }
 
-  async closeWindow(window: WindowRef): Promise<CloseOutcome> {
-    this.stats.writeRequests++;
-    const wid = `${window.key}\u0000${window.start}\u0000${window.end}`;
-    if (this.#status.has(wid)) return 'already-closed';
-    this.#status.set(wid, 'CLOSED');
-    return 'closed';
+  async closeWindows(windows: readonly WindowRef[]): Promise<CloseOutcome[]> {
+    this.stats.writeRequests += groupedRequests(windows.length);
+    return windows.map((window) => {
+      const wid = this.#windowId(window.key, window);
+      if (this.#status.has(wid)) return 'already-closed';
+      this.#status.set(wid, 'CLOSED');
+      return 'closed';
+    });
   }
 
   async sealWindow(window: WindowRef, sliceMs: number): Promise<WindowContents | undefined> {
     this.stats.readRequests++;
-    let acc: AccSet | undefined;
-    const slices: WindowBounds[] = [];
+    const toSeal = this.#unsealed(window, sliceMs);
+    this.stats.writeRequests += toSeal.length;
+    for (const slice of toSeal) slice.sealed = true;
+    return this.#contentsOf(window, sliceMs);
+  }
+
+  async sealWindows(
+    windows: readonly WindowRef[],
+    sliceMs: number,
+  ): Promise<Array<WindowContents | undefined>> {
+    if (windows.length < 2) return Promise.all(windows.map((w) => this.sealWindow(w, sliceMs)));
+    // As WindowStore: one Query per window, then every distinct unsealed slice in grouped writes.
+    this.stats.readRequests += windows.length;
+    const toSeal = new Set<Slice>();
+    for (const window of windows)
+      for (const slice of this.#unsealed(window, sliceMs)) toSeal.add(slice);
+    this.stats.writeRequests += groupedRequests(toSeal.size);
+    for (const slice of toSeal) slice.sealed = true;
+    return windows.map((window) => this.#contentsOf(window, sliceMs));
+  }
+
+  /** The window's slices not sealed yet (created, empty, where absent, as a seal creates them). */
+  #unsealed(window: WindowRef, sliceMs: number): Slice[] {
+    const unsealed: Slice[] = [];
     for (let start = window.start; start < window.end; start += sliceMs) {
       const id = `${window.key}\u0000${start}`;
       let slice = this.#slices.get(id);
@@ -299,11 +332,17 @@ export class InMemoryWindowStore implements PipelineStore {
         };
         this.#slices.set(id, slice);
       }
-      if (!slice.sealed) {
-        slice.sealed = true;
-        this.stats.writeRequests++;
-      }
-      if (slice.acc === undefined) continue;
+      if (!slice.sealed) unsealed.push(slice);
+    }
+    return unsealed;
+  }
+
+  #contentsOf(window: WindowRef, sliceMs: number): WindowContents | undefined {
+    let acc: AccSet | undefined;
+    const slices: WindowBounds[] = [];
+    for (let start = window.start; start < window.end; start += sliceMs) {
+      const slice = this.#slices.get(`${window.key}\u0000${start}`);
+      if (slice?.acc === undefined) continue;
       acc = acc === undefined ? slice.acc : this.#merge(acc, slice.acc);
       slices.push({ start: slice.sliceStart, end: slice.sliceEnd });
     }
@@ -323,12 +362,14 @@ export class InMemoryWindowStore implements PipelineStore {
     return acc === undefined ? undefined : { acc, slices };
   }
 
-  async markEmitted(window: WindowRef): Promise<EmitOutcome> {
-    this.stats.writeRequests++;
-    const wid = `${window.key}\u0000${window.start}\u0000${window.end}`;
-    if (this.#status.get(wid) === 'EMITTED') return 'already-emitted';
-    this.#status.set(wid, 'EMITTED');
-    return 'emitted';
+  async markWindowsEmitted(windows: readonly WindowRef[]): Promise<EmitOutcome[]> {
+    this.stats.writeRequests += groupedRequests(windows.length);
+    return windows.map((window) => {
+      const wid = this.#windowId(window.key, window);
+      if (this.#status.get(wid) === 'EMITTED') return 'already-emitted';
+      this.#status.set(wid, 'EMITTED');
+      return 'emitted';
+    });
   }
 
   async findClosedNotEmitted(): Promise<ClosedWindow[]> {
@@ -336,16 +377,20 @@ export class InMemoryWindowStore implements PipelineStore {
     return [];
   }
 
-  async leaveDueIndex(key: string, sliceStart: number): Promise<void> {
-    this.stats.writeRequests++;
-    const id = `${key}\u0000${sliceStart}`;
-    const slice = this.#slices.get(id);
-    if (slice === undefined || !slice.inDueIndex) return;
-    slice.inDueIndex = false;
-    const ids = this.#due.get(slice.sliceEnd);
-    ids?.delete(id);
-    if (ids?.size === 0) this.#due.delete(slice.sliceEnd);
-    // Emitted state is not needed any more: drop it, as the TTL would.
-    this.#slices.delete(id);
+  async leaveDueIndexAll(
+    slices: ReadonlyArray<{ readonly key: string; readonly sliceStart: number }>,
+  ): Promise<void> {
+    this.stats.writeRequests += groupedRequests(slices.length);
+    for (const { key, sliceStart } of slices) {
+      const id = `${key}\u0000${sliceStart}`;
+      const slice = this.#slices.get(id);
+      if (slice === undefined || !slice.inDueIndex) continue;
+      slice.inDueIndex = false;
+      const ids = this.#due.get(slice.sliceEnd);
+      ids?.delete(id);
+      if (ids?.size === 0) this.#due.delete(slice.sliceEnd);
+      // Emitted state is not needed any more: drop it, as the TTL would.
+      this.#slices.delete(id);
+    }
   }
 }

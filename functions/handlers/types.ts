@@ -19,12 +19,13 @@ export type PipelineStore = Pick<
   | 'readWatermark'
   | 'commitWatermark'
   | 'findDueWindows'
-  | 'closeWindow'
+  | 'closeWindows'
   | 'sealWindow'
+  | 'sealWindows'
   | 'readWindow'
-  | 'markEmitted'
+  | 'markWindowsEmitted'
   | 'findClosedNotEmitted'
-  | 'leaveDueIndex'
+  | 'leaveDueIndexAll'
 >;
 
 /** The session store operations the handlers use (a `SessionStore`, or a stub in unit tests). */

@@ -2,7 +2,6 @@ import {
   type AttributeValue,
   GetItemCommand,
   QueryCommand,
-  TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   type UpdateItemCommandInput,
@@ -65,6 +64,7 @@ import {
   type StoredSession,
 } from './planSessionWrite';
 import { countConflict, countRead, countWrite, emptyStats } from './requestStats';
+import { isConflictCancellation } from './transactUpdates';
 import type {
   AccSet,
   ApplySessionsOptions,
@@ -79,9 +79,6 @@ import type {
   SessionStoreOptions,
   WindowStoreStats,
 } from './types';
-
-/** Cancellation reasons that mean "someone else wrote first": re-read and re-plan. */
-const CONFLICT_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
 
 const NO_FENCES: SessionFenceImage = { version: undefined, fences: new Map() };
 
@@ -382,13 +379,7 @@ export class SessionStore {
       );
       return true;
     } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        (error.CancellationReasons ?? []).some((r) => CONFLICT_REASONS.has(r.Code ?? '')) &&
-        (error.CancellationReasons ?? []).every(
-          (r) => r.Code === undefined || r.Code === 'None' || CONFLICT_REASONS.has(r.Code),
-        )
-      ) {
+      if (isConflictCancellation(error)) {
         countConflict(counter, this.stats);
         return false;
       }
@@ -403,10 +394,7 @@ export class SessionStore {
     relevantUntil: number,
   ): NonNullable<TransactWriteItem['Update']> {
     const b = new ExpressionBuilder();
-    const ttl = Math.max(
-      image.fencesExpireAt,
-      expiresAt(relevantUntil, this.#retentionMs, this.#clock()),
-    );
+    const ttl = Math.max(image.fencesExpireAt, this.#expiresAt(relevantUntil));
     b.set(ATTR.kind, str(ITEM_KIND.SESSION_FENCES))
       .set(ATTR.key, str(key))
       .set(ATTR.version, num((image.fences.version ?? 0) + 1))
@@ -456,9 +444,7 @@ export class SessionStore {
         duePartition(this.pipeline, bucketOf(key, this.#dueBuckets)),
       ),
       [TABLE_KEYS.dueIndex.sortKey]: str(padTime(session.end)),
-      [TABLE_KEYS.timeToLiveAttribute]: num(
-        expiresAt(session.end + this.#allowedLatenessMs, this.#retentionMs, this.#clock()),
-      ),
+      [TABLE_KEYS.timeToLiveAttribute]: num(this.#expiresAt(session.end + this.#allowedLatenessMs)),
     };
     for (const [name, value] of Object.entries(session.acc)) {
       if (value !== undefined) item[accAttr(name)] = encodeAcc(name, value, new Set());
@@ -478,6 +464,11 @@ export class SessionStore {
       acc: readAccSet(item) ?? {},
       sealed: item[ATTR.sealed] !== undefined,
     };
+  }
+
+  /** TTL (epoch s) of an item that matters until `relevantUntil` (epoch ms), written now. */
+  #expiresAt(relevantUntil: number): number {
+    return expiresAt(relevantUntil, this.#retentionMs, this.#clock());
   }
 
   #sessionKey(key: string, start: number): RawItem {

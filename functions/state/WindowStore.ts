@@ -71,6 +71,7 @@ import {
 import { mapBounded } from './mapBounded';
 import { countConflict, countRead, countWrite, emptyStats } from './requestStats';
 import { compareSequences, normalizeSequence, padSequence } from './sequence';
+import { type GroupedUpdate, transactUpdates } from './transactUpdates';
 import type {
   AccSet,
   ApplyDeltasResult,
@@ -124,6 +125,12 @@ interface SliceImage {
 }
 
 type ApplyOutcome = 'applied' | 'skipped' | 'sealed';
+
+/** A slice item's planned write, and (non-additive items) the image it makes. */
+interface SliceAttempt {
+  readonly update: GroupedUpdate;
+  readonly next?: SliceImage;
+}
 
 /** The part of a batch an item still has to absorb, given its fences. */
 interface WritePlan {
@@ -214,6 +221,7 @@ export class WindowStore {
   readonly #maxAttempts: number;
   readonly #dueBuckets: number;
   readonly #cacheSize: number;
+  readonly #groupWrites: boolean;
   readonly #cache = new Map<string, SliceImage>();
 
   constructor(options: WindowStoreOptions) {
@@ -232,6 +240,7 @@ export class WindowStore {
     this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
     this.#dueBuckets = options.dueBuckets ?? WINDOW_STORE_DEFAULTS.dueBuckets;
     this.#cacheSize = options.cacheSize ?? WINDOW_STORE_DEFAULTS.cacheSize;
+    this.#groupWrites = options.groupWrites ?? WINDOW_STORE_DEFAULTS.groupWrites;
     for (const [name, value, min] of [
       ['concurrency', this.#concurrency, 1],
       ['maxAttempts', this.#maxAttempts, 1],
@@ -274,11 +283,18 @@ export class WindowStore {
     const counter = emptyStats();
     const items = this.#groupDeltas(deltas);
     const rejected: RejectedDelta[] = [];
-    const outcomes = await mapBounded(items, this.#concurrency, (work) =>
-      this.#isAdditive(work)
-        ? this.#applyAdditive(work, counter, rejected)
-        : this.#applyMerged(work, counter, rejected),
-    );
+    const outcomes: Array<ApplyOutcome | undefined> = new Array(items.length).fill(undefined);
+    if (this.#groupWrites && items.length > 1)
+      await this.#applyGrouped(items, outcomes, counter, rejected);
+    // What no transaction applied takes the one-item path, which reports conflicts, sealed
+    // slices and sizes item by item.
+    const rest = [...outcomes.keys()].filter((i) => outcomes[i] === undefined);
+    await mapBounded(rest, this.#concurrency, async (i) => {
+      const work = items[i] as ItemWork;
+      outcomes[i] = this.#isAdditive(work)
+        ? await this.#applyAdditive(work, counter, rejected)
+        : await this.#applyMerged(work, counter, rejected);
+    });
     const applied = outcomes.filter((o) => o === 'applied').length;
     const sealed = outcomes.filter((o) => o === 'sealed').length;
     return {
@@ -352,6 +368,103 @@ export class WindowStore {
    */
   async sealWindow(window: WindowRef, sliceMs: number): Promise<WindowContents | undefined> {
     const counter = emptyStats();
+    const items = await this.#querySlices(window, counter);
+    await mapBounded(
+      this.#unsealed(window, sliceMs, items),
+      this.#concurrency,
+      async (sliceStart) => {
+        const b = this.#sealUpdate(window, sliceStart, sliceMs);
+        const out = await countWrite(
+          () =>
+            this.#client.send(
+              new UpdateItemCommand({
+                TableName: this.#tableName,
+                Key: this.#sliceKey({ key: window.key, sliceStart }),
+                UpdateExpression: b.updateExpression(),
+                ...b.attributes(),
+                ReturnValues: 'ALL_NEW',
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          counter,
+          this.stats,
+        );
+        if (out.Attributes !== undefined) items.set(sliceStart, out.Attributes);
+      },
+    );
+    return this.#contentsOf(items, sliceMs);
+  }
+
+  /**
+   * Seals and reads several CLOSED windows, each with the same result as `sealWindow`, in as few
+   * writes as possible: one Query per window, then the seals of all their unsealed slices grouped
+   * into `TransactWriteItems` (see `groupWrites`), each conditioned on the slice being as read
+   * (its `version`, or absent), so the contents read are the sealed ones. A window whose seals did
+   * not all apply (a slice written or sealed since the read) is sealed again by `sealWindow`.
+   *
+   * @returns each window's contents, in order (`undefined` when no slice holds a record).
+   * @example
+   * const contents = await store.sealWindows(won, 60_000);
+   */
+  async sealWindows(
+    windows: readonly WindowRef[],
+    sliceMs: number,
+  ): Promise<Array<WindowContents | undefined>> {
+    if (!this.#groupWrites || windows.length < 2)
+      return mapBounded(windows, this.#concurrency, (w) => this.sealWindow(w, sliceMs));
+    const counter = emptyStats();
+    const reads = await mapBounded(windows, this.#concurrency, (w) =>
+      this.#querySlices(w, counter),
+    );
+    // One seal per slice, however many of the windows share it (hopping windows do).
+    const seals = new Map<string, { update: GroupedUpdate; windows: number[] }>();
+    for (const [i, window] of windows.entries()) {
+      const items = reads[i] as Map<number, RawItem>;
+      for (const sliceStart of this.#unsealed(window, sliceMs, items)) {
+        const id = this.#sliceId(window.key, sliceStart);
+        const known = seals.get(id);
+        if (known !== undefined) {
+          known.windows.push(i);
+          continue;
+        }
+        const item = items.get(sliceStart);
+        const b = this.#sealUpdate(window, sliceStart, sliceMs);
+        const condition = versionIs(
+          b,
+          item === undefined ? undefined : readNumber(item, ATTR.version),
+        );
+        seals.set(id, {
+          update: {
+            Key: this.#sliceKey({ key: window.key, sliceStart }),
+            UpdateExpression: b.updateExpression(),
+            ConditionExpression: condition,
+            ...b.attributes(),
+          },
+          windows: [i],
+        });
+      }
+    }
+    const list = [...seals.values()];
+    const applied =
+      list.length === 1
+        ? [await this.#conditionalWrite((list[0] as (typeof list)[0]).update, counter)]
+        : await this.#grouped(
+            list.map((seal) => seal.update),
+            counter,
+          );
+    const again = new Set<number>();
+    for (const [j, seal] of list.entries()) {
+      if (applied[j] !== true) for (const i of seal.windows) again.add(i);
+    }
+    return mapBounded(windows, this.#concurrency, async (window, i) =>
+      again.has(i)
+        ? this.sealWindow(window, sliceMs)
+        : this.#contentsOf(reads[i] as Map<number, RawItem>, sliceMs),
+    );
+  }
+
+  /** A window's slice items by slice start: one (paginated) strongly consistent Query. */
+  async #querySlices(window: WindowRef, counter: WindowStoreStats): Promise<Map<number, RawItem>> {
     const items = new Map<number, RawItem>();
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -376,50 +489,39 @@ export class WindowStore {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
+    return items;
+  }
 
+  /** Slice starts of `window` whose item is absent or not sealed yet. */
+  #unsealed(window: WindowRef, sliceMs: number, items: ReadonlyMap<number, RawItem>): number[] {
     const toSeal: number[] = [];
     for (let sliceStart = window.start; sliceStart < window.end; sliceStart += sliceMs) {
       const item = items.get(sliceStart);
       if (item === undefined || item[ATTR.sealed] === undefined) toSeal.push(sliceStart);
     }
-    await mapBounded(toSeal, this.#concurrency, async (sliceStart) => {
-      const sliceEnd = sliceStart + sliceMs;
-      const work = { key: window.key, sliceStart, sliceEnd };
-      this.#cache.delete(
-        `${keyPartition(this.pipeline, window.key)}\u0000${sliceSortKey(sliceStart)}`,
-      );
-      const relevantUntil = sliceStart + (this.#windowSizeMs ?? sliceMs) + this.#allowedLatenessMs;
-      const b = new ExpressionBuilder();
-      b.set(ATTR.sealed, { BOOL: true })
+    return toSeal;
+  }
+
+  /** The seal of one slice of `window` (forgets its cached image: it accepts no more writes). */
+  #sealUpdate(window: WindowRef, sliceStart: number, sliceMs: number): ExpressionBuilder {
+    this.#cache.delete(this.#sliceId(window.key, sliceStart));
+    const relevantUntil = sliceStart + (this.#windowSizeMs ?? sliceMs) + this.#allowedLatenessMs;
+    return (
+      new ExpressionBuilder()
+        .set(ATTR.sealed, { BOOL: true })
         .set(ATTR.sealedAt, num(window.end))
         .set(ATTR.kind, str(ITEM_KIND.SLICE))
         .set(ATTR.key, str(window.key))
         .set(ATTR.sliceStart, num(sliceStart))
-        .set(ATTR.sliceEnd, num(sliceEnd))
-        .set(
-          TABLE_KEYS.timeToLiveAttribute,
-          num(expiresAt(relevantUntil, this.#retentionMs, this.#clock())),
-        )
+        .set(ATTR.sliceEnd, num(sliceStart + sliceMs))
+        .set(TABLE_KEYS.timeToLiveAttribute, num(this.#expiresAt(relevantUntil)))
         // Bumps version so a read-merge-write that read the unsealed image also fails.
-        .add(ATTR.version, 1);
-      const out = await countWrite(
-        () =>
-          this.#client.send(
-            new UpdateItemCommand({
-              TableName: this.#tableName,
-              Key: this.#sliceKey(work),
-              UpdateExpression: b.updateExpression(),
-              ...b.attributes(),
-              ReturnValues: 'ALL_NEW',
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        counter,
-        this.stats,
-      );
-      if (out.Attributes !== undefined) items.set(sliceStart, out.Attributes);
-    });
+        .add(ATTR.version, 1)
+    );
+  }
 
+  /** A window's merged contents from its slice items (`undefined` when none holds a record). */
+  #contentsOf(items: ReadonlyMap<number, RawItem>, sliceMs: number): WindowContents | undefined {
     let acc: AccSet | undefined;
     const slices: WindowBounds[] = [];
     for (const sliceStart of [...items.keys()].sort((x, y) => x - y)) {
@@ -438,7 +540,7 @@ export class WindowStore {
   #groupDeltas(deltas: readonly SliceDelta[]): ItemWork[] {
     const items = new Map<string, ItemWork>();
     for (const delta of deltas) {
-      const id = `${keyPartition(this.pipeline, delta.key)}\u0000${sliceSortKey(delta.sliceStart)}`;
+      const id = this.#sliceId(delta.key, delta.sliceStart);
       const details = this.#sliceDetails(delta);
       if (delta.sliceEnd <= delta.sliceStart) {
         throw new InvalidWindowStoreInputError(
@@ -500,6 +602,49 @@ export class WindowStore {
     };
   }
 
+  /**
+   * Plans every item's first attempt without writing (additive items need no read; the others
+   * merge into their cached, else read, image) and writes them together with `transactUpdates`.
+   * Sets the outcome of each item it settles; the others are left `undefined`.
+   */
+  async #applyGrouped(
+    items: readonly ItemWork[],
+    outcomes: Array<ApplyOutcome | undefined>,
+    counter: WindowStoreStats,
+    rejected: RejectedDelta[],
+  ): Promise<void> {
+    const attempts = await mapBounded(items, this.#concurrency, async (work) => {
+      if (this.#isAdditive(work))
+        return { update: this.#sliceUpdate(work, ...this.#fastAdditive(work)) };
+      const image = this.#cacheGet(work.id) ?? (await this.#getSlice(work, counter));
+      // Kept for the one-item path should the group not apply: a stale image only costs it one
+      // failed write, as its writes are conditioned on the image's version.
+      this.#cacheSet(work.id, image);
+      return this.#mergedAttempt(work, image, rejected);
+    });
+    const pending: number[] = [];
+    for (const [i, attempt] of attempts.entries()) {
+      if (typeof attempt === 'string') outcomes[i] = attempt;
+      else pending.push(i);
+    }
+    let applied: boolean[];
+    try {
+      applied = await this.#grouped(
+        pending.map((i) => (attempts[i] as SliceAttempt).update),
+        counter,
+      );
+    } catch (error) {
+      for (const i of pending) this.#cache.delete((items[i] as ItemWork).id); // outcome unknown
+      throw error;
+    }
+    for (const [j, i] of pending.entries()) {
+      if (applied[j] !== true) continue;
+      outcomes[i] = 'applied';
+      const next = (attempts[i] as SliceAttempt).next;
+      if (next !== undefined) this.#cacheSet((items[i] as ItemWork).id, next);
+    }
+  }
+
   #isAdditive(work: ItemWork): boolean {
     for (const lane of work.lanes.values()) {
       for (const [name, value] of Object.entries(lane.acc)) {
@@ -519,15 +664,7 @@ export class WindowStore {
     rejected: RejectedDelta[],
   ): Promise<ApplyOutcome> {
     // Fast path: no read. Succeeds on every first delivery.
-    const fast = new ExpressionBuilder();
-    const conditions: string[] = [sliceNotSealed(fast)];
-    for (const lane of work.lanes.values()) {
-      fast.set(fenceAttr(lane.lane), str(padSequence(lane.lastSeq)));
-      conditions.push(laneFenceBelow(fast, fenceAttr(lane.lane), padSequence(lane.firstSeq)));
-    }
-    const all = [...work.lanes.values()].map((l) => l.acc).reduce((a, b) => this.#merge(a, b));
-    this.#addAccs(fast, all);
-    let failure = await this.#writeSlice(work, fast, allOf(...conditions), counter);
+    let failure = await this.#writeSlice(work, ...this.#fastAdditive(work), counter);
     if (failure === undefined) return 'applied';
 
     for (let attempt = 2; attempt <= this.#maxAttempts; attempt++) {
@@ -554,6 +691,19 @@ export class WindowStore {
     });
   }
 
+  /** An additive item's write without a read: `ADD`, conditioned on each lane's fence being below its `firstSeq`. */
+  #fastAdditive(work: ItemWork): [ExpressionBuilder, string] {
+    const b = new ExpressionBuilder();
+    const conditions: string[] = [sliceNotSealed(b)];
+    for (const lane of work.lanes.values()) {
+      b.set(fenceAttr(lane.lane), str(padSequence(lane.lastSeq)));
+      conditions.push(laneFenceBelow(b, fenceAttr(lane.lane), padSequence(lane.firstSeq)));
+    }
+    const all = [...work.lanes.values()].map((l) => l.acc).reduce((x, y) => this.#merge(x, y));
+    this.#addAccs(b, all);
+    return [b, allOf(...conditions)];
+  }
+
   /**
    * Items with a non-additive accumulator: merge into the current image (cached, else read) and
    * SET the result, conditioned on the image's `version`; on a conflict, take the image the
@@ -567,39 +717,18 @@ export class WindowStore {
     let image = this.#cacheGet(work.id) ?? (await this.#getSlice(work, counter));
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const plan = this.#plan(work, image);
-      if (plan.acc === undefined) {
-        this.#cacheSet(work.id, image);
-        return 'skipped';
-      }
-      if (image.sealed === true) return this.#reject(work, plan, rejected);
-      const acc = image.acc === undefined ? plan.acc : this.#merge(image.acc, plan.acc);
-      const fences = new Map(image.fences);
-      for (const { work: lane } of plan.lanes) fences.set(lane.lane, padSequence(lane.lastSeq));
-      const next: SliceImage = { version: (image.version ?? 0) + 1, acc, fences };
-      this.#assertImageSize(work, next);
-
-      const b = new ExpressionBuilder();
-      for (const { work: lane } of plan.lanes)
-        b.set(fenceAttr(lane.lane), str(padSequence(lane.lastSeq)));
-      for (const [name, value] of Object.entries(acc))
-        b.set(accAttr(name), encodeAcc(name, value, this.#additive));
-      b.set(ATTR.version, num(next.version ?? 1));
+      const planned = this.#mergedAttempt(work, image, rejected);
+      if (typeof planned === 'string') return planned;
       if (attempt > 2) await backoff(attempt);
       let failure: { item: RawItem | undefined; error: unknown } | undefined;
       try {
-        failure = await this.#writeSlice(
-          work,
-          b,
-          allOf(sliceNotSealed(b), versionIs(b, image.version)),
-          counter,
-        );
+        failure = await this.#sendSlice(work, planned.update, counter);
       } catch (error) {
         this.#cache.delete(work.id); // outcome unknown: never trust the cached image again
         throw error;
       }
       if (failure === undefined) {
-        this.#cacheSet(work.id, next);
+        this.#cacheSet(work.id, planned.next);
         return 'applied';
       }
       this.#cache.delete(work.id);
@@ -612,6 +741,37 @@ export class WindowStore {
     throw new WindowStateConflictError(this.#sliceDetails(work), this.#maxAttempts, {
       cause: lastError,
     });
+  }
+
+  /**
+   * A non-additive item's next write on `image`: `skipped` (the item absorbed it all), `sealed`
+   * (rejected), or the write, conditioned on the image's version, and the image it makes.
+   */
+  #mergedAttempt(
+    work: ItemWork,
+    image: SliceImage,
+    rejected: RejectedDelta[],
+  ): 'skipped' | 'sealed' | Required<SliceAttempt> {
+    const plan = this.#plan(work, image);
+    if (plan.acc === undefined) {
+      this.#cacheSet(work.id, image);
+      return 'skipped';
+    }
+    if (image.sealed === true) return this.#reject(work, plan, rejected);
+    const acc = image.acc === undefined ? plan.acc : this.#merge(image.acc, plan.acc);
+    const fences = new Map(image.fences);
+    for (const { work: lane } of plan.lanes) fences.set(lane.lane, padSequence(lane.lastSeq));
+    const next: SliceImage = { version: (image.version ?? 0) + 1, acc, fences };
+    this.#assertImageSize(work, next);
+
+    const b = new ExpressionBuilder();
+    for (const { work: lane } of plan.lanes)
+      b.set(fenceAttr(lane.lane), str(padSequence(lane.lastSeq)));
+    for (const [name, value] of Object.entries(acc))
+      b.set(accAttr(name), encodeAcc(name, value, this.#additive));
+    b.set(ATTR.version, num(next.version ?? 1));
+    const condition = allOf(sliceNotSealed(b), versionIs(b, image.version));
+    return { update: this.#sliceUpdate(work, b, condition), next };
   }
 
   /** A sealed slice: what the item has not absorbed is rejected (LATE), per lane above its fence. */
@@ -653,13 +813,8 @@ export class WindowStore {
     b.add(ATTR.version, 1);
   }
 
-  /** Sets the item's descriptive/index/TTL attributes and makes the conditional write. */
-  async #writeSlice(
-    work: ItemWork,
-    b: ExpressionBuilder,
-    condition: string,
-    counter: WindowStoreStats,
-  ): Promise<{ item: RawItem | undefined; error: unknown } | undefined> {
+  /** The conditional write of a slice item, with its descriptive, index and TTL attributes. */
+  #sliceUpdate(work: ItemWork, b: ExpressionBuilder, condition: string): GroupedUpdate {
     const relevantUntil =
       work.sliceStart +
       (this.#windowSizeMs ?? work.sliceEnd - work.sliceStart) +
@@ -668,26 +823,37 @@ export class WindowStore {
       .set(ATTR.key, str(work.key))
       .set(ATTR.sliceStart, num(work.sliceStart))
       .set(ATTR.sliceEnd, num(work.sliceEnd))
-      .set(
-        TABLE_KEYS.timeToLiveAttribute,
-        num(expiresAt(relevantUntil, this.#retentionMs, this.#clock())),
-      )
+      .set(TABLE_KEYS.timeToLiveAttribute, num(this.#expiresAt(relevantUntil)))
       .set(
         TABLE_KEYS.dueIndex.partitionKey,
         str(duePartition(this.pipeline, bucketOf(work.key, this.#dueBuckets))),
       )
       .set(TABLE_KEYS.dueIndex.sortKey, str(padTime(work.sliceEnd)));
+    return {
+      Key: this.#sliceKey(work),
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: condition,
+      ...b.attributes(),
+    };
+  }
+
+  /** Makes a slice item's conditional write; a failed condition returns the item as it was. */
+  async #writeSlice(
+    work: ItemWork,
+    b: ExpressionBuilder,
+    condition: string,
+    counter: WindowStoreStats,
+  ): Promise<{ item: RawItem | undefined; error: unknown } | undefined> {
+    return this.#sendSlice(work, this.#sliceUpdate(work, b, condition), counter);
+  }
+
+  async #sendSlice(
+    work: ItemWork,
+    update: GroupedUpdate,
+    counter: WindowStoreStats,
+  ): Promise<{ item: RawItem | undefined; error: unknown } | undefined> {
     try {
-      await this.#write(
-        {
-          Key: this.#sliceKey(work),
-          UpdateExpression: b.updateExpression(),
-          ConditionExpression: condition,
-          ...b.attributes(),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-        counter,
-      );
+      await this.#write({ ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }, counter);
       return undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -756,6 +922,16 @@ export class WindowStore {
     for (const [name, value] of Object.entries(image.acc ?? {}))
       item[accAttr(name)] = encodeAcc(name, value, this.#additive);
     assertItemSize(item, this.#maxItemBytes, this.#sliceDetails(work));
+  }
+
+  /** TTL (epoch s) of an item that matters until `relevantUntil` (epoch ms), written now. */
+  #expiresAt(relevantUntil: number): number {
+    return expiresAt(relevantUntil, this.#retentionMs, this.#clock());
+  }
+
+  /** A slice item's id in the image cache. */
+  #sliceId(key: string, sliceStart: number): string {
+    return `${keyPartition(this.pipeline, key)}\u0000${sliceSortKey(sliceStart)}`;
   }
 
   #sliceKey(work: { key: string; sliceStart: number }): RawItem {
@@ -1094,8 +1270,9 @@ export class WindowStore {
           );
         }),
       );
-      await mapBounded(finished, this.#concurrency, (s) =>
-        this.#leaveDueIndex(s.key, s.start, counter),
+      await this.#leaveDueIndexAll(
+        finished.map((s) => ({ key: s.key, sliceStart: s.start })),
+        counter,
       );
     }
     return [...found.values()]
@@ -1115,6 +1292,29 @@ export class WindowStore {
    * if ((await store.closeWindow(ref, Date.now())) === 'closed') { ...emit...; await store.markEmitted(ref, Date.now()); }
    */
   async closeWindow(window: WindowRef, closedAt: number): Promise<CloseOutcome> {
+    return (await this.#conditionalWrite(this.#closeUpdate(window, closedAt)))
+      ? 'closed'
+      : 'already-closed';
+  }
+
+  /**
+   * Closes several windows, each exactly as `closeWindow` would, in as few requests as possible:
+   * the closes are grouped into `TransactWriteItems` (see `groupWrites`); a group that does not
+   * apply whole (another closer won one of its windows) is closed again window by window.
+   *
+   * @returns each window's outcome, in order.
+   * @example
+   * const outcomes = await store.closeWindows(due, Date.now());
+   * const won = due.filter((_, i) => outcomes[i] === 'closed');
+   */
+  async closeWindows(windows: readonly WindowRef[], closedAt: number): Promise<CloseOutcome[]> {
+    const applied = await this.#grouped(windows.map((w) => this.#closeUpdate(w, closedAt)));
+    return mapBounded(windows, this.#concurrency, async (window, i) =>
+      applied[i] === true ? 'closed' : this.closeWindow(window, closedAt),
+    );
+  }
+
+  #closeUpdate(window: WindowRef, closedAt: number): GroupedUpdate {
     const b = new ExpressionBuilder();
     b.set(ATTR.kind, str(ITEM_KIND.WINDOW))
       .set(ATTR.status, str(WINDOW_STATUS.CLOSED))
@@ -1124,20 +1324,19 @@ export class WindowStore {
       .set(ATTR.windowEnd, num(window.end))
       .set(
         TABLE_KEYS.timeToLiveAttribute,
-        num(expiresAt(window.end + this.#allowedLatenessMs, this.#retentionMs, this.#clock())),
+        num(this.#expiresAt(window.end + this.#allowedLatenessMs)),
       )
       .set(
         TABLE_KEYS.dueIndex.partitionKey,
         str(closedPartition(this.pipeline, bucketOf(window.key, this.#dueBuckets))),
       )
       .set(TABLE_KEYS.dueIndex.sortKey, str(padTime(closedAt)));
-    const won = await this.#conditionalWrite({
+    return {
       Key: this.#windowKey(window),
       UpdateExpression: b.updateExpression(),
       ConditionExpression: windowIsOpen(b),
       ...b.attributes(),
-    });
-    return won ? 'closed' : 'already-closed';
+    };
   }
 
   /**
@@ -1147,18 +1346,10 @@ export class WindowStore {
    * @throws {WindowNotClosedError} the window was never closed.
    */
   async markEmitted(window: WindowRef, emittedAt: number): Promise<EmitOutcome> {
-    const b = new ExpressionBuilder();
-    b.set(ATTR.status, str(WINDOW_STATUS.EMITTED))
-      .set(ATTR.emittedAt, num(emittedAt))
-      .remove(TABLE_KEYS.dueIndex.partitionKey)
-      .remove(TABLE_KEYS.dueIndex.sortKey);
     try {
       await this.#write(
         {
-          Key: this.#windowKey(window),
-          UpdateExpression: b.updateExpression(),
-          ConditionExpression: windowIsClosed(b),
-          ...b.attributes(),
+          ...this.#emittedUpdate(window, emittedAt),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
         emptyStats(),
@@ -1195,6 +1386,39 @@ export class WindowStore {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Marks several windows emitted, each exactly as `markEmitted` would, grouped into
+   * `TransactWriteItems` (see `groupWrites`); a group that does not apply whole is marked again
+   * window by window.
+   *
+   * @throws {WindowNotClosedError} a window was never closed.
+   * @example
+   * await store.markWindowsEmitted(won, Date.now());
+   */
+  async markWindowsEmitted(
+    windows: readonly WindowRef[],
+    emittedAt: number,
+  ): Promise<EmitOutcome[]> {
+    const applied = await this.#grouped(windows.map((w) => this.#emittedUpdate(w, emittedAt)));
+    return mapBounded(windows, this.#concurrency, async (window, i) =>
+      applied[i] === true ? 'emitted' : this.markEmitted(window, emittedAt),
+    );
+  }
+
+  #emittedUpdate(window: WindowRef, emittedAt: number): GroupedUpdate {
+    const b = new ExpressionBuilder();
+    b.set(ATTR.status, str(WINDOW_STATUS.EMITTED))
+      .set(ATTR.emittedAt, num(emittedAt))
+      .remove(TABLE_KEYS.dueIndex.partitionKey)
+      .remove(TABLE_KEYS.dueIndex.sortKey);
+    return {
+      Key: this.#windowKey(window),
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: windowIsClosed(b),
+      ...b.attributes(),
+    };
   }
 
   /**
@@ -1283,17 +1507,45 @@ export class WindowStore {
   }
 
   async #leaveDueIndex(key: string, sliceStart: number, counter: WindowStoreStats): Promise<void> {
-    const b = new ExpressionBuilder();
-    b.remove(TABLE_KEYS.dueIndex.partitionKey).remove(TABLE_KEYS.dueIndex.sortKey);
-    await this.#conditionalWrite(
-      {
-        Key: this.#sliceKey({ key, sliceStart }),
-        UpdateExpression: b.updateExpression(),
-        ConditionExpression: itemExists(b),
-        ...b.attributes(),
-      },
+    await this.#conditionalWrite(this.#leaveUpdate(key, sliceStart), counter);
+  }
+
+  /**
+   * Takes several slices out of the due index (see `leaveDueIndex`), grouped into
+   * `TransactWriteItems` (see `groupWrites`); a group that does not apply whole (a slice already
+   * gone) is done slice by slice.
+   *
+   * @example
+   * await store.leaveDueIndexAll([{ key: '/home', sliceStart }]);
+   */
+  async leaveDueIndexAll(
+    slices: ReadonlyArray<{ readonly key: string; readonly sliceStart: number }>,
+  ): Promise<void> {
+    await this.#leaveDueIndexAll(slices, emptyStats());
+  }
+
+  async #leaveDueIndexAll(
+    slices: ReadonlyArray<{ readonly key: string; readonly sliceStart: number }>,
+    counter: WindowStoreStats,
+  ): Promise<void> {
+    const applied = await this.#grouped(
+      slices.map((s) => this.#leaveUpdate(s.key, s.sliceStart)),
       counter,
     );
+    await mapBounded(slices, this.#concurrency, async (slice, i) => {
+      if (applied[i] !== true) await this.#leaveDueIndex(slice.key, slice.sliceStart, counter);
+    });
+  }
+
+  #leaveUpdate(key: string, sliceStart: number): GroupedUpdate {
+    const b = new ExpressionBuilder();
+    b.remove(TABLE_KEYS.dueIndex.partitionKey).remove(TABLE_KEYS.dueIndex.sortKey);
+    return {
+      Key: this.#sliceKey({ key, sliceStart }),
+      UpdateExpression: b.updateExpression(),
+      ConditionExpression: itemExists(b),
+      ...b.attributes(),
+    };
   }
 
   #windowKey(window: WindowRef): RawItem {
@@ -1306,6 +1558,16 @@ export class WindowStore {
   // ---------------------------------------------------------------------------------------------
   // Requests
   // ---------------------------------------------------------------------------------------------
+
+  /** `transactUpdates` when writes are grouped (else nothing applied: every write goes alone). */
+  async #grouped(
+    updates: readonly GroupedUpdate[],
+    counter: WindowStoreStats = emptyStats(),
+  ): Promise<boolean[]> {
+    return this.#groupWrites
+      ? transactUpdates(this.#client, this.#tableName, updates, counter, this.stats)
+      : updates.map(() => false);
+  }
 
   /** A conditional write whose failed condition is an expected outcome: true if it was applied. */
   async #conditionalWrite(

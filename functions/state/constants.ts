@@ -65,6 +65,12 @@ export const SESSION_FENCES_SORT_KEY = 'X#~fences';
 /** Most items one TransactWriteItems may hold (DynamoDB's limit). */
 export const MAX_TRANSACTION_ITEMS = 100;
 
+/**
+ * Request bytes one grouped TransactWriteItems is filled to, below DynamoDB's 4 MB per transaction
+ * (a group that still exceeds it is refused whole and its updates take their one-item path).
+ */
+export const MAX_TRANSACTION_BYTES = 3 * 1024 * 1024;
+
 /** Prefix of the attribute that holds one aggregate's accumulator on a slice item (`a_views`). */
 export const ACC_ATTR_PREFIX = 'a_';
 
@@ -111,4 +117,6 @@ export const WINDOW_STORE_DEFAULTS = {
   dueBuckets: 8,
   /** Slice images remembered between batches for the non-additive fast path. */
   cacheSize: 10_000,
+  /** Independent writes of one call are grouped into TransactWriteItems requests. */
+  groupWrites: true,
 } as const;

@@ -139,9 +139,8 @@ export async function closeDueWindows(
       await store.commitWatermark(watermark, now);
       committed = true;
     }
-    for (const window of due) {
-      if ((await store.closeWindow(window, now)) === 'closed') won.push(window);
-    }
+    const outcomes = await store.closeWindows(due, now);
+    won.push(...due.filter((_, i) => outcomes[i] === 'closed'));
     if (due.length < HANDLER_DEFAULTS.closeLimit) break;
   }
   return emitFinalResults(context, won, now);
@@ -189,8 +188,9 @@ export async function emitFinalResults(
   const assigner = slicedAssigner(definition);
   const results: WindowResult[] = [];
   const finished: Array<{ key: string; sliceStart: number }> = [];
-  for (const window of windows) {
-    const contents = await store.sealWindow(window, assigner.sliceMs);
+  const sealed = await store.sealWindows(windows, assigner.sliceMs);
+  for (const [i, window] of windows.entries()) {
+    const contents = sealed[i];
     if (contents === undefined) continue;
     for (const slice of contents.slices) {
       if (assigner.lastWindowEndOfSlice(slice.start) === window.end)
@@ -205,9 +205,9 @@ export async function emitFinalResults(
     );
   }
   const stats = await sendResults(context, outputSink, results);
-  for (const window of windows) await store.markEmitted(window, now);
+  await store.markWindowsEmitted(windows, now);
   // Slices whose last window is now emitted leave the due index (housekeeping done by the closer).
-  for (const slice of finished) await store.leaveDueIndex(slice.key, slice.sliceStart);
+  await store.leaveDueIndexAll(finished);
   context.logger?.info('windows emitted', { pipeline: definition.name, windows: windows.length });
   return { windows: windows.length, records: stats.records, retries: stats.retries };
 }

@@ -133,12 +133,13 @@ const countingStateWrites = (store: WindowStore) => {
     readWatermark: store.readWatermark.bind(store),
     commitWatermark: store.commitWatermark.bind(store),
     findDueWindows: store.findDueWindows.bind(store),
-    closeWindow: store.closeWindow.bind(store),
+    closeWindows: store.closeWindows.bind(store),
     sealWindow: store.sealWindow.bind(store),
+    sealWindows: store.sealWindows.bind(store),
     readWindow: store.readWindow.bind(store),
-    markEmitted: store.markEmitted.bind(store),
+    markWindowsEmitted: store.markWindowsEmitted.bind(store),
     findClosedNotEmitted: store.findClosedNotEmitted.bind(store),
-    leaveDueIndex: store.leaveDueIndex.bind(store),
+    leaveDueIndexAll: store.leaveDueIndexAll.bind(store),
   };
   return { store: wrapped, counts };
 };
@@ -339,10 +340,10 @@ describe('createSweeperHandler on idle input', () => {
     });
     const records = toShardRecords(steadyEvents(3, 3), 1)[0] as KinesisStreamRecord[];
     await handler(kinesisEventFactory(records.slice(0, 3)));
-    // the next batch passes the watermark over minute 0 (3 pages) and crashes at its first
-    // markEmitted (writes: 3 slices, the shard's watermark and position in one, commit, 3 closes,
-    // 3 seals, markEmitted)
-    faulty.arm(12, false);
+    // the next batch passes the watermark over minute 0 (3 pages) and crashes when it marks them
+    // emitted (writes: the 3 slices in one transaction, the shard's watermark and position in
+    // one, commit, then one transaction each for the 3 closes, the 3 seals and the emit marks)
+    faulty.arm(6, false);
     await expect(handler(kinesisEventFactory(records.slice(3, 6)))).rejects.toThrow('injected');
     expect(sent()).toHaveLength(3);
     // WHEN the sweeper runs after the repair delay

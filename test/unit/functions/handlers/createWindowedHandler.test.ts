@@ -30,15 +30,25 @@ const stubStore = (overrides: Partial<PipelineStore> = {}): PipelineStore => ({
   })),
   commitWatermark: jest.fn(async () => true),
   findDueWindows: jest.fn(async () => []),
-  closeWindow: jest.fn(async () => 'closed' as const),
+  closeWindows: jest.fn(async (windows: readonly unknown[]) =>
+    windows.map(() => 'closed' as const),
+  ),
   sealWindow: jest.fn(async () => ({
     acc: { views: 2, users: { kind: 'exact', hashes: [1, 2] }, _late: 1 },
     slices: [],
   })),
+  sealWindows: jest.fn(async (windows: readonly unknown[]) =>
+    windows.map(() => ({
+      acc: { views: 2, users: { kind: 'exact', hashes: [1, 2] }, _late: 1 },
+      slices: [],
+    })),
+  ),
   readWindow: jest.fn(async () => undefined),
-  markEmitted: jest.fn(async () => 'emitted' as const),
+  markWindowsEmitted: jest.fn(async (windows: readonly unknown[]) =>
+    windows.map(() => 'emitted' as const),
+  ),
   findClosedNotEmitted: jest.fn(async () => []),
-  leaveDueIndex: jest.fn(async () => undefined),
+  leaveDueIndexAll: jest.fn(async () => undefined),
   ...overrides,
 });
 
@@ -147,9 +157,9 @@ describe('createWindowedHandler', () => {
         shards: [],
       })),
       findDueWindows: jest.fn().mockResolvedValueOnce([window]).mockResolvedValue([]),
-      markEmitted: jest.fn(async () => {
+      markWindowsEmitted: jest.fn(async (windows: readonly unknown[]) => {
         order.push('mark');
-        return 'emitted' as const;
+        return windows.map(() => 'emitted' as const);
       }),
     });
     const outputSink = sink();
@@ -230,6 +240,6 @@ describe('createWindowedHandler', () => {
     });
     // WHEN / THEN
     await expect(handler(kinesisEventFactory([view(T0)]))).rejects.toThrow('PutRecords failed');
-    expect(store.markEmitted).not.toHaveBeenCalled();
+    expect(store.markWindowsEmitted).not.toHaveBeenCalled();
   });
 });

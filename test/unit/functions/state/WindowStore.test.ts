@@ -252,7 +252,7 @@ describe('WindowStore.applyDeltas (stubbed client)', () => {
     expect((error as WindowStateConflictError).details).toMatchObject({ pipeline: 'p', key: 'k' });
   });
 
-  it('keeps at most `concurrency` writes in flight', async () => {
+  it('keeps at most `concurrency` writes in flight when writing item by item', async () => {
     let inFlight = 0;
     let peak = 0;
     const send = jest.fn(async () => {
@@ -273,9 +273,10 @@ describe('WindowStore.applyDeltas (stubbed client)', () => {
         id: `${i}`,
       }),
     );
-    const result = await store({ send } as never, { concurrency: 4 }).applyDeltas(
-      deltasOf(batch, false),
-    );
+    const result = await store({ send } as never, {
+      concurrency: 4,
+      groupWrites: false,
+    }).applyDeltas(deltasOf(batch, false));
     expect(result.writeRequests).toBe(40);
     expect(peak).toBe(4);
   });
