@@ -1006,11 +1006,11 @@ export class WindowStore {
       [TABLE_KEYS.sortKey]: str(shardSortKey(shardId)),
     };
     const ttl = num(expiresAt(processedAt, this.#retentionMs));
+    const padded = position === undefined ? undefined : padSequence(position.sequenceNumber);
     // The usual case — a new batch moves both event time and position forward — in one write.
     // When it does not, the item as it was says which of the writes below are still needed.
     let image: Record<string, AttributeValue> | undefined;
-    if (maxEventTime !== undefined && position !== undefined) {
-      const padded = padSequence(position.sequenceNumber);
+    if (maxEventTime !== undefined && position !== undefined && padded !== undefined) {
       const both = new ExpressionBuilder();
       const condition = `(${eventTimeBelow(both, maxEventTime)}) AND (${positionBelow(both, padded)})`;
       const outcome = await conditionalUpdateOrImage(
@@ -1066,21 +1066,22 @@ export class WindowStore {
       image === undefined ? undefined : readString(image, ATTR.lastSequenceNumber);
     if (
       position !== undefined &&
-      (storedPosition === undefined || storedPosition < padSequence(position.sequenceNumber))
+      padded !== undefined &&
+      (storedPosition === undefined || storedPosition < padded)
     ) {
-      await this.#advancePosition(key, position);
+      await this.#advancePosition(key, position.streamArn, padded);
     }
     return update;
   }
 
-  /** Moves the shard's stored position forward (never back); one conditional write. */
+  /** Moves the shard's stored position (`padded` sequence number) forward, never back; one conditional write. */
   async #advancePosition(
     key: Record<string, AttributeValue>,
-    position: Pick<ShardPosition, 'streamArn' | 'sequenceNumber'>,
+    streamArn: string,
+    padded: string,
   ): Promise<void> {
-    const padded = padSequence(position.sequenceNumber);
     const b = new ExpressionBuilder();
-    b.set(ATTR.streamArn, str(position.streamArn)).set(ATTR.lastSequenceNumber, str(padded));
+    b.set(ATTR.streamArn, str(streamArn)).set(ATTR.lastSequenceNumber, str(padded));
     await this.#conditionalWrite({
       Key: key,
       UpdateExpression: b.updateExpression(),
