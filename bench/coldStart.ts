@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BuildOptions, build } from 'esbuild';
+import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from '#infra/stream-pipeline-defaults';
 import { median, round } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -11,12 +13,17 @@ const HANDLERS = path.join(ROOT, 'functions', 'handlers');
 /** One function's bundle and its module init time. */
 export interface BundleFigures {
   readonly name: string;
+  /** Size of the deployed `index.js`. */
   readonly bytes: number;
+  /** Size of its source map, which Node reads and parses at load time (`--enable-source-maps`). */
+  readonly mapBytes: number;
+  /** Median init time of the deployed bundle (SDK clients inside) in a fresh process. */
   readonly initMs: number;
   readonly initSamplesMs: readonly number[];
   /**
-   * Median init time of the bundle alone: `require` timed after the SDK clients were loaded
-   * (untimed) in the same process, i.e. what shardflow's own code (and Powertools, zod) adds.
+   * Median init time of shardflow's own code (and Powertools, zod): the same handler bundled with
+   * `@aws-sdk/*` left out, `require` timed after the SDK clients were loaded from node_modules
+   * (untimed) in the same process. A diagnostic build, not the deployed one.
    */
   readonly ownInitMs: number;
   /** Largest contributors to the bundle, by package (or project folder), bytes in the output. */
@@ -30,8 +37,41 @@ const owner = (input: string): string => {
   return input.split('/').slice(0, 2).join('/');
 };
 
-/** Modules the Lambda runtime provides that every handler loads. */
+/** The SDK clients every handler loads. */
 const SDK_CLIENTS = ['@aws-sdk/client-dynamodb', '@aws-sdk/client-kinesis'];
+
+/**
+ * esbuild options equal to what NodejsFunction runs for {@link BUNDLING_DEFAULTS} (its `--bundle`,
+ * `--platform=node` and one flag per option), so the bench measures the deployed bundle.
+ */
+export function deployedBuildOptions(): BuildOptions {
+  const {
+    minify,
+    sourceMap,
+    sourceMapMode,
+    sourcesContent,
+    target,
+    format,
+    mainFields,
+    externalModules,
+    ...unmapped
+  } = BUNDLING_DEFAULTS;
+  // An option added to BUNDLING_DEFAULTS fails to compile here until it is mapped above.
+  unmapped satisfies Record<string, never>;
+  return {
+    bundle: true,
+    platform: 'node',
+    minify,
+    // NodejsFunction passes `--sourcemap` for SourceMapMode.DEFAULT (a linked map),
+    // `--sourcemap=<mode>` for the others.
+    sourcemap: sourceMap && (sourceMapMode === SourceMapMode.DEFAULT ? 'linked' : sourceMapMode),
+    sourcesContent,
+    target,
+    format,
+    mainFields: [...mainFields],
+    external: [...externalModules],
+  };
+}
 
 /** Times `require` of `files` in a fresh node process, after `preload` (untimed). */
 function timeRequire(
@@ -61,11 +101,14 @@ export function handlerEntries(): string[] {
 }
 
 /**
- * Bundles each handler with NodejsFunction's options (minify, external source map, platform
- * node, target node22, `@aws-sdk/*` external, CommonJS) and times `require` of the bundle in a
- * fresh node process, `samples` times (median). `@aws-sdk/*` resolves from node_modules, as the
- * Lambda runtime provides it; its load time is part of the init time. `ownInitMs` times the same
- * `require` with the SDK clients already loaded: the part of init the bundle itself costs.
+ * Bundles each handler as infra deploys it ({@link deployedBuildOptions}: SDK clients inside, linked
+ * source map) and times `require` of the bundle in a fresh node process with the functions'
+ * NODE_OPTIONS (`--enable-source-maps`, so Node reads the map as on Lambda), `samples` times (median).
+ * NODE_PATH is shardflow's node_modules, standing in for the runtime's SDK (only the lazily loaded
+ * credential providers resolve there, and they are not loaded). `ownInitMs` bundles the handler once
+ * more with `@aws-sdk/*` left out and times it with the SDK clients already loaded: the part of init
+ * shardflow's own code costs. `sdkClientsInitMs` is what loading the SDK clients from node_modules
+ * costs, as it did when the SDK was external.
  */
 export async function runColdStart(options: { samples: number }): Promise<{
   functions: BundleFigures[];
@@ -79,9 +122,11 @@ export async function runColdStart(options: { samples: number }): Promise<{
   const childEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '',
     NODE_PATH: path.join(ROOT, 'node_modules'),
+    NODE_OPTIONS: FUNCTION_DEFAULTS.nodeOptions,
     AWS_REGION: 'us-east-1',
   };
-  // What the runtime-provided SDK clients alone cost to load (part of every handler's init).
+  const deployed = deployedBuildOptions();
+  // What loading the SDK clients from node_modules costs (the runtime's copy; for comparison).
   const sdkSamples: number[] = [];
   for (let i = 0; i < options.samples; i++) {
     sdkSamples.push(timeRequire(SDK_CLIENTS, childEnv));
@@ -91,20 +136,23 @@ export async function runColdStart(options: { samples: number }): Promise<{
       const name = path.basename(entry, '.ts');
       const outfile = path.join(outDir, name, 'index.js');
       const result = await build({
+        ...deployed,
         metafile: true,
         entryPoints: [entry],
         outfile,
-        bundle: true,
-        minify: true,
-        sourcemap: 'external',
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        external: ['@aws-sdk/*'],
-        tsconfig: path.join(ROOT, 'tsconfig.json'),
+        absWorkingDir: ROOT,
         logLevel: 'silent',
       });
       const bytes = fs.statSync(outfile).size;
+      const ownOutfile = path.join(outDir, name, 'own', 'index.js');
+      await build({
+        ...deployed,
+        external: ['@aws-sdk/*'],
+        entryPoints: [entry],
+        outfile: ownOutfile,
+        absWorkingDir: ROOT,
+        logLevel: 'silent',
+      });
       const byOwner = new Map<string, number>();
       for (const output of Object.values(result.metafile.outputs)) {
         for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
@@ -116,11 +164,12 @@ export async function runColdStart(options: { samples: number }): Promise<{
       const ownSamples: number[] = [];
       for (let i = 0; i < options.samples; i++) {
         samples.push(timeRequire([outfile], env));
-        ownSamples.push(timeRequire([outfile], env, SDK_CLIENTS));
+        ownSamples.push(timeRequire([ownOutfile], env, SDK_CLIENTS));
       }
       functions.push({
         name,
         bytes,
+        mapBytes: fs.statSync(`${outfile}.map`).size,
         initMs: round(median(samples), 1),
         initSamplesMs: samples.map((s) => round(s, 1)),
         ownInitMs: round(median(ownSamples), 1),

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '#handlers/constants';
 import { acknowledge } from './acknowledge';
+import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from './stream-pipeline-defaults';
 
 /** Properties of {@link createPipelineFunction}; every field is resolved by the calling construct. */
 export interface PipelineFunctionProps {
@@ -25,9 +26,10 @@ export interface PipelineFunctionProps {
 }
 
 /**
- * A shardflow Lambda function: a minified arm64 bundle with source maps built by the local esbuild (never
- * Docker), its own log group with bounded retention, and its own role that may write only that log group
- * (no `AWSLambdaBasicExecutionRole`, whose `logs:*` on every group is broader than needed). Grants for
+ * A shardflow Lambda function: a minified arm64 bundle with source maps and the SDK clients inside
+ * ({@link BUNDLING_DEFAULTS}), built by the local esbuild (never Docker), its own log group with
+ * bounded retention, and its own role that may write only that log group (no
+ * `AWSLambdaBasicExecutionRole`, whose `logs:*` on every group is broader than needed). Grants for
  * streams and tables are added by the caller.
  */
 export function createPipelineFunction(
@@ -54,17 +56,16 @@ export function createPipelineFunction(
     role,
     logGroup,
     bundling: {
-      minify: true,
-      sourceMap: true,
-      // The lowest Node.js shardflow supports: the same bundle runs on Lambda and on the local runtime.
-      target: 'node22',
+      ...BUNDLING_DEFAULTS,
+      mainFields: [...BUNDLING_DEFAULTS.mainFields],
+      externalModules: [...BUNDLING_DEFAULTS.externalModules],
       forceDockerBundling: false,
     },
     environment: {
       POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: FUNCTION_DEFAULTS.nodeOptions,
       ...props.environment,
     },
   });

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /**
  * Event source mapping defaults for every shardflow pipeline, kept in one place as aws-solutions-constructs
@@ -32,6 +33,67 @@ export const FUNCTION_DEFAULTS = {
   logRetentionDays: 30,
   /** Powertools log level. */
   logLevel: 'INFO',
+  /**
+   * Stack traces in the logs point at the TypeScript sources. Not free: Node reads and parses the
+   * bundle's source map when it loads the bundle, so the map's size is init time (see
+   * `sourcesContent` in {@link BUNDLING_DEFAULTS}).
+   */
+  nodeOptions: '--enable-source-maps',
+} as const;
+
+/**
+ * The packages the SDK clients' default credential chain loads only on demand, left out of every
+ * bundle (`external`) because Lambda never loads them.
+ *
+ * The chain (`@aws-sdk/credential-provider-node`) imports the environment provider statically and
+ * each of these with a dynamic `import()`, reached only when every provider before it has failed.
+ * Lambda sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN for the execution role,
+ * so the environment provider, first in the chain, always answers (it steps aside only when
+ * AWS_PROFILE is set, which no shardflow function sets). Bundled, these and what only they import
+ * (`@aws-sdk/nested-clients`, `@aws-sdk/token-providers`, `@aws-sdk/credential-provider-login`) would
+ * add about 125 KB to each bundle for code that never runs. Should one ever be needed, Lambda
+ * resolves it from the runtime's own SDK: /var/runtime/node_modules is on NODE_PATH, which Lambda
+ * also searches for ES module imports since Node.js 18. The local runtime sets environment
+ * credentials in every worker, so it never loads them either. Only the packages the chain imports
+ * itself are listed: anything the bundle needs at init stays inside it.
+ */
+export const LAZY_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+] as const;
+
+/**
+ * How every shardflow function is bundled (NodejsFunction `bundling`). `bench/coldStart.ts` bundles
+ * with these same options to measure bundle size and init time.
+ */
+export const BUNDLING_DEFAULTS = {
+  minify: true,
+  /** A linked source map (`index.js.map` next to `index.js`), used through `nodeOptions`. */
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  /**
+   * Maps without the sources' text: stack traces need only the mappings, and Node parses the whole
+   * map at load time (2.2 MB with the text, 0.7 MB without).
+   */
+  sourcesContent: false,
+  /** The lowest Node.js shardflow supports: the same bundle runs on Lambda and on the local runtime. */
+  target: 'node22',
+  format: OutputFormat.CJS,
+  /**
+   * Prefer each package's ES module build, which esbuild can tree-shake: a client's CommonJS build
+   * brings every command and whole SDK submodules (XML and CBOR protocols, a browser user-agent
+   * parser), about 250 KB more.
+   */
+  mainFields: ['module', 'main'],
+  /**
+   * The SDK is bundled rather than taken from the runtime: loading the runtime's clients from
+   * node_modules took about as long as the rest of the init. Only {@link LAZY_CREDENTIAL_PROVIDERS}
+   * stay out.
+   */
+  externalModules: LAZY_CREDENTIAL_PROVIDERS,
 } as const;
 
 /** Stream defaults. */

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -142,17 +144,60 @@ describe('ShardflowStack', () => {
     });
   });
 
-  it('bundles every function minified with source maps', () => {
-    // THEN: each function's asset is one minified file (few, long lines) with its source map
+  /** Each function's asset directory in the synthesized assembly, with its NODE_OPTIONS. */
+  function functionAssets(): { dir: string; nodeOptions: string }[] {
     const assembly = app.synth();
-    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions.length).toBeGreaterThanOrEqual(3);
-    for (const fn of functions) {
-      const key = (fn as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key;
-      const dir = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
-      expect(fs.existsSync(path.join(dir, 'index.js.map'))).toBe(true);
+    return Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => {
+      const { Code, Environment } = (
+        fn as {
+          Properties: {
+            Code: { S3Key: string };
+            Environment: { Variables: { NODE_OPTIONS: string } };
+          };
+        }
+      ).Properties;
+      return {
+        dir: path.join(assembly.directory, `asset.${Code.S3Key.replace(/\.zip$/, '')}`),
+        nodeOptions: Environment.Variables.NODE_OPTIONS,
+      };
+    });
+  }
+
+  it('bundles every function minified with a source map of mappings only', () => {
+    // THEN: each function's asset is one minified file (few, long lines) with its source map, which
+    // maps to the sources without carrying their text
+    const assets = functionAssets();
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const { dir } of assets) {
+      const map = JSON.parse(fs.readFileSync(path.join(dir, 'index.js.map'), 'utf8'));
+      expect(map.sources).toEqual(
+        expect.arrayContaining([expect.stringMatching(/functions\/handlers\/.+\.ts$/)]),
+      );
+      expect(map.sourcesContent).toBeUndefined();
       const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
       expect(code.length / code.split('\n').length).toBeGreaterThan(1_000); // minified: long lines
+    }
+  });
+
+  it('bundles the SDK into every function: each one loads with no node_modules to resolve from', () => {
+    for (const { dir, nodeOptions } of functionAssets()) {
+      // GIVEN: the asset alone, out of reach of any node_modules
+      const isolated = fs.mkdtempSync(path.join(os.tmpdir(), 'shardflow-asset-'));
+      try {
+        for (const file of fs.readdirSync(dir)) {
+          fs.copyFileSync(path.join(dir, file), path.join(isolated, file));
+        }
+        // WHEN: loaded as Lambda loads it (init), with the function's NODE_OPTIONS
+        const result = spawnSync(process.execPath, ['-e', "require('./index.js')"], {
+          cwd: isolated,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', NODE_OPTIONS: nodeOptions },
+        });
+        // THEN
+        expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
+      } finally {
+        fs.rmSync(isolated, { recursive: true, force: true });
+      }
     }
   });
 
