@@ -223,6 +223,8 @@ export class WindowStore {
   readonly #cacheSize: number;
   readonly #groupWrites: boolean;
   readonly #cache = new Map<string, SliceImage>();
+  /** Windows known CLOSED or EMITTED (a status never goes back), so their status is not read again. */
+  readonly #closed = new Set<string>();
 
   constructor(options: WindowStoreOptions) {
     assertPipelineName(options.pipeline);
@@ -967,6 +969,16 @@ export class WindowStore {
     return image;
   }
 
+  /** Remembers a window known CLOSED or EMITTED (`windowSortKey + key`), as many as `cacheSize`. */
+  #rememberClosed(id: string): void {
+    if (this.#cacheSize === 0) return;
+    this.#closed.add(id);
+    if (this.#closed.size > this.#cacheSize) {
+      const oldest = this.#closed.values().next().value;
+      if (oldest !== undefined) this.#closed.delete(oldest);
+    }
+  }
+
   #cacheSet(id: string, image: SliceImage): void {
     if (this.#cacheSize === 0 || image.version === undefined) return;
     this.#cache.delete(id);
@@ -1257,7 +1269,16 @@ export class WindowStore {
             candidates.set(windowSortKey(w.start, w.end) + slice.key, { key: slice.key, ...w });
         }
       }
-      const statuses = await this.#readStatuses([...candidates.values()], counter);
+      // A window never reopens: those known closed are not read again (hopping windows' slices
+      // stay in the index until their last window closes, so every round would re-read them).
+      const unknown = [...candidates].filter(([id]) => !this.#closed.has(id)).map(([, w]) => w);
+      const statuses = await this.#readStatuses(unknown, counter);
+      for (const id of candidates.keys()) {
+        const status = statuses.get(id);
+        if (this.#closed.has(id)) statuses.set(id, WINDOW_STATUS.CLOSED);
+        else if (status === WINDOW_STATUS.CLOSED || status === WINDOW_STATUS.EMITTED)
+          this.#rememberClosed(id);
+      }
       for (const [id, ref] of candidates) {
         const status = statuses.get(id);
         if (status === undefined || status === WINDOW_STATUS.OPEN) found.set(id, ref);
@@ -1293,9 +1314,9 @@ export class WindowStore {
    * if ((await store.closeWindow(ref, Date.now())) === 'closed') { ...emit...; await store.markEmitted(ref, Date.now()); }
    */
   async closeWindow(window: WindowRef, closedAt: number): Promise<CloseOutcome> {
-    return (await this.#conditionalWrite(this.#closeUpdate(window, closedAt)))
-      ? 'closed'
-      : 'already-closed';
+    const won = await this.#conditionalWrite(this.#closeUpdate(window, closedAt));
+    this.#rememberClosed(windowSortKey(window.start, window.end) + window.key);
+    return won ? 'closed' : 'already-closed';
   }
 
   /**
@@ -1310,9 +1331,11 @@ export class WindowStore {
    */
   async closeWindows(windows: readonly WindowRef[], closedAt: number): Promise<CloseOutcome[]> {
     const applied = await this.#grouped(windows.map((w) => this.#closeUpdate(w, closedAt)));
-    return mapBounded(windows, this.#concurrency, async (window, i) =>
-      applied[i] === true ? 'closed' : this.closeWindow(window, closedAt),
-    );
+    return mapBounded(windows, this.#concurrency, async (window, i) => {
+      if (applied[i] !== true) return this.closeWindow(window, closedAt);
+      this.#rememberClosed(windowSortKey(window.start, window.end) + window.key);
+      return 'closed';
+    });
   }
 
   #closeUpdate(window: WindowRef, closedAt: number): GroupedUpdate {

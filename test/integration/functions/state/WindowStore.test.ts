@@ -279,6 +279,39 @@ describe('WindowStore windows against DynamoDB Local', () => {
     expect(after.sealed).toBe(1);
   });
 
+  it('does not read again the status of a window it knows closed', async () => {
+    // GIVEN a slice in two hopping windows (2 min every 1 min), the first one closed by `store`
+    const store = newStore(false);
+    const other = new WindowStore({
+      ...table(),
+      pipeline: store.pipeline,
+      merge: mergeAccs,
+      additive: ADDITIVE,
+    });
+    await store.applyDeltas(
+      deltasOf([{ lane: 's', seq: '1', key: 'k', ts: SLICE_MS, value: 1, id: 'a' }], false),
+    );
+    const windowsOfSlice = (s: number) => [
+      { start: s - SLICE_MS, end: s + SLICE_MS },
+      { start: s, end: s + 2 * SLICE_MS },
+    ];
+    const first = await store.findDueWindows(2 * SLICE_MS, { windowsOfSlice });
+    expect(first).toEqual([{ key: 'k', start: 0, end: 2 * SLICE_MS }]);
+    await store.closeWindows(first, 1);
+    // WHEN both instances look for due windows again (the slice stays in the index)
+    const reads = async (s: WindowStore) => {
+      const before = s.stats.readRequests;
+      const due = await s.findDueWindows(2 * SLICE_MS + 1, { windowsOfSlice });
+      return { due, reads: s.stats.readRequests - before };
+    };
+    const known = await reads(store);
+    const fresh = await reads(other);
+    // THEN both find nothing due; the closer skips the status read the other instance makes
+    expect(known.due).toEqual([]);
+    expect(fresh.due).toEqual([]);
+    expect(known.reads).toBe(fresh.reads - 1);
+  });
+
   it('fails to mark a window emitted that was never closed', async () => {
     const store = newStore(false);
     await expect(store.markEmitted({ key: 'k', start: 0, end: SLICE_MS }, 1)).rejects.toThrow(
