@@ -74,6 +74,11 @@ export class InMemoryWindowStore implements PipelineStore {
   };
   /** Writes that carried slice state (applyDeltas), a subset of `stats.writeRequests`. */
   stateWrites = 0;
+  /**
+   * Items written (each is one capacity-billed write, twice in a transaction), whatever the number
+   * of requests that carried them: what the bill grows with.
+   */
+  itemWrites = 0;
 
   readonly #merge: (a: AccSet, b: AccSet) => AccSet;
   readonly #slices = new Map<string, Slice>();
@@ -91,6 +96,12 @@ export class InMemoryWindowStore implements PipelineStore {
       ...mergeAccumulators(definition, a as Accumulators, b as Accumulators),
       [LATE_ACCUMULATOR]: lateOf(a) + lateOf(b),
     });
+  }
+
+  /** One request writing one item (shard watermark and position, watermark commit). */
+  #singleWrite(): void {
+    this.stats.writeRequests++;
+    this.itemWrites++;
   }
 
   async applyDeltas(deltas: readonly SliceDelta[]): Promise<ApplyDeltasResult> {
@@ -145,6 +156,7 @@ export class InMemoryWindowStore implements PipelineStore {
     const writeRequests = groupedRequests(touched.size);
     this.stats.writeRequests += writeRequests;
     this.stateWrites += writeRequests;
+    this.itemWrites += touched.size;
     return {
       writeRequests,
       readRequests: 0,
@@ -179,19 +191,19 @@ export class InMemoryWindowStore implements PipelineStore {
     const image = maxEventTime !== undefined && padded !== undefined;
     let update: WatermarkUpdate;
     if (image) {
-      this.stats.writeRequests++;
+      this.#singleWrite();
       if (timeAhead && positionAhead) {
         this.#shards.set(shardId, { maxEventTime, processedAt });
         moveTo();
         return 'advanced';
       }
     }
-    if (maxEventTime !== undefined && (!image || timeAhead)) this.stats.writeRequests++;
+    if (maxEventTime !== undefined && (!image || timeAhead)) this.#singleWrite();
     if (maxEventTime !== undefined && timeAhead) {
       this.#shards.set(shardId, { maxEventTime, processedAt });
       update = 'advanced';
     } else {
-      this.stats.writeRequests++;
+      this.#singleWrite();
       if (shard === undefined || shard.processedAt >= processedAt) update = 'unchanged';
       else {
         shard.processedAt = processedAt;
@@ -199,7 +211,7 @@ export class InMemoryWindowStore implements PipelineStore {
       }
     }
     if (padded !== undefined && (!image || positionAhead)) {
-      this.stats.writeRequests++;
+      this.#singleWrite();
       moveTo();
     }
     return update;
@@ -233,7 +245,7 @@ export class InMemoryWindowStore implements PipelineStore {
   }
 
   async commitWatermark(watermark: number): Promise<boolean> {
-    this.stats.writeRequests++;
+    this.#singleWrite();
     if (this.#committed !== undefined && this.#committed >= watermark) return false;
     this.#committed = watermark;
     return true;
@@ -280,6 +292,7 @@ export class InMemoryWindowStore implements PipelineStore {
 
   async closeWindows(windows: readonly WindowRef[]): Promise<CloseOutcome[]> {
     this.stats.writeRequests += groupedRequests(windows.length);
+    this.itemWrites += windows.length;
     return windows.map((window) => {
       const wid = this.#windowId(window.key, window);
       if (this.#status.has(wid)) return 'already-closed';
@@ -292,6 +305,7 @@ export class InMemoryWindowStore implements PipelineStore {
     this.stats.readRequests++;
     const toSeal = this.#unsealed(window, sliceMs);
     this.stats.writeRequests += toSeal.length;
+    this.itemWrites += toSeal.length;
     for (const slice of toSeal) slice.sealed = true;
     return this.#contentsOf(window, sliceMs);
   }
@@ -307,6 +321,7 @@ export class InMemoryWindowStore implements PipelineStore {
     for (const window of windows)
       for (const slice of this.#unsealed(window, sliceMs)) toSeal.add(slice);
     this.stats.writeRequests += groupedRequests(toSeal.size);
+    this.itemWrites += toSeal.size;
     for (const slice of toSeal) slice.sealed = true;
     return windows.map((window) => this.#contentsOf(window, sliceMs));
   }
@@ -364,6 +379,7 @@ export class InMemoryWindowStore implements PipelineStore {
 
   async markWindowsEmitted(windows: readonly WindowRef[]): Promise<EmitOutcome[]> {
     this.stats.writeRequests += groupedRequests(windows.length);
+    this.itemWrites += windows.length;
     return windows.map((window) => {
       const wid = this.#windowId(window.key, window);
       if (this.#status.get(wid) === 'EMITTED') return 'already-emitted';
@@ -381,6 +397,7 @@ export class InMemoryWindowStore implements PipelineStore {
     slices: ReadonlyArray<{ readonly key: string; readonly sliceStart: number }>,
   ): Promise<void> {
     this.stats.writeRequests += groupedRequests(slices.length);
+    this.itemWrites += slices.length;
     for (const { key, sliceStart } of slices) {
       const id = `${key}\u0000${sliceStart}`;
       const slice = this.#slices.get(id);

@@ -210,7 +210,7 @@ export function table(results: Record<string, unknown>): string {
       `scaling batch ${num(p.batchSize)}, keys ${num(p.keys)}`,
       `${num(p.recordsPerSec)} rec/s`,
       `${num(p.writesPerRecord, 3)} writes/record`,
-      '',
+      `${num(p.itemWritesPerRecord, 3)} items/record`,
       '',
       '',
     ]);

@@ -12,8 +12,13 @@ export interface ScalingPoint {
   readonly recordsPerSec: number;
   /** Modelled DynamoDB write requests per record (in-memory store, checked against DynamoDB Local). */
   readonly writesPerRecord: number;
-  /** Of which slice-state writes (one per touched (key, slice) per batch). */
+  /** Of which slice-state writes (one transaction per 100 touched (key, slice) items per batch). */
   readonly stateWritesPerRecord: number;
+  /**
+   * Items written per record, however grouped: what write capacity grows with (each at least one
+   * unit per KB, two in a transaction).
+   */
+  readonly itemWritesPerRecord: number;
 }
 
 async function point(batchSize: number, keys: number, records: number): Promise<ScalingPoint> {
@@ -36,6 +41,7 @@ async function point(batchSize: number, keys: number, records: number): Promise<
     recordsPerSec: Math.round((n / ms) * 1000),
     writesPerRecord: round(store.stats.writeRequests / n, 4),
     stateWritesPerRecord: round(store.stateWrites / n, 4),
+    itemWritesPerRecord: round(store.itemWrites / n, 4),
   };
 }
 

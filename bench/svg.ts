@@ -111,7 +111,7 @@ export function scalingSvg(
   scaling: { byBatchSize: readonly ScalingPoint[]; byKeys: readonly ScalingPoint[] },
   caption: string,
 ): string {
-  const naive = { y: 0.9, label: 'naive: 0.9 writes/record' };
+  const naive = { y: 0.9, label: 'naive: 0.9 writes (items) / record' };
   const panels = [
     panel(
       {
@@ -119,9 +119,9 @@ export function scalingSvg(
         xLabel: 'records per batch',
         yLabel: 'DynamoDB writes / record',
         points: scaling.byBatchSize.map((p) => [p.batchSize, p.writesPerRecord] as const),
-        second: scaling.byBatchSize.map((p) => [p.batchSize, p.stateWritesPerRecord] as const),
-        firstLabel: 'all writes',
-        secondLabel: 'slice-state writes',
+        second: scaling.byBatchSize.map((p) => [p.batchSize, p.itemWritesPerRecord] as const),
+        firstLabel: 'write requests',
+        secondLabel: 'items written (capacity)',
         logY: true,
         reference: naive,
       },
@@ -134,9 +134,9 @@ export function scalingSvg(
         xLabel: 'distinct keys',
         yLabel: 'DynamoDB writes / record',
         points: scaling.byKeys.map((p) => [p.keys, p.writesPerRecord] as const),
-        second: scaling.byKeys.map((p) => [p.keys, p.stateWritesPerRecord] as const),
-        firstLabel: 'all writes',
-        secondLabel: 'slice-state writes',
+        second: scaling.byKeys.map((p) => [p.keys, p.itemWritesPerRecord] as const),
+        firstLabel: 'write requests',
+        secondLabel: 'items written (capacity)',
         logY: true,
         reference: naive,
       },
