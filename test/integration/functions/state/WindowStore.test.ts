@@ -28,6 +28,16 @@ function newStore(
   });
 }
 
+/** Another instance (a concurrent invocation) of `store`'s pipeline, on the same table. */
+function otherInstance(store: WindowStore): WindowStore {
+  return new WindowStore({
+    ...table(),
+    pipeline: store.pipeline,
+    merge: mergeAccs,
+    additive: ADDITIVE,
+  });
+}
+
 /** 3 keys × 2 slices from one lane, 12 records in sequence order. */
 function laneRecords(lane: number, count = 12): TestRecord[] {
   return Array.from({ length: count }, (_, n) => ({
@@ -102,12 +112,7 @@ describe.each([
     // GIVEN two instances of one pipeline: A absorbed half of lane 0, then B wrote lane 1 into
     // the same items (A's cached images are stale, and lane 0's fences are set)
     const a = newStore(withIds);
-    const b = new WindowStore({
-      ...table(),
-      pipeline: a.pipeline,
-      merge: mergeAccs,
-      additive: ADDITIVE,
-    });
+    const b = otherInstance(a);
     const lane0 = laneRecords(0);
     const lane1 = laneRecords(1);
     await a.applyDeltas(deltasOf(lane0.slice(0, 5), withIds));
@@ -199,12 +204,7 @@ describe('WindowStore windows against DynamoDB Local', () => {
   it('closes overlapping sets of windows from two closers at once, each window exactly once', async () => {
     // GIVEN two instances of one pipeline due to close overlapping sets of windows
     const a = newStore(false);
-    const b = new WindowStore({
-      ...table(),
-      pipeline: a.pipeline,
-      merge: mergeAccs,
-      additive: ADDITIVE,
-    });
+    const b = otherInstance(a);
     const windows = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'].map((key) => ({
       key,
       start: 0,
@@ -282,12 +282,7 @@ describe('WindowStore windows against DynamoDB Local', () => {
   it('does not read again the status of a window it knows closed', async () => {
     // GIVEN a slice in two hopping windows (2 min every 1 min), the first one closed by `store`
     const store = newStore(false);
-    const other = new WindowStore({
-      ...table(),
-      pipeline: store.pipeline,
-      merge: mergeAccs,
-      additive: ADDITIVE,
-    });
+    const other = otherInstance(store);
     await store.applyDeltas(
       deltasOf([{ lane: 's', seq: '1', key: 'k', ts: SLICE_MS, value: 1, id: 'a' }], false),
     );
