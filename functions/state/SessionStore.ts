@@ -64,6 +64,7 @@ import {
   type StoredSession,
 } from './planSessionWrite';
 import { countConflict, countRead, countWrite, emptyStats } from './requestStats';
+import { retryTransactionConflicts } from './retryTransactionConflicts';
 import { isConflictCancellation } from './transactUpdates';
 import type {
   AccSet,
@@ -144,7 +145,6 @@ export class SessionStore {
     assertPipelineName(options.pipeline);
     this.pipeline = options.pipeline;
     this.gapMs = options.gapMs;
-    this.#client = options.client;
     this.#tableName = options.tableName;
     this.#merge = options.merge;
     this.#allowedLatenessMs = options.allowedLatenessMs ?? 0;
@@ -153,6 +153,10 @@ export class SessionStore {
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
     this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
     this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
+    this.#client = retryTransactionConflicts(options.client, this.#maxAttempts, () => {
+      this.stats.writeRequests++;
+      countConflict(this.stats);
+    });
     this.#dueBuckets = options.dueBuckets ?? WINDOW_STORE_DEFAULTS.dueBuckets;
     for (const [name, value, min] of [
       ['gapMs', this.gapMs, 1],

@@ -70,6 +70,7 @@ import {
 } from './keys';
 import { mapBounded } from './mapBounded';
 import { countConflict, countRead, countWrite, emptyStats } from './requestStats';
+import { retryTransactionConflicts } from './retryTransactionConflicts';
 import { compareSequences, normalizeSequence, padSequence } from './sequence';
 import { type GroupedUpdate, transactUpdates } from './transactUpdates';
 import type {
@@ -229,7 +230,6 @@ export class WindowStore {
   constructor(options: WindowStoreOptions) {
     assertPipelineName(options.pipeline);
     this.pipeline = options.pipeline;
-    this.#client = options.client;
     this.#tableName = options.tableName;
     this.#merge = options.merge;
     this.#additive = options.additive;
@@ -240,6 +240,10 @@ export class WindowStore {
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
     this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
     this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
+    this.#client = retryTransactionConflicts(options.client, this.#maxAttempts, () => {
+      this.stats.writeRequests++;
+      countConflict(this.stats);
+    });
     this.#dueBuckets = options.dueBuckets ?? WINDOW_STORE_DEFAULTS.dueBuckets;
     this.#cacheSize = options.cacheSize ?? WINDOW_STORE_DEFAULTS.cacheSize;
     this.#groupWrites = options.groupWrites ?? WINDOW_STORE_DEFAULTS.groupWrites;
