@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import {
   FAILURE_STREAM_VARIABLE,
   outputStreamVariable,
+  STARTING_POSITION_VARIABLE,
   STATE_TABLE_VARIABLE,
 } from '#commons/environment';
 import { METRIC, METRICS_NAMESPACE } from '#handlers/constants';
@@ -293,6 +294,10 @@ export class StreamPipeline extends Construct {
     if (this.stateTable) {
       environment[STATE_TABLE_VARIABLE] = this.stateTable.tableName;
     }
+    const startingPosition = props.startingPosition ?? EVENT_SOURCE_DEFAULTS.startingPosition;
+    // The handler holds the watermark for open shards that have not reported yet only when the
+    // mapping delivers what they already hold.
+    environment[STARTING_POSITION_VARIABLE] = startingPosition;
 
     this.handler = createPipelineFunction(this, {
       entry: props.entry,
@@ -319,7 +324,7 @@ export class StreamPipeline extends Construct {
       `KinesisEventSource:${Names.nodeUniqueId(this.inputStream.node)}`,
       {
         eventSourceArn: this.inputStream.streamArn,
-        startingPosition: props.startingPosition ?? EVENT_SOURCE_DEFAULTS.startingPosition,
+        startingPosition,
         batchSize,
         maxBatchingWindow,
         bisectBatchOnError: props.bisectBatchOnError ?? EVENT_SOURCE_DEFAULTS.bisectBatchOnError,

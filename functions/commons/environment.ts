@@ -23,3 +23,10 @@ export const STATE_TABLE_VARIABLE = 'SHARDFLOW_STATE_TABLE';
 
 /** Environment variable with the name of the failure stream (invalid and LATE records). */
 export const FAILURE_STREAM_VARIABLE = 'SHARDFLOW_FAILURE_STREAM';
+
+/**
+ * Environment variable with the event source mapping's starting position (`TRIM_HORIZON`,
+ * `LATEST`, `AT_TIMESTAMP`), set by the construct: with `TRIM_HORIZON`, an open shard that has not
+ * reported yet holds the watermark back while it has records.
+ */
+export const STARTING_POSITION_VARIABLE = 'SHARDFLOW_STARTING_POSITION';

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisSink } from '#sinks/index';
-import type { SessionStore, ShardTailProbe, WindowStore } from '#state/index';
+import type { OpenShardLister, SessionStore, ShardTailProbe, WindowStore } from '#state/index';
 
 /** Processing time, epoch ms. Tests pin it. */
 export type Clock = () => number;
@@ -71,6 +71,13 @@ export interface WindowedHandlerDependencies {
    * @default - a `KinesisTailProbe` (GetShardIterator + GetRecords on the shard's stream)
    */
   readonly tailProbe?: ShardTailProbe | null;
+  /**
+   * Lists a stream's open shards, so that one that has not reported yet holds the watermark back
+   * while it has records (with the tail probe); `null`: only shards that reported count.
+   * @default - the default tail probe's `ListShards` when `SHARDFLOW_STARTING_POSITION` is
+   *   `TRIM_HORIZON`, else `null`
+   */
+  readonly openShards?: OpenShardLister | null;
 }
 
 /** What the sweeper needs; tests inject their own. Maps are by pipeline name. */

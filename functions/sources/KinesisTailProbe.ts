@@ -1,13 +1,18 @@
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import type { ShardPosition } from '#state/index';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
+import type { ShardProbePosition } from '#state/index';
 
 /** Options of {@link KinesisTailProbe}. */
 export interface KinesisTailProbeOptions {
   /** @default a `KinesisClient` from the environment */
   readonly client?: KinesisClient;
   /**
-   * How long an answer for one (shard, sequence number) is reused, in ms: a handler asks for every
-   * batch, the answer costs two API calls.
+   * How long an answer for one (shard, sequence number), or a stream's list of open shards, is
+   * reused, in ms: a handler asks for every batch, an answer costs one or two API calls.
    * @default 5000
    */
   readonly cacheMs?: number;
@@ -39,6 +44,7 @@ export class KinesisTailProbe {
   readonly #cacheMs: number;
   readonly #clock: () => number;
   readonly #answers = new Map<string, { readonly caughtUp: boolean; readonly at: number }>();
+  readonly #shards = new Map<string, { readonly ids: readonly string[]; readonly at: number }>();
 
   constructor(options: KinesisTailProbeOptions = {}) {
     this.#client = options.client ?? new KinesisClient({});
@@ -46,19 +52,30 @@ export class KinesisTailProbe {
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Whether nothing is left to read after `position` (bound: pass it as a callback). */
-  readonly caughtUp = async (position: ShardPosition): Promise<boolean> => {
-    const cacheKey = `${position.streamArn}|${position.shardId}|${position.sequenceNumber}`;
+  /**
+   * Whether nothing is left to read after `position` — from the shard's start when its
+   * `sequenceNumber` is `undefined` (bound: pass it as a callback).
+   */
+  readonly caughtUp = async (position: ShardProbePosition): Promise<boolean> => {
+    const cacheKey = `${position.streamArn}|${position.shardId}|${position.sequenceNumber ?? ''}`;
     const now = this.#clock();
     const cached = this.#answers.get(cacheKey);
     if (cached !== undefined && now - cached.at < this.#cacheMs) return cached.caughtUp;
     const { ShardIterator } = await this.#client.send(
-      new GetShardIteratorCommand({
-        StreamARN: position.streamArn,
-        ShardId: position.shardId,
-        ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
-        StartingSequenceNumber: position.sequenceNumber,
-      }),
+      new GetShardIteratorCommand(
+        position.sequenceNumber === undefined
+          ? {
+              StreamARN: position.streamArn,
+              ShardId: position.shardId,
+              ShardIteratorType: 'TRIM_HORIZON',
+            }
+          : {
+              StreamARN: position.streamArn,
+              ShardId: position.shardId,
+              ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+              StartingSequenceNumber: position.sequenceNumber,
+            },
+      ),
     );
     let caughtUp = true;
     if (ShardIterator !== undefined) {
@@ -72,5 +89,34 @@ export class KinesisTailProbe {
     }
     this.#answers.set(cacheKey, { caughtUp, at: now });
     return caughtUp;
+  };
+
+  /**
+   * The ids of a stream's open shards (`ListShards`, every page), reused for `cacheMs` (bound: pass
+   * it as `readWatermark`'s `openShards`). Needs `kinesis:ListShards` on the stream.
+   */
+  readonly openShards = async (streamArn: string): Promise<readonly string[]> => {
+    const now = this.#clock();
+    const cached = this.#shards.get(streamArn);
+    if (cached !== undefined && now - cached.at < this.#cacheMs) return cached.ids;
+    const ids: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#client.send(
+        new ListShardsCommand(
+          nextToken === undefined ? { StreamARN: streamArn } : { NextToken: nextToken },
+        ),
+      );
+      for (const shard of page.Shards ?? []) {
+        if (
+          shard.ShardId !== undefined &&
+          shard.SequenceNumberRange?.EndingSequenceNumber === undefined
+        )
+          ids.push(shard.ShardId);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    this.#shards.set(streamArn, { ids, at: now });
+    return ids;
   };
 }

@@ -82,6 +82,7 @@ import type {
   EmitOutcome,
   FindDueWindowsOptions,
   MergeAccSets,
+  OpenShardLister,
   PipelineWatermark,
   ReadWatermarkOptions,
   RejectedDelta,
@@ -159,11 +160,12 @@ const unpadded = (padded: string | undefined): string | undefined =>
 
 /**
  * Asks the probe, for each live shard silent for longer than the idle timeout and whose position is
- * known, whether it is caught up; a shard with records left to read (or whose probe failed) is not
- * idle. Probes run concurrently.
+ * known (or that has not reported yet: from its start), whether it is caught up; a shard with
+ * records left to read (or whose probe failed) is not idle. Probes run concurrently.
  */
 async function confirmIdle(
   shards: ShardWatermark[],
+  unreported: ReadonlySet<string>,
   probe: ShardTailProbe,
   onError: ((shardId: string, error: unknown) => void) | undefined,
 ): Promise<void> {
@@ -171,7 +173,7 @@ async function confirmIdle(
     shards.map(async (shard, index) => {
       const { streamArn, lastSequenceNumber: sequenceNumber } = shard;
       if (!shard.idle || shard.retired || streamArn === undefined) return;
-      if (sequenceNumber === undefined) return;
+      if (sequenceNumber === undefined && !unreported.has(shard.shardId)) return;
       let caughtUp: boolean;
       try {
         caughtUp = await probe({ shardId: shard.shardId, streamArn, sequenceNumber });
@@ -183,6 +185,48 @@ async function confirmIdle(
     }),
   );
 }
+
+/**
+ * The open shards of the reporting shards' streams that have no watermark item yet, as idle shards
+ * that have seen nothing (the probe decides whether they hold the watermark back). A listing that
+ * fails is reported and skipped: only the shards that reported then count, as without a lister.
+ */
+async function unreportedShards(
+  shards: readonly ShardWatermark[],
+  list: OpenShardLister,
+  onError: ((shardId: string, error: unknown) => void) | undefined,
+): Promise<ShardWatermark[]> {
+  const known = new Set(shards.map((s) => s.shardId));
+  const streams = new Set(
+    shards.flatMap((s) => (s.retired || s.streamArn === undefined ? [] : [s.streamArn])),
+  );
+  const found: ShardWatermark[] = [];
+  await Promise.all(
+    [...streams].map(async (streamArn) => {
+      let open: readonly string[];
+      try {
+        open = await list(streamArn);
+      } catch (error) {
+        onError?.(streamArn, error);
+        return;
+      }
+      for (const shardId of open) {
+        if (known.has(shardId)) continue;
+        known.add(shardId);
+        found.push({
+          shardId,
+          maxEventTime: Number.NEGATIVE_INFINITY,
+          processedAt: Number.NEGATIVE_INFINITY,
+          retired: false,
+          streamArn,
+          idle: true,
+        });
+      }
+    }),
+  );
+  return found;
+}
+
 /**
  * DynamoDB window store of one pipeline: slice state with per-lane fencing, shard watermarks,
  * and the OPEN → CLOSED → EMITTED window protocol. See docs/architecture.md, "State store".
@@ -1187,14 +1231,31 @@ export class WindowStore {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    if (tailProbe !== undefined) await confirmIdle(shards, tailProbe, options.onProbeError);
+    // Open shards that have not reported yet count too (only with a probe to tell an empty shard
+    // from one whose first batch is still coming).
+    const considered = [...shards];
+    const unreported = new Set<string>();
+    if (tailProbe !== undefined && options.openShards !== undefined) {
+      for (const shard of await unreportedShards(
+        shards,
+        options.openShards,
+        options.onProbeError,
+      )) {
+        considered.push(shard);
+        unreported.add(shard.shardId);
+      }
+    }
+    if (tailProbe !== undefined)
+      await confirmIdle(considered, unreported, tailProbe, options.onProbeError);
 
-    const live = shards.filter((s) => !s.retired);
+    const live = considered.filter((s) => !s.retired && !(unreported.has(s.shardId) && s.idle));
     const active = live.filter((s) => !s.idle);
     let watermark: number | undefined;
     let mode: PipelineWatermark['mode'];
     if (active.length > 0) {
-      watermark = Math.min(...active.map((s) => s.maxEventTime)) - allowedLateness;
+      const least = Math.min(...active.map((s) => s.maxEventTime));
+      // A shard whose first batch is still coming holds the watermark where it is.
+      watermark = Number.isFinite(least) ? least - allowedLateness : undefined;
       mode = 'event-time';
     } else if (live.length > 0) {
       watermark =
@@ -1206,7 +1267,12 @@ export class WindowStore {
     if (committed !== undefined && (watermark === undefined || watermark < committed)) {
       watermark = committed;
     }
-    return { watermark, mode, committed, shards };
+    return {
+      watermark,
+      mode,
+      committed,
+      shards: considered.filter((s) => !unreported.has(s.shardId) || !s.idle),
+    };
   }
 
   /**

@@ -174,11 +174,23 @@ export interface ShardPosition {
 }
 
 /**
- * Tells whether a shard has nothing to read after `position` (caught up). Called only for shards
- * that have been silent for longer than `idleTimeout`. A probe that throws makes the shard count as
- * not idle (it holds the watermark back): a late window beats a record wrongly refused as LATE.
+ * Where a tail probe starts reading: after `sequenceNumber`, or at the shard's start when it is
+ * `undefined` (a shard that has not reported yet).
  */
-export type ShardTailProbe = (position: ShardPosition) => Promise<boolean>;
+export type ShardProbePosition = Omit<ShardPosition, 'sequenceNumber'> & {
+  readonly sequenceNumber: string | undefined;
+};
+
+/**
+ * Tells whether a shard has nothing to read after `position` (caught up). Called only for shards
+ * that have been silent for longer than `idleTimeout`, or have not reported yet. A probe that throws
+ * makes the shard count as not idle (it holds the watermark back): a late window beats a record
+ * wrongly refused as LATE.
+ */
+export type ShardTailProbe = (position: ShardProbePosition) => Promise<boolean>;
+
+/** Lists the ids of a stream's open shards (`ListShards`). */
+export type OpenShardLister = (streamArn: string) => Promise<readonly string[]>;
 
 /** Options of `readWatermark`. */
 export interface ReadWatermarkOptions {
@@ -193,13 +205,25 @@ export interface ReadWatermarkOptions {
    * it, silence alone (`idleTimeout`) makes a shard idle.
    */
   readonly tailProbe?: ShardTailProbe;
-  /** Called when `tailProbe` throws for a shard (which then counts as not idle). */
+  /**
+   * Lists the open shards of each stream the shards report from. An open shard that has not
+   * reported yet holds the watermark back while `tailProbe` finds records in it from its start
+   * (its first batch is still coming: without this, a shard that reports first closes windows
+   * the other shards' first batches still hold records for). Give it only when the mappings read
+   * from the start (`TRIM_HORIZON`): with `LATEST`, records already in a shard are never delivered.
+   * Without it (or without `tailProbe`), only shards that have reported count.
+   */
+  readonly openShards?: OpenShardLister;
+  /** Called when `tailProbe` or `openShards` throws for a shard or stream (a probed shard then counts as not idle). */
   readonly onProbeError?: (shardId: string, error: unknown) => void;
 }
 
 /** The pipeline watermark and how it was derived. */
 export interface PipelineWatermark {
-  /** Epoch ms; `undefined` when no shard has reported and nothing was committed. */
+  /**
+   * Epoch ms; `undefined` when no shard has reported and nothing was committed, or when a shard that
+   * has not reported yet holds it back and nothing was committed.
+   */
   readonly watermark: number | undefined;
   /**
    * `event-time`: min over non-idle shards; `processing-time`: every shard idle, advanced by the

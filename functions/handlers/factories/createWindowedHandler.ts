@@ -101,7 +101,12 @@ export function createWindowedHandler(
   let outputSink = dependencies.outputSink;
   let failureSink = dependencies.failureSink;
   let sideOutputSinks: Readonly<Record<string, RecordSink>> | undefined;
-  const { tailProbe, onProbeError } = tailProbeOf(dependencies.tailProbe, logger);
+  const { tailProbe, openShards, onProbeError } = tailProbeOf(
+    dependencies.tailProbe,
+    logger,
+    {},
+    dependencies.openShards,
+  );
 
   return async (event) => {
     if (store === undefined || (sessionWindows && sessionStore === undefined)) {
@@ -196,6 +201,7 @@ export function createWindowedHandler(
         idleTimeout: definition.idleTimeoutMs,
         now,
         tailProbe: tailProbe(),
+        openShards: openShards(),
         onProbeError,
       });
       let closed = 0;

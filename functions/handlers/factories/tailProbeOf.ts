@@ -1,11 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { STARTING_POSITION_VARIABLE } from '#commons/environment';
 import { KinesisTailProbe } from '#sources/index';
-import type { ShardTailProbe } from '#state/index';
+import type { OpenShardLister, ShardTailProbe } from '#state/index';
 
 /** The tail probe of a handler and what it does when the probe fails. */
 export interface HandlerTailProbe {
   /** The probe to pass to `readWatermark` (created on first call), or none. */
   readonly tailProbe: () => ShardTailProbe | undefined;
+  /** The open-shard lister to pass to `readWatermark` (the same `KinesisTailProbe`), or none. */
+  readonly openShards: () => OpenShardLister | undefined;
   /** Logs a failed probe: the shard then counts as not idle and keeps holding the watermark. */
   readonly onProbeError: (shardId: string, error: unknown) => void;
   /** The same probe (one instance), warning with other extra fields (the sweeper: per pipeline). */
@@ -14,8 +17,10 @@ export interface HandlerTailProbe {
 
 /**
  * The tail probe a handler uses: the injected one, none when `null` was injected, otherwise a
- * {@link KinesisTailProbe} created on first use; and its `onProbeError`, a warning on `logger`
- * with `fields` (e.g. the pipeline) and the shard.
+ * {@link KinesisTailProbe} created on first use; its open-shard lister (the injected one, else the
+ * same `KinesisTailProbe`'s when the default probe is used and the mappings read from
+ * `TRIM_HORIZON`); and its `onProbeError`, a warning on `logger` with `fields` (e.g. the pipeline)
+ * and the shard.
  *
  * @param injected - the handler's `tailProbe` dependency
  * @param logger - where a failed probe is reported
@@ -28,15 +33,25 @@ export function tailProbeOf(
   injected: ShardTailProbe | null | undefined,
   logger: Pick<Logger, 'warn'>,
   fields: Readonly<Record<string, unknown>> = {},
+  injectedLister?: OpenShardLister | null,
+  env: NodeJS.ProcessEnv = process.env,
 ): HandlerTailProbe {
-  let probe: ShardTailProbe | undefined = injected ?? undefined;
-  const tailProbe = (): ShardTailProbe | undefined => {
-    if (injected === null) return undefined;
-    probe ??= new KinesisTailProbe().caughtUp;
-    return probe;
+  let kinesis: KinesisTailProbe | undefined;
+  const real = (): KinesisTailProbe => {
+    kinesis ??= new KinesisTailProbe();
+    return kinesis;
+  };
+  const tailProbe = (): ShardTailProbe | undefined =>
+    injected === null ? undefined : (injected ?? real().caughtUp);
+  // Records already in a shard are delivered only when the mappings read from the start.
+  const readsFromStart = env[STARTING_POSITION_VARIABLE] === 'TRIM_HORIZON';
+  const openShards = (): OpenShardLister | undefined => {
+    if (injectedLister !== undefined) return injectedLister ?? undefined;
+    return injected === undefined && readsFromStart ? real().openShards : undefined;
   };
   const withFields = (extra: Readonly<Record<string, unknown>>): HandlerTailProbe => ({
     tailProbe,
+    openShards,
     onProbeError: (shardId, error) =>
       logger.warn('tail probe failed; the shard keeps holding the watermark back', {
         ...extra,

@@ -298,7 +298,7 @@ describe('createSweeperHandler on idle input', () => {
       logger: silentLogger(),
       metrics: recordingMetrics().metrics,
       tailProbe: async ({ sequenceNumber }) => {
-        probed.push(sequenceNumber);
+        probed.push(sequenceNumber ?? 'start');
         return !backlog;
       },
     });

@@ -130,8 +130,12 @@ export class FaultyKinesis {
 }
 
 /** Creates a one-shard stream and waits until it is ACTIVE. */
-export async function createStream(kinesis: KinesisClient, streamName: string): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
+export async function createStream(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardCount = 1,
+): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
   for (let i = 0; i < 200; i++) {
     const { StreamDescription } = await kinesis.send(
       new DescribeStreamCommand({ StreamName: streamName }),
@@ -384,6 +388,7 @@ export function drainedTailProbe(shardRecords: readonly KinesisStreamRecord[][])
   }
   return async ({ shardId, sequenceNumber }) => {
     const tail = last.get(shardId);
+    if (sequenceNumber === undefined) return tail === undefined; // from its start: empty?
     return tail === undefined || compareSequenceNumbers(sequenceNumber, tail) >= 0;
   };
 }

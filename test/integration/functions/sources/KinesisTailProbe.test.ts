@@ -45,6 +45,33 @@ describe('KinesisTailProbe against kinesis-mock', () => {
     );
   });
 
+  it("lists a stream's open shards, and probes a shard from its start", async () => {
+    // GIVEN a two-shard stream with one record on one shard
+    const { kinesis } = localClients(engines().endpoints);
+    const streamName = `open-${process.pid}`;
+    await createStream(kinesis, streamName, 2);
+    const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${streamName}`;
+    const put = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: [{ Data: Buffer.from('a'), PartitionKey: 'k' }],
+      }),
+    );
+    const used = put.Records?.[0]?.ShardId as string;
+    const probe = new KinesisTailProbe({ client: kinesis });
+    // WHEN / THEN both shards are open
+    const open = await probe.openShards(streamArn);
+    expect([...open].sort()).toEqual(['shardId-000000000000', 'shardId-000000000001']);
+    // AND from its start, the shard with the record is not caught up, the other is
+    const other = open.find((id) => id !== used) as string;
+    expect(await probe.caughtUp({ shardId: used, streamArn, sequenceNumber: undefined })).toBe(
+      false,
+    );
+    expect(await probe.caughtUp({ shardId: other, streamArn, sequenceNumber: undefined })).toBe(
+      true,
+    );
+  });
+
   it('fails loudly for a stream that does not exist (the store then holds the watermark)', async () => {
     const { kinesis } = localClients(engines().endpoints);
     const probe = new KinesisTailProbe({ client: kinesis });

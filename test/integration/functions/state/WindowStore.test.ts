@@ -492,4 +492,39 @@ describe('WindowStore watermarks against DynamoDB Local', () => {
     // WHEN: s2 is caught up — it stops holding the watermark back
     expect(await read(async () => true)).toMatchObject({ watermark: 99_000, mode: 'event-time' });
   });
+
+  it('holds the watermark for an open shard that has not reported while it holds records', async () => {
+    // GIVEN: s1 reported event time 100 s; its stream also has s2, which has not reported yet
+    const store = newStore(false);
+    const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks';
+    await store.updateShardWatermark('s1', 100_000, 1_000_000, { streamArn, sequenceNumber: '7' });
+    const asked: unknown[] = [];
+    const errors: string[] = [];
+    const read = (hasRecords: boolean, openShards = async () => ['s1', 's2']) =>
+      store.readWatermark({
+        ...opts,
+        now: 1_000_000,
+        openShards,
+        tailProbe: async (position) => {
+          asked.push(position);
+          return !hasRecords;
+        },
+        onProbeError: (id) => errors.push(id),
+      });
+    // WHEN: s2 holds records (its first batch is still coming)
+    // THEN: no watermark yet — closing windows now would refuse s2's first records as LATE
+    expect(await read(true)).toMatchObject({ watermark: undefined, mode: 'event-time' });
+    expect(asked).toEqual([{ shardId: 's2', streamArn, sequenceNumber: undefined }]);
+    // WHEN: s2 is empty — it does not hold the watermark back
+    expect(await read(false)).toMatchObject({ watermark: 99_000, mode: 'event-time' });
+    // WHEN: the shards cannot be listed — only the shards that reported count, and it is reported
+    const failing = async (): Promise<string[]> => {
+      throw new Error('AccessDenied');
+    };
+    expect(await read(true, failing)).toMatchObject({ watermark: 99_000 });
+    expect(errors).toEqual([streamArn]);
+    // WHEN: a watermark was committed — it never goes back, even while s2 holds it
+    await store.commitWatermark(50_000, 1_000_000);
+    expect(await read(true)).toMatchObject({ watermark: 50_000 });
+  });
 });
