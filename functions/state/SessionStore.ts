@@ -153,10 +153,7 @@ export class SessionStore {
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
     this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
     this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
-    this.#client = retryTransactionConflicts(options.client, this.#maxAttempts, () => {
-      this.stats.writeRequests++;
-      countConflict(this.stats);
-    });
+    this.#client = retryTransactionConflicts(options.client, this.#maxAttempts, this.stats);
     this.#dueBuckets = options.dueBuckets ?? WINDOW_STORE_DEFAULTS.dueBuckets;
     for (const [name, value, min] of [
       ['gapMs', this.gapMs, 1],

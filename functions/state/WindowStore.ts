@@ -155,6 +155,13 @@ function isItemSizeError(error: unknown): boolean {
   );
 }
 
+/**
+ * How a window's status is identified in memory: its status item's sort key and its key, as
+ * `#readStatuses` builds it from the items it reads.
+ */
+const statusId = (key: string, window: WindowBounds): string =>
+  windowSortKey(window.start, window.end) + key;
+
 const unpadded = (padded: string | undefined): string | undefined =>
   padded === undefined ? undefined : normalizeSequence(padded);
 
@@ -284,10 +291,7 @@ export class WindowStore {
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
     this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
     this.#maxAttempts = options.maxAttempts ?? WINDOW_STORE_DEFAULTS.maxAttempts;
-    this.#client = retryTransactionConflicts(options.client, this.#maxAttempts, () => {
-      this.stats.writeRequests++;
-      countConflict(this.stats);
-    });
+    this.#client = retryTransactionConflicts(options.client, this.#maxAttempts, this.stats);
     this.#dueBuckets = options.dueBuckets ?? WINDOW_STORE_DEFAULTS.dueBuckets;
     this.#cacheSize = options.cacheSize ?? WINDOW_STORE_DEFAULTS.cacheSize;
     this.#groupWrites = options.groupWrites ?? WINDOW_STORE_DEFAULTS.groupWrites;
@@ -1017,7 +1021,7 @@ export class WindowStore {
     return image;
   }
 
-  /** Remembers a window known CLOSED or EMITTED (`windowSortKey + key`), as many as `cacheSize`. */
+  /** Remembers a window known CLOSED or EMITTED (its `statusId`), as many as `cacheSize`. */
   #rememberClosed(id: string): void {
     if (this.#cacheSize === 0) return;
     this.#closed.add(id);
@@ -1335,8 +1339,7 @@ export class WindowStore {
       const candidates = new Map<string, WindowRef>();
       for (const slice of slices) {
         for (const w of slice.windows) {
-          if (w.end <= watermark)
-            candidates.set(windowSortKey(w.start, w.end) + slice.key, { key: slice.key, ...w });
+          if (w.end <= watermark) candidates.set(statusId(slice.key, w), { key: slice.key, ...w });
         }
       }
       // A window never reopens: those known closed are not read again (hopping windows' slices
@@ -1355,7 +1358,7 @@ export class WindowStore {
       }
       const finished = slices.filter((s) =>
         s.windows.every((w) => {
-          const status = statuses.get(windowSortKey(w.start, w.end) + s.key);
+          const status = statuses.get(statusId(s.key, w));
           return (
             w.end <= watermark &&
             (status === WINDOW_STATUS.CLOSED || status === WINDOW_STATUS.EMITTED)
@@ -1385,7 +1388,7 @@ export class WindowStore {
    */
   async closeWindow(window: WindowRef, closedAt: number): Promise<CloseOutcome> {
     const won = await this.#conditionalWrite(this.#closeUpdate(window, closedAt));
-    this.#rememberClosed(windowSortKey(window.start, window.end) + window.key);
+    this.#rememberClosed(statusId(window.key, window));
     return won ? 'closed' : 'already-closed';
   }
 
@@ -1403,7 +1406,7 @@ export class WindowStore {
     const applied = await this.#grouped(windows.map((w) => this.#closeUpdate(w, closedAt)));
     return mapBounded(windows, this.#concurrency, async (window, i) => {
       if (applied[i] !== true) return this.closeWindow(window, closedAt);
-      this.#rememberClosed(windowSortKey(window.start, window.end) + window.key);
+      this.#rememberClosed(statusId(window.key, window));
       return 'closed';
     });
   }

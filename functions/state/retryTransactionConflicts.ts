@@ -1,5 +1,6 @@
 import { backoff } from './backoff';
-import type { DynamoDBSender } from './types';
+import { countConflict } from './requestStats';
+import type { DynamoDBSender, WindowStoreStats } from './types';
 
 /** The error DynamoDB returns for a single-item request that met another caller's transaction. */
 const TRANSACTION_CONFLICT = 'TransactionConflictException';
@@ -14,14 +15,14 @@ const TRANSACTION_CONFLICT = 'TransactionConflictException';
  * this the whole batch would fail and be retried by Lambda. Transactions cancelled for a conflict
  * are not retried here: their items take the one-item path, which comes through this wrapper.
  *
- * @param onRetry - called before each new attempt (the store counts it as a conflict and a request)
+ * @param stats - the store's cumulative counters: each new attempt counts as a request and a conflict
  * @example
- * const client = retryTransactionConflicts(new DynamoDBClient({}), 8, () => stats.conflicts++);
+ * const client = retryTransactionConflicts(new DynamoDBClient({}), 8, store.stats);
  */
 export function retryTransactionConflicts(
   client: DynamoDBSender,
   maxAttempts: number,
-  onRetry: () => void,
+  stats: WindowStoreStats,
 ): DynamoDBSender {
   const send = async (...args: unknown[]): Promise<unknown> => {
     for (let attempt = 1; ; attempt++) {
@@ -29,7 +30,8 @@ export function retryTransactionConflicts(
         return await (client.send as (...a: unknown[]) => Promise<unknown>)(...args);
       } catch (error) {
         if ((error as Error)?.name !== TRANSACTION_CONFLICT || attempt >= maxAttempts) throw error;
-        onRetry();
+        stats.writeRequests++;
+        countConflict(stats);
         await backoff(attempt + 1);
       }
     }

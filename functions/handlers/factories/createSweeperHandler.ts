@@ -54,7 +54,7 @@ export function createSweeperHandler(
     ...dependencies.sideOutputSinks,
   };
   let client: DynamoDBClient | undefined;
-  const probe = tailProbeOf(dependencies.tailProbe, logger);
+  const probe = tailProbeOf(dependencies, logger);
 
   return async () => {
     const reports: SweepReport[] = [];

@@ -101,12 +101,7 @@ export function createWindowedHandler(
   let outputSink = dependencies.outputSink;
   let failureSink = dependencies.failureSink;
   let sideOutputSinks: Readonly<Record<string, RecordSink>> | undefined;
-  const { tailProbe, openShards, onProbeError } = tailProbeOf(
-    dependencies.tailProbe,
-    logger,
-    {},
-    dependencies.openShards,
-  );
+  const { tailProbe, openShards, onProbeError } = tailProbeOf(dependencies, logger);
 
   return async (event) => {
     if (store === undefined || (sessionWindows && sessionStore === undefined)) {

@@ -22,18 +22,21 @@ export interface HandlerTailProbe {
  * `TRIM_HORIZON`); and its `onProbeError`, a warning on `logger` with `fields` (e.g. the pipeline)
  * and the shard.
  *
- * @param injected - the handler's `tailProbe` dependency
+ * @param injected - the handler's `tailProbe` and `openShards` dependencies
  * @param logger - where a failed probe is reported
  * @param fields - extra fields of that warning; default none
+ * @param env - where the mappings' starting position is read; default `process.env`
  * @example
- * const { tailProbe, onProbeError } = tailProbeOf(dependencies.tailProbe, logger);
- * await store.readWatermark({ ...options, tailProbe: tailProbe(), onProbeError });
+ * const { tailProbe, openShards, onProbeError } = tailProbeOf(dependencies, logger);
+ * await store.readWatermark({ ...options, tailProbe: tailProbe(), openShards: openShards(), onProbeError });
  */
 export function tailProbeOf(
-  injected: ShardTailProbe | null | undefined,
+  injected: {
+    readonly tailProbe?: ShardTailProbe | null;
+    readonly openShards?: OpenShardLister | null;
+  },
   logger: Pick<Logger, 'warn'>,
   fields: Readonly<Record<string, unknown>> = {},
-  injectedLister?: OpenShardLister | null,
   env: NodeJS.ProcessEnv = process.env,
 ): HandlerTailProbe {
   let kinesis: KinesisTailProbe | undefined;
@@ -42,12 +45,12 @@ export function tailProbeOf(
     return kinesis;
   };
   const tailProbe = (): ShardTailProbe | undefined =>
-    injected === null ? undefined : (injected ?? real().caughtUp);
+    injected.tailProbe === null ? undefined : (injected.tailProbe ?? real().caughtUp);
   // Records already in a shard are delivered only when the mappings read from the start.
   const readsFromStart = env[STARTING_POSITION_VARIABLE] === 'TRIM_HORIZON';
   const openShards = (): OpenShardLister | undefined => {
-    if (injectedLister !== undefined) return injectedLister ?? undefined;
-    return injected === undefined && readsFromStart ? real().openShards : undefined;
+    if (injected.openShards !== undefined) return injected.openShards ?? undefined;
+    return injected.tailProbe === undefined && readsFromStart ? real().openShards : undefined;
   };
   const withFields = (extra: Readonly<Record<string, unknown>>): HandlerTailProbe => ({
     tailProbe,

@@ -4,6 +4,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { WindowStore } from '#state/index';
+import { emptyStats } from '#state/requestStats';
 import { retryTransactionConflicts } from '#state/retryTransactionConflicts';
 import { ADDITIVE, deltasOf, mergeAccs } from '#test/unit/functions/state/fixtures';
 
@@ -20,19 +21,19 @@ describe('retryTransactionConflicts', () => {
       .mockRejectedValueOnce(conflict())
       .mockRejectedValueOnce(conflict())
       .mockResolvedValue({ ok: true });
-    const retries = jest.fn();
-    const client = retryTransactionConflicts({ send } as never, 8, retries);
+    const stats = emptyStats();
+    const client = retryTransactionConflicts({ send } as never, 8, stats);
     await expect(client.send(new UpdateItemCommand({ TableName: 't', Key: {} }))).resolves.toEqual({
       ok: true,
     });
     expect(send).toHaveBeenCalledTimes(3);
-    expect(retries).toHaveBeenCalledTimes(2);
+    expect(stats).toMatchObject({ writeRequests: 2, conflicts: 2 });
   });
 
   it('gives up after maxAttempts, and never retries other errors', async () => {
     const always = jest.fn().mockRejectedValue(conflict());
     await expect(
-      retryTransactionConflicts({ send: always } as never, 3, () => {}).send(
+      retryTransactionConflicts({ send: always } as never, 3, emptyStats()).send(
         new UpdateItemCommand({ TableName: 't', Key: {} }),
       ),
     ).rejects.toThrow('Transaction is ongoing');
@@ -41,7 +42,7 @@ describe('retryTransactionConflicts', () => {
       .fn()
       .mockRejectedValue(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     await expect(
-      retryTransactionConflicts({ send: failed } as never, 3, () => {}).send(
+      retryTransactionConflicts({ send: failed } as never, 3, emptyStats()).send(
         new UpdateItemCommand({ TableName: 't', Key: {} }),
       ),
     ).rejects.toThrow('no');
