@@ -14,6 +14,7 @@ import {
   outputStreamVariable,
   STARTING_POSITION_VARIABLE,
   STATE_TABLE_VARIABLE,
+  WINDOW_KIND_VARIABLE,
 } from '#commons/environment';
 import { METRIC, METRICS_NAMESPACE } from '#handlers/constants';
 import type { WindowedPipelineConfig } from '#runtime/types';
@@ -34,6 +35,7 @@ import {
 } from './stream-pipeline-defaults';
 import type { PipelineDefinitionConfig } from './types';
 import { validateRange } from './validation';
+import { windowedMappingValidation } from './windowedMappingValidation';
 
 /** Properties of a {@link StreamPipeline}. */
 export interface StreamPipelineProps {
@@ -129,7 +131,8 @@ export interface StreamPipelineProps {
    */
   readonly reportBatchItemFailures?: boolean;
   /**
-   * Concurrent batches per shard. Windowed pipelines need 1: their state is fenced per shard.
+   * Concurrent batches per shard. Windowed pipelines need 1: their state is fenced per shard, so
+   * synthesis fails if any event source mapping invokes their handler with another factor.
    * @default 1
    */
   readonly parallelizationFactor?: number;
@@ -310,7 +313,13 @@ export class StreamPipeline extends Construct {
       logLevel: props.logLevel ?? FUNCTION_DEFAULTS.logLevel,
       logRetention: logs.RetentionDays.ONE_MONTH,
       removalPolicy,
-      environment: { ...environment, ...props.environment },
+      // The window kind marks the handler as windowed (last, so `environment` cannot remove it): the
+      // local runtime refuses to run it with a ParallelizationFactor other than 1.
+      environment: {
+        ...environment,
+        ...props.environment,
+        ...(config.kind === 'windowed' ? { [WINDOW_KIND_VARIABLE]: config.window.kind } : {}),
+      },
     });
     const syncOnly =
       'Invoked only synchronously by its Kinesis event source mapping, never asynchronously: records that exhaust their retries go to the mapping on-failure destination (the encrypted FailureQueue), where a function DLQ would never receive anything.';
@@ -340,6 +349,11 @@ export class StreamPipeline extends Construct {
     grantAccess(this.handler, targetOf(this.failureQueue), ACCESS.sendToQueue);
     for (const stream of [...Object.values(this.outputStreams), this.failureStream]) {
       grantAccess(this.handler, targetOf(stream), ACCESS.writeStream);
+    }
+    if (config.kind === 'windowed') {
+      // The constructor check above sees only a literal prop; this one sees every mapping of the
+      // synthesized app that invokes the handler, tokens resolved.
+      this.node.addValidation(windowedMappingValidation(config.name, this.handler));
     }
     if (config.kind === 'windowed' && this.stateTable && this.sweeper) {
       grantStateAccess(this.stateTable, this.handler, stateActionsFor(config.window.kind));

@@ -30,3 +30,11 @@ export const FAILURE_STREAM_VARIABLE = 'SHARDFLOW_FAILURE_STREAM';
  * reported yet holds the watermark back while it has records.
  */
 export const STARTING_POSITION_VARIABLE = 'SHARDFLOW_STARTING_POSITION';
+
+/**
+ * Environment variable that marks a shardflow windowed handler, set by the construct to the window
+ * kind (`tumbling`, `hopping`, `session`) and on no other function. Its window state is fenced per
+ * shard, so synthesis and the local runtime refuse any event source mapping that invokes such a
+ * function with a `ParallelizationFactor` other than 1.
+ */
+export const WINDOW_KIND_VARIABLE = 'SHARDFLOW_WINDOW_KIND';

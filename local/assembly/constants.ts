@@ -44,6 +44,12 @@ export const DEFAULT_FUNCTION_MEMORY_MB = 128;
 /** CloudFormation metadata key carrying the user-facing logical name (`shardflow send numbers`). */
 export const SHARDFLOW_NAME_METADATA_KEY = 'shardflow:name';
 
+/** Environment variable in which the construct names a handler's pipeline (`SHARDFLOW_PIPELINE`). */
+export const PIPELINE_VARIABLE = 'SHARDFLOW_PIPELINE';
+
+/** Lambda's `ParallelizationFactor` when a mapping declares none. */
+export const DEFAULT_PARALLELIZATION_FACTOR = 1;
+
 /** Manifest artifact type of a CloudFormation stack. */
 export const STACK_ARTIFACT_TYPE = 'aws:cloudformation:stack';
 

@@ -47,3 +47,41 @@ export class DeploymentError extends AssemblyError {
     this.logicalId = logicalId;
   }
 }
+
+/**
+ * An event source mapping would invoke a shardflow windowed handler (a function with
+ * `SHARDFLOW_WINDOW_KIND`) with concurrent batches per shard: its window state is fenced per
+ * shard, so records would be lost.
+ */
+export class WindowedParallelizationError extends DeploymentError {
+  /** Physical name of the windowed handler. */
+  public readonly functionName: string;
+  /** The pipeline the handler runs (`SHARDFLOW_PIPELINE`), if the function names it. */
+  public readonly pipeline: string | undefined;
+  /** The mapping's `ParallelizationFactor`, as resolved from the template. */
+  public readonly parallelizationFactor: unknown;
+
+  public constructor(
+    stack: string,
+    logicalId: string,
+    details: {
+      readonly functionName: string;
+      readonly pipeline: string | undefined;
+      readonly windowKind: string;
+      readonly parallelizationFactor: unknown;
+    },
+  ) {
+    const handler = `${details.functionName}, the handler of ${details.windowKind} windowed pipeline ${details.pipeline ?? '(unnamed)'}`;
+    super(
+      `ParallelizationFactor must be absent or 1 for a mapping to ${handler}, got ${JSON.stringify(details.parallelizationFactor)}: ` +
+        'window state is fenced per shard, and concurrent batches of one shard would lose records; ' +
+        'give the stream more shards instead',
+      stack,
+      logicalId,
+    );
+    this.name = 'WindowedParallelizationError';
+    this.functionName = details.functionName;
+    this.pipeline = details.pipeline;
+    this.parallelizationFactor = details.parallelizationFactor;
+  }
+}

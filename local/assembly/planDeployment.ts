@@ -6,18 +6,21 @@ import type {
   GlobalSecondaryIndex,
   LocalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
+import { WINDOW_KIND_VARIABLE } from '#commons/environment';
 import {
   DEFAULT_FUNCTION_MEMORY_MB,
   DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+  DEFAULT_PARALLELIZATION_FACTOR,
   DEFAULT_SHARD_COUNT,
   EMULATED_RESOURCE_TYPES,
   ON_DEMAND_SHARD_COUNT,
+  PIPELINE_VARIABLE,
   RESOURCE_TYPES,
   RUNTIME_EMULATED_RESOURCE_TYPES,
   SHARDFLOW_NAME_METADATA_KEY,
   SILENTLY_IGNORED_RESOURCE_TYPES,
 } from './constants';
-import { AssemblyError, DeploymentError } from './errors';
+import { AssemblyError, DeploymentError, WindowedParallelizationError } from './errors';
 import { TemplateResolver } from './TemplateResolver';
 import type {
   CloudAssembly,
@@ -171,6 +174,29 @@ function stringRecord(value: unknown): Record<string, string> {
 }
 
 /**
+ * Fails when the mapping invokes a shardflow windowed handler (a function whose environment has
+ * `SHARDFLOW_WINDOW_KIND`, set by the construct) with a `ParallelizationFactor` other than 1: its
+ * window state is fenced per shard, and concurrent batches of one shard lose records.
+ */
+function refuseWindowedParallelization(
+  stack: string,
+  logicalId: string,
+  fn: LocalFunctionDefinition,
+  props: Props,
+): void {
+  const windowKind = fn.environment[WINDOW_KIND_VARIABLE];
+  if (windowKind === undefined || windowKind === '') return;
+  const factor = props.ParallelizationFactor ?? DEFAULT_PARALLELIZATION_FACTOR;
+  if (Number(factor) === 1) return;
+  throw new WindowedParallelizationError(stack, logicalId, {
+    functionName: fn.functionName,
+    pipeline: fn.environment[PIPELINE_VARIABLE],
+    windowKind,
+    parallelizationFactor: factor,
+  });
+}
+
+/**
  * Computes what a cloud assembly declares, resolved into local names and ARNs, without touching
  * the engines: resources and their identities, the logical-name map, streams and tables to
  * create, functions with their code directories and environment, event source mappings and
@@ -182,6 +208,8 @@ function stringRecord(value: unknown): Record<string, string> {
  * plan.deployment.names.numbers.physicalName;
  * ```
  * @throws DeploymentError if a function's code cannot be found locally
+ * @throws WindowedParallelizationError if a mapping invokes a shardflow windowed handler with a
+ *   `ParallelizationFactor` other than 1
  * @throws IntrinsicResolutionError if a property of an emulated resource cannot be resolved
  */
 export function planDeployment(
@@ -329,6 +357,7 @@ export function planDeployment(
         logicalId,
       );
     }
+    refuseWindowedParallelization(resolver.stackName, logicalId, fn, props);
     const eventSourceArn = String(props.EventSourceArn ?? '');
     const source = resources.find((resource) => resource.arn === eventSourceArn);
     const mapping: EventSourceMappingDefinition = {

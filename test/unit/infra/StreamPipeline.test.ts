@@ -5,6 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { PipelineSweeper } from '#infra/PipelineSweeper';
 import { StreamPipeline, type StreamPipelineProps } from '#infra/StreamPipeline';
 import type { PipelineDefinitionConfig } from '#infra/types';
@@ -176,6 +177,36 @@ describe('StreamPipeline', () => {
           sweeper,
         }),
     ).toThrow('pipeline counts uses another state table than the sweeper');
+  });
+
+  it('marks the handler of a windowed pipeline with its window kind, and no other function', () => {
+    // GIVEN: an app that skips bundling
+    const stack = new Stack(new App({ context: { [cxapi.BUNDLING_STACKS]: [] } }), 'test');
+
+    // WHEN: the user's environment tries to drop the marker
+    new StreamPipeline(stack, 'PageViews', {
+      definition: pageViews,
+      entry: PAGE_VIEWS_ENTRY,
+      environment: { SHARDFLOW_WINDOW_KIND: '' },
+    });
+    new StreamPipeline(stack, 'Enrich', { definition: STATELESS, entry: ENRICH_ENTRY });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          SHARDFLOW_PIPELINE: 'page-views',
+          SHARDFLOW_WINDOW_KIND: 'tumbling',
+        }),
+      },
+    });
+    const marked = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (fn) =>
+        (fn as { Properties: { Environment: { Variables: Record<string, string> } } }).Properties
+          .Environment.Variables.SHARDFLOW_WINDOW_KIND !== undefined,
+    );
+    expect(marked).toHaveLength(1);
   });
 
   describe('standalone windowed pipeline with every event source default overridden', () => {

@@ -1,11 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeploymentError } from '#local/assembly/errors';
+import { App, Stack } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { StreamPipeline } from '#infra/StreamPipeline';
+import { DeploymentError, WindowedParallelizationError } from '#local/assembly/errors';
 import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
 import { planDeployment } from '#local/assembly/planDeployment';
 import type { CloudAssembly } from '#local/assembly/types';
+import { readMappingSettings } from '#local/esm/readMappingSettings';
+import { pageViews } from '#pipelines/page-views';
 
 const FIXTURE = join(__dirname, '../../../fixtures/assembly');
 const HASH = '3f1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809';
@@ -254,5 +259,116 @@ describe('planDeployment', () => {
     expect(() => planDeployment(assembly, { endpoints: ENDPOINTS })).toThrow(
       /targets function elsewhere, which is not part of the deployment/,
     );
+  });
+});
+
+describe('planDeployment of a mapping with ParallelizationFactor', () => {
+  const inlineCodeDirectory = mkdtempSync(join(tmpdir(), 'inline-'));
+  const WINDOWED = {
+    SHARDFLOW_PIPELINE: 'page-views',
+    SHARDFLOW_WINDOW_KIND: 'tumbling',
+  };
+
+  /** A stream, a function with `environment` and a mapping of one to the other. */
+  function assemblyOf(
+    environment: Record<string, string>,
+    mapping: Record<string, unknown>,
+  ): CloudAssembly {
+    return assemblyWith({
+      Input: { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 2 } },
+      Handler: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Code: { ZipFile: 'exports.handler = async () => ({});' },
+          Handler: 'index.handler',
+          Environment: { Variables: environment },
+        },
+      },
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: {
+          FunctionName: { Ref: 'Handler' },
+          EventSourceArn: { 'Fn::GetAtt': ['Input', 'Arn'] },
+          StartingPosition: 'TRIM_HORIZON',
+          ...mapping,
+        },
+      },
+    });
+  }
+
+  it('fails when a mapping runs a shardflow windowed handler with ParallelizationFactor 4', () => {
+    // GIVEN
+    const assembly = assemblyOf(WINDOWED, { ParallelizationFactor: 4 });
+
+    // WHEN
+    const plan = () => planDeployment(assembly, { endpoints: ENDPOINTS, inlineCodeDirectory });
+
+    // THEN
+    expect(plan).toThrow(WindowedParallelizationError);
+    expect(plan).toThrow(
+      'S/Mapping: ParallelizationFactor must be absent or 1 for a mapping to S-Handler, the handler of ' +
+        'tumbling windowed pipeline page-views, got 4: window state is fenced per shard, and concurrent ' +
+        'batches of one shard would lose records; give the stream more shards instead',
+    );
+  });
+
+  it('fails when the windowed handler synthesized by StreamPipeline is mapped with ParallelizationFactor 2', () => {
+    // GIVEN: a real synthesized pipeline, its mapping edited after synthesis (what synth refuses)
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    const app = new App({ outdir, context: { [cxapi.BUNDLING_STACKS]: [] } });
+    new StreamPipeline(new Stack(app, 'Windowed'), 'PageViews', {
+      definition: pageViews,
+      entry: join(__dirname, '../../../../functions/handlers/page-views.ts'),
+    });
+    app.synth();
+    const templateFile = join(outdir, 'Windowed.template.json');
+    const template = JSON.parse(readFileSync(templateFile, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    for (const resource of Object.values(template.Resources)) {
+      if (resource.Type === 'AWS::Lambda::EventSourceMapping') {
+        resource.Properties.ParallelizationFactor = 2;
+      }
+    }
+    writeFileSync(templateFile, JSON.stringify(template));
+
+    // WHEN / THEN
+    expect(() => planDeployment(loadCloudAssembly(outdir), { endpoints: ENDPOINTS })).toThrow(
+      /^Windowed\/PageViewsHandlerKinesisEventSource\w+: ParallelizationFactor must be absent or 1 for a mapping to Windowed-PageViewsHandler\w+, the handler of tumbling windowed pipeline page-views, got 2/,
+    );
+  });
+
+  it('plans ParallelizationFactor 1 or none for a windowed handler', () => {
+    for (const mapping of [{ ParallelizationFactor: 1 }, {}]) {
+      // WHEN
+      const { deployment } = planDeployment(assemblyOf(WINDOWED, mapping), {
+        endpoints: ENDPOINTS,
+        inlineCodeDirectory,
+      });
+
+      // THEN
+      expect(deployment.eventSourceMappings).toHaveLength(1);
+    }
+  });
+
+  it('plans ParallelizationFactor 4 for a function that is not a shardflow windowed handler', () => {
+    // GIVEN: a stateless shardflow handler and a function shardflow did not make
+    const environments: Record<string, string>[] = [{ SHARDFLOW_PIPELINE: 'enrich' }, {}];
+    for (const environment of environments) {
+      // WHEN
+      const { deployment } = planDeployment(assemblyOf(environment, { ParallelizationFactor: 4 }), {
+        endpoints: ENDPOINTS,
+        inlineCodeDirectory,
+      });
+
+      // THEN: the mapping runs with 4 lanes per shard
+      const [mapping] = deployment.eventSourceMappings;
+      expect(mapping?.properties.ParallelizationFactor).toBe(4);
+      expect(
+        mapping === undefined
+          ? undefined
+          : readMappingSettings(mapping).settings.parallelizationFactor,
+      ).toBe(4);
+    }
   });
 });
