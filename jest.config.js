@@ -9,6 +9,7 @@ module.exports = {
   moduleNameMapper: {
     '^#commons/(.*)$': '<rootDir>/functions/commons/$1',
     '^#runtime/(.*)$': '<rootDir>/functions/runtime/$1',
+    '^#watermark/(.*)$': '<rootDir>/functions/watermark/$1',
     '^#state/(.*)$': '<rootDir>/functions/state/$1',
     '^#sinks/(.*)$': '<rootDir>/functions/sinks/$1',
     '^#sources/(.*)$': '<rootDir>/functions/sources/$1',

@@ -25,6 +25,7 @@ import {
   type WindowRef,
   type WindowStoreStats,
 } from '#state/index';
+import { pipelineWatermark } from '#watermark/index';
 
 interface Slice {
   readonly key: string;
@@ -85,7 +86,7 @@ export class InMemoryWindowStore implements PipelineStore {
   /** sliceEnd → ids of slices still in the due index. */
   readonly #due = new Map<number, Set<string>>();
   readonly #status = new Map<string, 'CLOSED' | 'EMITTED'>();
-  readonly #shards = new Map<string, { maxEventTime: number; processedAt: number }>();
+  readonly #shards = new Map<string, { maxEventTime: number | undefined; processedAt: number }>();
   /** Each shard's stored position (padded sequence number), as the tail probe reads it. */
   readonly #positions = new Map<string, string>();
   #committed: number | undefined;
@@ -132,7 +133,7 @@ export class InMemoryWindowStore implements PipelineStore {
       if (fence !== undefined && compareSequences(delta.lastSeq, fence) <= 0) continue;
       if (slice.sealed) {
         sealed++;
-        rejected.push({ ...delta, afterSeq: fence });
+        rejected.push({ ...delta, afterSeq: fence, cause: 'sealed' });
         continue;
       }
       const acc =
@@ -170,6 +171,21 @@ export class InMemoryWindowStore implements PipelineStore {
     };
   }
 
+  async refuseExpired(deltas: readonly SliceDelta[]): Promise<{ rejected: RejectedDelta[] }> {
+    // As WindowStore: one read per item, nothing written; what is above the fence is refused.
+    const rejected: RejectedDelta[] = [];
+    const items = new Set<string>();
+    for (const delta of deltas) {
+      const id = `${delta.key}\u0000${delta.sliceStart}`;
+      items.add(id);
+      const fence = this.#slices.get(id)?.fences.get(delta.lane);
+      if (fence !== undefined && compareSequences(delta.lastSeq, fence) <= 0) continue;
+      rejected.push({ ...delta, afterSeq: fence, cause: 'expired' });
+    }
+    this.stats.readRequests += items.size;
+    return { rejected };
+  }
+
   async updateShardWatermark(
     shardId: string,
     maxEventTime: number | undefined,
@@ -183,7 +199,8 @@ export class InMemoryWindowStore implements PipelineStore {
     const stored = this.#positions.get(shardId);
     const padded = position === undefined ? undefined : padSequence(position.sequenceNumber);
     const timeAhead =
-      maxEventTime !== undefined && (shard === undefined || shard.maxEventTime < maxEventTime);
+      maxEventTime !== undefined &&
+      (shard?.maxEventTime === undefined || shard.maxEventTime < maxEventTime);
     const positionAhead = padded !== undefined && (stored === undefined || stored < padded);
     const moveTo = (): void => {
       if (padded !== undefined && positionAhead) this.#positions.set(shardId, padded);
@@ -204,7 +221,11 @@ export class InMemoryWindowStore implements PipelineStore {
       update = 'advanced';
     } else {
       this.#singleWrite();
-      if (shard === undefined || shard.processedAt >= processedAt) update = 'unchanged';
+      if (shard === undefined) {
+        // A batch of only filtered records: a row with a position and no event clock.
+        this.#shards.set(shardId, { maxEventTime: undefined, processedAt });
+        update = 'refreshed';
+      } else if (shard.processedAt >= processedAt) update = 'unchanged';
       else {
         shard.processedAt = processedAt;
         update = 'refreshed';
@@ -218,29 +239,30 @@ export class InMemoryWindowStore implements PipelineStore {
   }
 
   async readWatermark(options: ReadWatermarkOptions): Promise<PipelineWatermark> {
+    // The same rules as WindowStore (one module); every silent shard counts as caught up.
     this.stats.readRequests++;
-    const shards = [...this.#shards].map(([shardId, s]) => ({
+    const rows = [...this.#shards].map(([shardId, s]) => ({
       shardId,
-      ...s,
+      eventTime: s.maxEventTime,
+      processedAt: s.processedAt,
       retired: false,
-      idle: options.now - s.processedAt > options.idleTimeout,
     }));
-    const active = shards.filter((s) => !s.idle);
-    let watermark: number | undefined;
-    let mode: PipelineWatermark['mode'];
-    if (active.length > 0) {
-      watermark = Math.min(...active.map((s) => s.maxEventTime)) - options.allowedLateness;
-      mode = 'event-time';
-    } else if (shards.length > 0) {
-      watermark =
-        Math.max(...shards.map((s) => s.maxEventTime + (options.now - s.processedAt))) -
-        options.allowedLateness;
-      mode = 'processing-time';
-    } else {
-      mode = this.#committed === undefined ? 'none' : 'committed';
-    }
-    if (this.#committed !== undefined && (watermark === undefined || watermark < this.#committed))
-      watermark = this.#committed;
+    const { watermark, mode, idle } = pipelineWatermark({
+      shards: rows,
+      behind: new Set(),
+      pending: 0,
+      committed: this.#committed,
+      now: options.now,
+      maxOutOfOrderness: options.maxOutOfOrderness,
+      idleTimeout: options.idleTimeout,
+    });
+    const shards = rows.map((row) => ({
+      shardId: row.shardId,
+      maxEventTime: row.eventTime ?? Number.NEGATIVE_INFINITY,
+      processedAt: row.processedAt,
+      retired: false,
+      idle: idle.has(row.shardId),
+    }));
     return { watermark, mode, committed: this.#committed, shards };
   }
 

@@ -28,7 +28,7 @@ export const TrendingEvent = z.looseObject({
 export const benchTrending = pipeline('trending')
   .from('orders', { schema: TrendingEvent })
   .keyBy((event) => event.category)
-  .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, allowedLateness: '30s' })
+  .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
   .aggregate({ top: topK(10, (event) => event.productId) })
   .emit('final')
   .to('trending-products');
@@ -38,7 +38,7 @@ export const pageViewsHopping = pipeline('page-views-hopping')
   .from('clicks', { schema: PageView })
   .filter((event) => event.type === 'page_view')
   .keyBy((event) => event.page)
-  .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, allowedLateness: '30s' })
+  .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
   .aggregate({ views: count(), users: distinct((event) => event.userId) })
   .emit('final')
   .to('page-view-counts');

@@ -509,8 +509,8 @@ function validateWindow(config: WindowedPipelineConfig, maxRecordAge: Duration):
   }
   const maxRecordAgeMs = maxRecordAge.toMilliseconds();
   validateRange(
-    `allowedLateness (ms) of ${name} (at most maxRecordAge)`,
-    config.allowedLatenessMs,
+    `maxOutOfOrderness (ms) of ${name} (at most maxRecordAge)`,
+    config.maxOutOfOrdernessMs,
     {
       min: 0,
       max: maxRecordAgeMs,

@@ -12,6 +12,8 @@ export const METRIC = {
   RECORDS_OUT: 'RecordsOut',
   INVALID_RECORDS: 'InvalidRecords',
   LATE_RECORDS: 'LateRecords',
+  /** Records dated after their arrival in Kinesis: counted in their window, but their shard's event clock stopped at the arrival. */
+  CLAMPED_EVENT_TIMES: 'ClampedEventTimes',
   WINDOWS_CLOSED: 'WindowsClosed',
   DYNAMODB_WRITES: 'DynamoDbWrites',
   PUT_RECORDS_RETRIES: 'PutRecordsRetries',

@@ -15,6 +15,7 @@ export type PipelineStore = Pick<
   | 'pipeline'
   | 'stats'
   | 'applyDeltas'
+  | 'refuseExpired'
   | 'updateShardWatermark'
   | 'readWatermark'
   | 'commitWatermark'
@@ -73,9 +74,9 @@ export interface WindowedHandlerDependencies {
   readonly tailProbe?: ShardTailProbe | null;
   /**
    * Lists a stream's open shards, so that one that has not reported yet holds the watermark back
-   * while it has records (with the tail probe); `null`: only shards that reported count.
-   * @default - the default tail probe's `ListShards` when `SHARDFLOW_STARTING_POSITION` is
-   *   `TRIM_HORIZON`, else `null`
+   * while it has records (with the tail probe): every such shard when `SHARDFLOW_STARTING_POSITION`
+   * is `TRIM_HORIZON`, else the children of reported shards; `null`: only shards that reported count.
+   * @default - the default tail probe's `ListShards`
    */
   readonly openShards?: OpenShardLister | null;
 }
@@ -110,6 +111,12 @@ export interface SweeperHandlerDependencies {
    * @default - a `KinesisTailProbe` (GetShardIterator + GetRecords on the shard's stream)
    */
   readonly tailProbe?: ShardTailProbe | null;
+  /**
+   * Lists a stream's open shards: a child of a reported shard that has not reported yet holds the
+   * watermark while it has records (after a split or merge); `null`: only shards that reported count.
+   * @default - the default tail probe's `ListShards`
+   */
+  readonly openShards?: OpenShardLister | null;
 }
 
 /** What one sweep did for one pipeline. */
@@ -142,6 +149,13 @@ export interface FailureRecordBody {
   readonly dataBytes?: number;
   /** Present (`true`) when `data` was left out because the failure record would exceed 1 MiB. */
   readonly dataTruncated?: true;
+  /**
+   * LATE, EXPIRED and STATE_TOO_LARGE: the indices (in the order the pipeline's transform produced
+   * them) of exactly the record's elements that were not counted; the record's other elements were.
+   */
+  readonly elements?: readonly number[];
+  /** With `elements`: how many elements the record produced. */
+  readonly elementCount?: number;
   /** ISO-8601. */
   readonly failedAt: string;
 }

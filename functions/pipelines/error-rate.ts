@@ -32,7 +32,7 @@ export const ALERT_MIN_REQUESTS = 20;
 export const errorRate = pipeline('error-rate')
   .from('requests', { schema: Request })
   .keyBy((event) => event.service)
-  .window(hopping('5m', '1m'), { eventTime: (event) => event.ts, allowedLateness: '30s' })
+  .window(hopping('5m', '1m'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
   .aggregate({
     requests: count(),
     errors: count((event) => event.status >= 500),

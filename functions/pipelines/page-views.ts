@@ -26,7 +26,7 @@ export const pageViews = pipeline('page-views')
   .from('clicks', { schema: PageView })
   .filter((event) => event.type === 'page_view')
   .keyBy((event) => event.page)
-  .window(tumbling('1m'), { eventTime: (event) => event.ts, allowedLateness: '30s' })
+  .window(tumbling('1m'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
   .aggregate({ views: count(), users: distinct((event) => event.userId) })
   .emit('final')
   .to('page-view-counts');

@@ -30,7 +30,7 @@ export const TRENDING_CAPACITY = 256;
 export const trending = pipeline('trending')
   .from('product-views', { schema: ProductView })
   .keyBy((event) => event.category)
-  .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, allowedLateness: '30s' })
+  .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
   .aggregate({
     top: topK(TRENDING_TOP_N, (event) => event.productId, { capacity: TRENDING_CAPACITY }),
   })

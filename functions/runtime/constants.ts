@@ -65,8 +65,23 @@ export const FAILURE_REASON = {
   TRANSFORM_ERROR: 'TRANSFORM_ERROR',
   /** A stateless output value cannot be serialized to JSON (cycle, BigInt, …). */
   UNSERIALIZABLE: 'UNSERIALIZABLE',
-  /** Every window the record belongs to was already closed (beyond allowed lateness). */
+  /**
+   * Some of the record's elements (`elements` of the failure record) belong to windows that were
+   * already closed: the committed watermark had passed the end of the first window holding them
+   * (sessions: the session they would join), or a closer had sealed it.
+   */
   LATE: 'LATE',
+  /**
+   * Some of the record's elements belong to windows that ended more than the state retention
+   * (7 days) before the committed watermark: their state may be deleted, so they are refused
+   * without reading it, and never re-open a window.
+   */
+  EXPIRED: 'EXPIRED',
+  /**
+   * Some of the record's elements would grow a window's state item beyond its size limit: the
+   * item is full and refuses what it has not absorbed; its window is emitted without them.
+   */
+  STATE_TOO_LARGE: 'STATE_TOO_LARGE',
 } as const;
 
 /** How records are grouped into fencing lanes. */
@@ -113,11 +128,17 @@ export const DEFAULT_MAX_FUTURE_SKEW_MS = 15 * 60_000;
 /** Longest accepted aggregation key, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 1024;
 
+/**
+ * Latest event time a record may carry: 9999-12-31T23:59:59.999Z (the last ISO-8601 four-digit
+ * year). Every window end derived from it stays a valid date; later is BAD_EVENT_TIME.
+ */
+export const MAX_EVENT_TIME_MS = 253_402_300_799_999;
+
 /** Default time after which a silent shard stops holding the pipeline watermark back (60 s). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
-/** Default allowed lateness (0 ms). */
-export const DEFAULT_ALLOWED_LATENESS_MS = 0;
+/** Default max out-of-orderness: the watermark is the slowest shard's event clock (0 ms). */
+export const DEFAULT_MAX_OUT_OF_ORDERNESS_MS = 0;
 
 /** `distinct()` keeps exact value hashes up to this many values, then switches to HyperLogLog. */
 export const DEFAULT_DISTINCT_EXACT_THRESHOLD = 64;

@@ -1,7 +1,7 @@
 import {
   AGGREGATE_NAME_PATTERN,
-  DEFAULT_ALLOWED_LATENESS_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_OUT_OF_ORDERNESS_MS,
   EMIT_MODE,
   NAME_PATTERN,
   PIPELINE_KIND,
@@ -68,9 +68,16 @@ export interface WindowOptions<T> {
    */
   readonly eventTime?: (element: T) => string | number;
   /**
-   * How far behind a shard's max event time the watermark trails; a window closes once the
-   * watermark passes its end, later records are LATE.
+   * Max out-of-orderness (Flink's `forBoundedOutOfOrderness`, Beam's watermark estimate lag): how
+   * far the watermark trails the shards' event clocks. A window closes once the watermark passes
+   * its end; records for it that come later are LATE (shardflow keeps no state for late firings).
    * @default '0s'
+   */
+  readonly maxOutOfOrderness?: Duration;
+  /**
+   * The former name of {@link maxOutOfOrderness}: it never was Flink's `allowedLateness` (extra
+   * time after the watermark passed a window's end), which shardflow does not have.
+   * @deprecated use `maxOutOfOrderness`
    */
   readonly allowedLateness?: Duration;
   /**
@@ -266,10 +273,21 @@ export class AggregatedStream<TIn, T, A extends AggregateMap<T>, V = AggregateVa
         `output stream '${stream}' is also an alert stream; use another stream`,
       );
     }
-    const allowedLatenessMs =
-      windowOptions.allowedLateness === undefined
-        ? DEFAULT_ALLOWED_LATENESS_MS
-        : durationMs(name, 'allowedLateness', windowOptions.allowedLateness);
+    if (
+      windowOptions.maxOutOfOrderness !== undefined &&
+      windowOptions.allowedLateness !== undefined
+    ) {
+      throw new PipelineDefinitionError(
+        name,
+        'give maxOutOfOrderness only: allowedLateness is its deprecated name',
+      );
+    }
+    const maxOutOfOrdernessMs =
+      windowOptions.maxOutOfOrderness !== undefined
+        ? durationMs(name, 'maxOutOfOrderness', windowOptions.maxOutOfOrderness)
+        : windowOptions.allowedLateness !== undefined
+          ? durationMs(name, 'allowedLateness', windowOptions.allowedLateness)
+          : DEFAULT_MAX_OUT_OF_ORDERNESS_MS;
     const idleTimeoutMs =
       windowOptions.idleTimeout === undefined
         ? DEFAULT_IDLE_TIMEOUT_MS
@@ -304,7 +322,7 @@ export class AggregatedStream<TIn, T, A extends AggregateMap<T>, V = AggregateVa
         window: Object.freeze(windowConfig(assigner)),
         eventTime:
           windowOptions.eventTime === undefined ? 'approximateArrivalTimestamp' : 'extractor',
-        allowedLatenessMs,
+        maxOutOfOrdernessMs,
         idleTimeoutMs,
         emit: emitMode,
         aggregates: Object.freeze(aggregates),
@@ -324,7 +342,7 @@ export class AggregatedStream<TIn, T, A extends AggregateMap<T>, V = AggregateVa
       keyBy: keyFn,
       assigner,
       eventTime: windowOptions.eventTime,
-      allowedLatenessMs,
+      maxOutOfOrdernessMs,
       idleTimeoutMs,
       emit: emitMode,
       aggregates: Object.freeze({ ...this.aggregated.aggregates }),
@@ -490,7 +508,7 @@ export class PipelineSource {
  *   .from('clicks', { schema: PageView })
  *   .filter((e) => e.type === 'page_view')
  *   .keyBy((e) => e.page)
- *   .window(tumbling('1m'), { eventTime: (e) => e.ts, allowedLateness: '30s' })
+ *   .window(tumbling('1m'), { eventTime: (e) => e.ts, maxOutOfOrderness: '30s' })
  *   .aggregate({ views: count(), users: distinct((e) => e.userId) })
  *   .emit('final')
  *   .to('page-view-counts');

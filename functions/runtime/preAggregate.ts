@@ -1,4 +1,5 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { watermarkTime } from '#watermark/index';
 import { compiledSchema } from './compiledSchema';
 import {
   DEFAULT_MAX_FUTURE_SKEW_MS,
@@ -69,6 +70,7 @@ interface Group {
   readonly elementLanes: string[];
   readonly elementSequences: string[];
   readonly elementTimes: number[];
+  readonly elementOrdinals: number[];
   /**
    * The lane of the last element added and the highest sequence number seen for it, not yet
    * written to `lanes`: consecutive elements nearly always share a lane, so most elements cost
@@ -255,6 +257,8 @@ const planStateless = (
     sessions: new Map(),
     outputs,
     maxEventTimeByShard: new Map(),
+    clampedRecords: 0,
+    elementCounts: new Map(),
     lastSequenceByLane,
     lastPositionByShard: positions.done(),
   };
@@ -268,7 +272,6 @@ const planWindowed = (
   const laneOf = laneFunction(options.laneOf);
   // With lane = shard (the default), a record's shard changes exactly when its lane does.
   const laneIsShard = options.laneOf === undefined || options.laneOf === LANE_MODE.SHARD;
-  const watermark = options.watermark ?? Number.NEGATIVE_INFINITY;
   const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
   const { assigner, keyBy, eventTime, transform } = definition;
   const aggregates = definition.aggregateNames.map(
@@ -281,6 +284,8 @@ const planWindowed = (
   const lastSequenceByLane = new Map<string, string>();
   const positions = new ShardPositions();
   const maxEventTimeByShard = new Map<string, number>();
+  const elementCounts = new Map<string, number>();
+  let clampedRecords = 0;
   const runningMax = new Map<string, number>(options.maxEventTimeByShard ?? []);
   // Slice groups by key, then by slice start (a key touches one or two slices per batch): no
   // `${key}${sliceStart}` string is built per element; `order` keeps first-touch order.
@@ -419,7 +424,8 @@ const planWindowed = (
       continue;
     }
     // 2. Apply: every element lands in one slice (or the key's session group).
-    let late = 0;
+    let clamped = false;
+    if (pendingCount !== 1) elementCounts.set(`${shardId}\u0000${sequenceNumber}`, pendingCount);
     // `shardId` is the reused string object of the batch's shard: usually the very object `shard`
     // holds, so the comparison is a pointer comparison.
     if (shardId !== shard) {
@@ -431,15 +437,13 @@ const planWindowed = (
     for (let j = 0; j < pendingCount; j++) {
       const key = keys[j] as string;
       const t = times[j] as number;
-      if (shardMax === undefined || t > shardMax) shardMax = t;
+      // The shard's event clock moves by the element's time, but never past its arrival.
+      const clock = watermarkTime(t, arrival);
+      if (clock < t) clamped = true;
+      if (shardMax === undefined || clock > shardMax) shardMax = clock;
       const before = running;
-      if (t > running) running = t;
+      if (clock > running) running = clock;
       if (sliced === undefined) {
-        const gapMs = (assigner as { readonly gapMs: number }).gapMs;
-        if (t + gapMs <= watermark) {
-          late++;
-          continue;
-        }
         let group = sessionGroups.get(key);
         if (group === undefined) {
           group = {
@@ -451,6 +455,7 @@ const planWindowed = (
             elementLanes: [],
             elementSequences: [],
             elementTimes: [],
+            elementOrdinals: [],
             lane: undefined,
             laneLast: '',
             laneFirst: '',
@@ -459,13 +464,9 @@ const planWindowed = (
           sessionGroups.set(key, group);
         }
         for (let a = 0; a < nAgg; a++) group.values.push(values[j * nAgg + a]);
-        addElement(group, pending[j], lane as string, sequenceNumber, t);
+        addElement(group, pending[j], lane as string, sequenceNumber, t, j);
       } else {
         const sliceStart = sliced.sliceOf(t);
-        if (sliced.lastWindowEndOfSlice(sliceStart) <= watermark) {
-          late++;
-          continue;
-        }
         let ofKey = slicesByKey.get(key);
         if (ofKey === undefined) {
           ofKey = [];
@@ -493,6 +494,7 @@ const planWindowed = (
             elementLanes: [],
             elementSequences: [],
             elementTimes: [],
+            elementOrdinals: [],
             lane: undefined,
             laneLast: '',
             laneFirst: '',
@@ -508,19 +510,10 @@ const planWindowed = (
           group.late++;
           group.lateElements.push(group.elements.length);
         }
-        addElement(group, pending[j], lane as string, sequenceNumber, t);
+        addElement(group, pending[j], lane as string, sequenceNumber, t, j);
       }
     }
-    if (late > 0) {
-      failures.push(
-        failure(
-          record,
-          recordMeta(record),
-          FAILURE_REASON.LATE,
-          `${late} of ${pendingCount} element(s) behind watermark ${new Date(watermark).toISOString()}`,
-        ),
-      );
-    }
+    if (clamped) clampedRecords++;
   }
 
   if (lane !== undefined) lastSequenceByLane.set(lane, laneLast);
@@ -548,6 +541,7 @@ const planWindowed = (
       elementLanes: group.elementLanes,
       elementSequences: group.elementSequences,
       elementTimes: group.elementTimes,
+      elementOrdinals: group.elementOrdinals,
       accs,
     });
   }
@@ -564,6 +558,7 @@ const planWindowed = (
         elementLanes: group.elementLanes,
         elementSequences: group.elementSequences,
         elementTimes: group.elementTimes,
+        elementOrdinals: group.elementOrdinals,
         sessions: foldSessions(
           aggregates,
           definition.aggregateNames,
@@ -582,6 +577,8 @@ const planWindowed = (
     sessions,
     outputs: [],
     maxEventTimeByShard,
+    clampedRecords,
+    elementCounts,
     lastSequenceByLane,
     lastPositionByShard: positions.done(),
   };
@@ -593,12 +590,14 @@ function addElement(
   lane: string,
   sequenceNumber: string,
   t: number,
+  ordinal: number,
 ): void {
   group.count++;
   group.elements.push(element);
   group.elementLanes.push(lane);
   group.elementSequences.push(sequenceNumber);
   group.elementTimes.push(t);
+  group.elementOrdinals.push(ordinal);
   if (lane === group.lane) {
     if (isAfter(sequenceNumber, group.laneLast)) group.laneLast = sequenceNumber;
     else if (isAfter(group.laneFirst, sequenceNumber)) group.laneFirst = sequenceNumber;

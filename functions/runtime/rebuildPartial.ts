@@ -49,6 +49,7 @@ export const rebuildPartial = <P extends SlicePartial | SessionPartial>(
   const elementLanes = keep.map((i) => partial.elementLanes[i] as string);
   const elementSequences = keep.map((i) => partial.elementSequences[i] as string);
   const elementTimes = keep.map((i) => partial.elementTimes[i] as number);
+  const elementOrdinals = keep.map((i) => partial.elementOrdinals[i] as number);
   const lanes = new Map<string, string>();
   const firstSequenceByLane = new Map<string, string>();
   for (let k = 0; k < keep.length; k++) {
@@ -69,6 +70,7 @@ export const rebuildPartial = <P extends SlicePartial | SessionPartial>(
     elementLanes,
     elementSequences,
     elementTimes,
+    elementOrdinals,
   };
   if (isSlice(partial)) {
     const wasLate = new Set(partial.lateElements);

@@ -209,7 +209,7 @@ export interface WindowedPipelineConfig extends PipelineConfigBase {
   readonly window: WindowConfig;
   /** Where event time comes from. */
   readonly eventTime: 'extractor' | 'approximateArrivalTimestamp';
-  readonly allowedLatenessMs: number;
+  readonly maxOutOfOrdernessMs: number;
   readonly idleTimeoutMs: number;
   readonly emit: EmitMode;
   readonly aggregates: readonly {
@@ -301,7 +301,7 @@ export interface WindowedPipelineDefinition<
   readonly assigner: WindowAssigner;
   /** Event-time extractor; `undefined` uses the record's approximateArrivalTimestamp. */
   readonly eventTime: ((element: TEvent) => string | number) | undefined;
-  readonly allowedLatenessMs: number;
+  readonly maxOutOfOrdernessMs: number;
   readonly idleTimeoutMs: number;
   readonly emit: EmitMode;
   readonly aggregates: A;
@@ -330,6 +330,14 @@ export interface RecordFailure extends RecordMeta {
   readonly detail: string;
   /** The record's `data` exactly as received (base64). */
   readonly data: string;
+  /**
+   * Refusals of some of a record's elements (LATE, EXPIRED, STATE_TOO_LARGE): the indices, in the
+   * order the pipeline's transform produced them, of exactly the elements that were not counted;
+   * the others were. Absent for refusals of the whole record (invalid input).
+   */
+  readonly elements?: readonly number[];
+  /** With `elements`: how many elements the record produced. */
+  readonly elementCount?: number;
 }
 
 /** Per-key state common to slice and session partials of a batch. */
@@ -349,6 +357,8 @@ export interface KeyedPartialBase {
   readonly elementSequences: readonly string[];
   /** Event time of each element. */
   readonly elementTimes: readonly number[];
+  /** Index of each element among its record's elements (the transform's output order). */
+  readonly elementOrdinals: readonly number[];
 }
 
 /** The pre-aggregated contribution of a batch to one (key, slice). */
@@ -390,8 +400,18 @@ export interface BatchPlan {
   readonly sessions: ReadonlyMap<string, SessionPartial>;
   /** Stateless pipelines: output records in input order. */
   readonly outputs: readonly OutputRecord[];
-  /** Max event time per shard over the batch's valid elements (ms). */
+  /**
+   * Event clock per shard over the batch's valid elements (ms): the highest event time, each
+   * bounded by its record's arrival (`watermarkTime`), so no producer clock runs ahead of Kinesis.
+   */
   readonly maxEventTimeByShard: ReadonlyMap<string, number>;
+  /** Records whose elements were counted as if dated at their arrival (event time after arrival). */
+  readonly clampedRecords: number;
+  /**
+   * Element count of every record that produced other than exactly one element, keyed
+   * `${shardId}\u0000${sequenceNumber}` (records absent here produced one).
+   */
+  readonly elementCounts: ReadonlyMap<string, number>;
   /** Last sequence number per lane over all records of the batch. */
   readonly lastSequenceByLane: ReadonlyMap<string, string>;
   /**
@@ -415,11 +435,6 @@ export interface PreAggregateOptions {
    * @default 'shard'
    */
   readonly laneOf?: LaneMode | ((meta: RecordMeta) => string);
-  /**
-   * Current pipeline watermark (ms): elements whose every window ends at or before it are LATE.
-   * @default -Infinity (nothing is late)
-   */
-  readonly watermark?: number;
   /**
    * Max event time per shard before this batch, to count elements that arrive late but within
    * allowed lateness.

@@ -4,7 +4,7 @@ import {
   KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import type { ShardProbePosition } from '#state/index';
+import type { OpenShard, ShardProbePosition } from '#state/index';
 
 /** Options of {@link KinesisTailProbe}. */
 export interface KinesisTailProbeOptions {
@@ -36,7 +36,7 @@ const DEFAULT_CACHE_MS = 5_000;
  * @example
  * ```ts
  * const probe = new KinesisTailProbe();
- * await store.readWatermark({ allowedLateness, idleTimeout, now, tailProbe: probe.caughtUp });
+ * await store.readWatermark({ maxOutOfOrderness, idleTimeout, now, tailProbe: probe.caughtUp });
  * ```
  */
 export class KinesisTailProbe {
@@ -44,7 +44,7 @@ export class KinesisTailProbe {
   readonly #cacheMs: number;
   readonly #clock: () => number;
   readonly #answers = new Map<string, { readonly caughtUp: boolean; readonly at: number }>();
-  readonly #shards = new Map<string, { readonly ids: readonly string[]; readonly at: number }>();
+  readonly #shards = new Map<string, { readonly ids: readonly OpenShard[]; readonly at: number }>();
 
   constructor(options: KinesisTailProbeOptions = {}) {
     this.#client = options.client ?? new KinesisClient({});
@@ -92,14 +92,14 @@ export class KinesisTailProbe {
   };
 
   /**
-   * The ids of a stream's open shards (`ListShards`, every page), reused for `cacheMs` (bound: pass
-   * it as `readWatermark`'s `openShards`). Needs `kinesis:ListShards` on the stream.
+   * A stream's open shards and their parents (`ListShards`, every page), reused for `cacheMs`
+   * (bound: pass it as `readWatermark`'s `openShards`). Needs `kinesis:ListShards` on the stream.
    */
-  readonly openShards = async (streamArn: string): Promise<readonly string[]> => {
+  readonly openShards = async (streamArn: string): Promise<readonly OpenShard[]> => {
     const now = this.#clock();
     const cached = this.#shards.get(streamArn);
     if (cached !== undefined && now - cached.at < this.#cacheMs) return cached.ids;
-    const ids: string[] = [];
+    const ids: OpenShard[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.#client.send(
@@ -112,7 +112,12 @@ export class KinesisTailProbe {
           shard.ShardId !== undefined &&
           shard.SequenceNumberRange?.EndingSequenceNumber === undefined
         )
-          ids.push(shard.ShardId);
+          ids.push({
+            shardId: shard.ShardId,
+            parents: [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+              (id): id is string => id !== undefined,
+            ),
+          });
       }
       nextToken = page.NextToken;
     } while (nextToken !== undefined);

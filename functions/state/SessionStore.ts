@@ -17,7 +17,9 @@ import {
   readAccSet,
   readFences,
   readNumber,
+  readRefused,
   readString,
+  refusedAttr,
   str,
 } from './attributes';
 import { backoff } from './backoff';
@@ -32,6 +34,7 @@ import {
   WINDOW_STORE_DEFAULTS,
 } from './constants';
 import { dueIndexPages } from './dueIndexPages';
+import type { RefusalCode } from './elementIds';
 import {
   InvalidWindowStoreInputError,
   ItemTooLargeError,
@@ -59,6 +62,7 @@ import {
 import { mapBounded } from './mapBounded';
 import {
   planSessionWrite,
+  rememberedRefusals,
   type SessionFenceImage,
   type SessionWritePlan,
   type StoredSession,
@@ -75,6 +79,7 @@ import type {
   EmitOutcome,
   MergeAccSets,
   RefusedSessionElements,
+  SessionContents,
   SessionDelta,
   SessionRef,
   SessionStoreOptions,
@@ -92,7 +97,7 @@ interface KeyImage {
 }
 
 type KeyOutcome =
-  | { readonly outcome: 'skipped' }
+  | { readonly outcome: 'skipped'; readonly refused?: RefusedSessionElements }
   | {
       readonly outcome: 'applied';
       readonly plan: SessionWritePlan;
@@ -133,7 +138,7 @@ export class SessionStore {
   readonly #client: DynamoDBSender;
   readonly #tableName: string;
   readonly #merge: MergeAccSets;
-  readonly #allowedLatenessMs: number;
+  readonly #maxOutOfOrdernessMs: number;
   readonly #retentionMs: number;
   readonly #clock: () => number;
   readonly #maxItemBytes: number;
@@ -147,7 +152,7 @@ export class SessionStore {
     this.gapMs = options.gapMs;
     this.#tableName = options.tableName;
     this.#merge = options.merge;
-    this.#allowedLatenessMs = options.allowedLatenessMs ?? 0;
+    this.#maxOutOfOrdernessMs = options.maxOutOfOrdernessMs ?? 0;
     this.#retentionMs = options.retentionMs ?? WINDOW_STORE_DEFAULTS.retentionMs;
     this.#clock = options.clock ?? Date.now;
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
@@ -199,7 +204,10 @@ export class SessionStore {
     const written: Array<SessionRef & { acc: AccSet }> = [];
     let applied = 0;
     outcomes.forEach((o, i) => {
-      if (o.outcome !== 'applied') return;
+      if (o.outcome !== 'applied') {
+        if (o.refused !== undefined) refused.push(o.refused);
+        return;
+      }
       applied++;
       if (o.refused !== undefined) refused.push(o.refused);
       const key = (deltas[i] as SessionDelta).key;
@@ -227,32 +235,49 @@ export class SessionStore {
       from = Math.min(from, e.time);
       to = Math.max(to, e.time + this.gapMs);
     }
+    // Elements whose session would outgrow the item size limit: refused (STATE_TOO_LARGE).
+    const tooLarge = new Set<number>();
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
       if (attempt > 0) await backoff(attempt);
       const image = await this.#readKey(delta.key, from, to, counter);
-      const plan = planSessionWrite(
-        delta,
-        image.sessions,
-        image.fences,
-        this.gapMs,
-        this.#merge,
-        options.committedWatermark,
-      );
-      if (plan === undefined) return { outcome: 'skipped' };
-      const refused: RefusedSessionElements | undefined =
-        plan.refused.length === 0
-          ? undefined
-          : {
-              key: delta.key,
-              indices: plan.refused,
-              sealed: plan.sealedTouched,
-              ...(plan.behindWatermark.length > 0
-                ? { behindWatermark: plan.behindWatermark, watermark: options.committedWatermark }
-                : {}),
-            };
-      // LATE first: once the fences pass these records, no retry would report them again.
-      if (refused !== undefined) await options.onRefused?.(refused);
+      let plan: SessionWritePlan | undefined;
+      for (;;) {
+        plan = planSessionWrite(
+          delta,
+          image.sessions,
+          image.fences,
+          this.gapMs,
+          this.#merge,
+          options.committedWatermark,
+          this.#retentionMs,
+          tooLarge,
+        );
+        const over = plan === undefined ? undefined : this.#oversized(delta.key, plan);
+        if (over === undefined) break;
+        // Refuse the new elements of the session that would not fit, and plan again without them.
+        for (const i of (plan as SessionWritePlan).accepted) {
+          const t = (delta.elements[i] as { time: number }).time;
+          if (t >= over.start && t < over.end) tooLarge.add(i);
+        }
+      }
+      // Elements a committed plan refused that this delta replays: reported again (the attempt
+      // that committed them may have crashed before its report).
+      const remembered = rememberedRefusals(delta, image.fences);
+      const refused = this.#refusal(delta, plan, remembered, options.committedWatermark);
+      // Only EXPIRED refusals (or replays) and nothing to write: no commit. No fence moves past
+      // them, and a retry refuses them again, the committed watermark never going back.
+      if (
+        plan === undefined ||
+        (plan.puts.length === 0 &&
+          plan.deletes.length === 0 &&
+          plan.refused.length === plan.expired.length)
+      ) {
+        if (refused !== undefined) await options.onRefused?.(refused);
+        return { outcome: 'skipped', refused };
+      }
       if (await this.#commit(delta.key, image, plan, to, counter)) {
+        // Reported once committed (and remembered with the fences): exactly what was not counted.
+        if (refused !== undefined) await options.onRefused?.(refused);
         return { outcome: 'applied', plan, refused };
       }
     }
@@ -260,6 +285,42 @@ export class SessionStore {
       { pipeline: this.pipeline, key: delta.key },
       this.#maxAttempts,
     );
+  }
+
+  /** The first session a plan would put that exceeds `maxItemBytes`, if any. */
+  #oversized(key: string, plan: SessionWritePlan): SessionContents | undefined {
+    for (const { session, replaces } of plan.puts) {
+      const item = this.#sessionItem(key, session, (replaces?.version ?? 0) + 1);
+      if (estimateItemSize(item) > this.#maxItemBytes) return session;
+    }
+    return undefined;
+  }
+
+  /** What a key's plan (and its replayed, remembered refusals) refuses, for `onRefused`. */
+  #refusal(
+    delta: SessionDelta,
+    plan: SessionWritePlan | undefined,
+    remembered: ReadonlyMap<number, RefusalCode>,
+    watermark: number | undefined,
+  ): RefusedSessionElements | undefined {
+    const indices = [...new Set([...(plan?.refused ?? []), ...remembered.keys()])].sort(
+      (x, y) => x - y,
+    );
+    if (indices.length === 0) return undefined;
+    const coded = (code: RefusalCode) =>
+      [...remembered].filter(([, c]) => c === code).map(([i]) => i);
+    const expired = [...(plan?.expired ?? []), ...coded('X')];
+    const tooLarge = [...(plan?.tooLarge ?? []), ...coded('F')];
+    const behind = plan?.behindWatermark ?? [];
+    return {
+      key: delta.key,
+      indices,
+      sealed: plan?.sealedTouched ?? [],
+      ...(behind.length > 0 ? { behindWatermark: behind, watermark } : {}),
+      ...(expired.length > 0 ? { expired } : {}),
+      ...(tooLarge.length > 0 ? { tooLarge } : {}),
+      ...(remembered.size > 0 ? { remembered: [...remembered.keys()] } : {}),
+    };
   }
 
   /** Reads a key's fence item and every session that can touch `[from, to]`: one Query (paged). */
@@ -297,7 +358,11 @@ export class SessionStore {
       startKey = page.LastEvaluatedKey;
       for (const item of page.Items ?? []) {
         if (readString(item, TABLE_KEYS.sortKey) === SESSION_FENCES_SORT_KEY) {
-          fences = { version: readNumber(item, ATTR.version), fences: readFences(item) };
+          fences = {
+            version: readNumber(item, ATTR.version),
+            fences: readFences(item),
+            refused: readRefused(item),
+          };
           fencesExpireAt = readNumber(item, TABLE_KEYS.timeToLiveAttribute) ?? 0;
           continue;
         }
@@ -324,8 +389,9 @@ export class SessionStore {
     const items: TransactWriteItem[] = [];
     let relevantUntil = 0;
     for (const { session, replaces } of plan.puts) {
-      relevantUntil = Math.max(relevantUntil, session.end + this.#allowedLatenessMs);
+      relevantUntil = Math.max(relevantUntil, session.end + this.#maxOutOfOrdernessMs);
       const item = this.#sessionItem(key, session, (replaces?.version ?? 0) + 1);
+      // Planned below the limit (`#oversized`); a guard, should the estimate and the plan differ.
       assertItemSize(item, this.#maxItemBytes, {
         pipeline: this.pipeline,
         key,
@@ -358,7 +424,7 @@ export class SessionStore {
       });
     }
     // The fences matter as long as any session they guard can still be replayed into.
-    relevantUntil = Math.max(relevantUntil, latestEnd + this.#allowedLatenessMs);
+    relevantUntil = Math.max(relevantUntil, latestEnd + this.#maxOutOfOrdernessMs);
     items.push({ Update: this.#fenceUpdate(key, image, plan, relevantUntil) });
     if (items.length > MAX_TRANSACTION_ITEMS) {
       throw new WindowStoreError(
@@ -401,13 +467,22 @@ export class SessionStore {
       .set(ATTR.version, num((image.fences.version ?? 0) + 1))
       .set(TABLE_KEYS.timeToLiveAttribute, num(ttl));
     for (const [lane, fence] of plan.fences) b.set(fenceAttr(lane), str(fence));
+    for (const [lane, ids] of plan.remember) {
+      if (ids === '') b.remove(refusedAttr(lane));
+      else b.set(refusedAttr(lane), str(ids));
+    }
     // Every batch that writes the key passes through this condition, so batches of a key are
     // serialized: the fences read are still the fences, "above the fence" is still what is new.
     const condition = sessionVersionIs(b, image.fences.version);
     const estimated =
       estimateItemSize({ [TABLE_KEYS.partitionKey]: str(keyPartition(this.pipeline, key)) }) +
       [...new Set([...image.fences.fences.keys(), ...plan.fences.keys()])].reduce(
-        (sum, lane) => sum + fenceAttr(lane).length + 128,
+        (sum, lane) =>
+          sum +
+          fenceAttr(lane).length +
+          128 +
+          refusedAttr(lane).length +
+          (plan.remember.get(lane) ?? image.fences.refused?.get(lane) ?? '').length,
         64,
       );
     if (estimated > this.#maxItemBytes) {
@@ -445,7 +520,9 @@ export class SessionStore {
         duePartition(this.pipeline, bucketOf(key, this.#dueBuckets)),
       ),
       [TABLE_KEYS.dueIndex.sortKey]: str(padTime(session.end)),
-      [TABLE_KEYS.timeToLiveAttribute]: num(this.#expiresAt(session.end + this.#allowedLatenessMs)),
+      [TABLE_KEYS.timeToLiveAttribute]: num(
+        this.#expiresAt(session.end + this.#maxOutOfOrdernessMs),
+      ),
     };
     for (const [name, value] of Object.entries(session.acc)) {
       if (value !== undefined) item[accAttr(name)] = encodeAcc(name, value, new Set());

@@ -8,6 +8,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { isSilent, pipelineWatermark } from '#watermark/index';
 import { assertItemSize } from './assertItemSize';
 import {
   accAttr,
@@ -82,11 +83,14 @@ import type {
   EmitOutcome,
   FindDueWindowsOptions,
   MergeAccSets,
+  OpenShard,
   OpenShardLister,
   PipelineWatermark,
   ReadWatermarkOptions,
   RejectedDelta,
+  RejectionCause,
   ShardPosition,
+  ShardProbePosition,
   ShardTailProbe,
   ShardWatermark,
   SliceDelta,
@@ -124,6 +128,8 @@ interface SliceImage {
   readonly fences: ReadonlyMap<string, string>;
   /** A closer sealed the slice: it accepts no more records. */
   readonly sealed?: boolean;
+  /** Sealed because it was full (see `#fill`), not by a closer. */
+  readonly full?: boolean;
 }
 
 type ApplyOutcome = 'applied' | 'skipped' | 'sealed';
@@ -166,72 +172,96 @@ const unpadded = (padded: string | undefined): string | undefined =>
   padded === undefined ? undefined : normalizeSequence(padded);
 
 /**
- * Asks the probe, for each live shard silent for longer than the idle timeout and whose position is
- * known (or that has not reported yet: from its start), whether it is caught up; a shard with
- * records left to read (or whose probe failed) is not idle. Probes run concurrently.
+ * Asks the probe, for each live shard silent for longer than the idle timeout whose position is
+ * known, whether it is caught up. Returns the shards with records left to read (or whose probe
+ * failed): they are not idle. Probes run concurrently.
  */
-async function confirmIdle(
-  shards: ShardWatermark[],
-  unreported: ReadonlySet<string>,
+async function shardsBehind(
+  shards: readonly ShardWatermark[],
+  now: number,
+  idleTimeout: number,
   probe: ShardTailProbe,
   onError: ((shardId: string, error: unknown) => void) | undefined,
-): Promise<void> {
+): Promise<Set<string>> {
+  const behind = new Set<string>();
   await Promise.all(
-    shards.map(async (shard, index) => {
+    shards.map(async (shard) => {
       const { streamArn, lastSequenceNumber: sequenceNumber } = shard;
-      if (!shard.idle || shard.retired || streamArn === undefined) return;
-      if (sequenceNumber === undefined && !unreported.has(shard.shardId)) return;
-      let caughtUp: boolean;
-      try {
-        caughtUp = await probe({ shardId: shard.shardId, streamArn, sequenceNumber });
-      } catch (error) {
-        onError?.(shard.shardId, error);
-        caughtUp = false;
-      }
-      if (!caughtUp) shards[index] = { ...shard, idle: false };
+      if (shard.retired || !isSilent(shard, now, idleTimeout)) return;
+      if (streamArn === undefined || sequenceNumber === undefined) return;
+      if (!(await caughtUp(probe, { shardId: shard.shardId, streamArn, sequenceNumber }, onError)))
+        behind.add(shard.shardId);
     }),
   );
+  return behind;
+}
+
+/** The probe's answer; a probe that fails counts as "not caught up" (reported to `onError`). */
+async function caughtUp(
+  probe: ShardTailProbe,
+  position: ShardProbePosition,
+  onError: ((shardId: string, error: unknown) => void) | undefined,
+): Promise<boolean> {
+  try {
+    return await probe(position);
+  } catch (error) {
+    onError?.(position.shardId, error);
+    return false;
+  }
 }
 
 /**
- * The open shards of the reporting shards' streams that have no watermark item yet, as idle shards
- * that have seen nothing (the probe decides whether they hold the watermark back). A listing that
- * fails is reported and skipped: only the shards that reported then count, as without a lister.
+ * The open shards of the reporting shards' streams that have no row yet, that Lambda reads from
+ * their start (children of a reported shard, or every shard when `readsFromStart`), and that hold
+ * records (the probe, reading from their start, finds some): their first batch is still coming. A
+ * listing that fails is reported and skipped: only the shards that reported then count, as
+ * without a lister.
  */
-async function unreportedShards(
+async function pendingShards(
   shards: readonly ShardWatermark[],
   list: OpenShardLister,
+  readsFromStart: boolean,
+  probe: ShardTailProbe,
   onError: ((shardId: string, error: unknown) => void) | undefined,
 ): Promise<ShardWatermark[]> {
   const known = new Set(shards.map((s) => s.shardId));
+  const reported = new Set(known);
   const streams = new Set(
     shards.flatMap((s) => (s.retired || s.streamArn === undefined ? [] : [s.streamArn])),
   );
-  const found: ShardWatermark[] = [];
+  const unreported: Array<{ shardId: string; streamArn: string }> = [];
   await Promise.all(
     [...streams].map(async (streamArn) => {
-      let open: readonly string[];
+      let open: readonly OpenShard[];
       try {
         open = await list(streamArn);
       } catch (error) {
         onError?.(streamArn, error);
         return;
       }
-      for (const shardId of open) {
+      for (const { shardId, parents } of open) {
         if (known.has(shardId)) continue;
+        if (!readsFromStart && !parents.some((p) => reported.has(p))) continue;
         known.add(shardId);
-        found.push({
-          shardId,
-          maxEventTime: Number.NEGATIVE_INFINITY,
-          processedAt: Number.NEGATIVE_INFINITY,
-          retired: false,
-          streamArn,
-          idle: true,
-        });
+        unreported.push({ shardId, streamArn });
       }
     }),
   );
-  return found;
+  const pending: ShardWatermark[] = [];
+  await Promise.all(
+    unreported.map(async ({ shardId, streamArn }) => {
+      if (await caughtUp(probe, { shardId, streamArn, sequenceNumber: undefined }, onError)) return;
+      pending.push({
+        shardId,
+        maxEventTime: Number.NEGATIVE_INFINITY,
+        processedAt: Number.NEGATIVE_INFINITY,
+        retired: false,
+        streamArn,
+        idle: false,
+      });
+    }),
+  );
+  return pending;
 }
 
 /**
@@ -264,7 +294,7 @@ export class WindowStore {
   readonly #tableName: string;
   readonly #merge: MergeAccSets;
   readonly #additive: ReadonlySet<string>;
-  readonly #allowedLatenessMs: number;
+  readonly #maxOutOfOrdernessMs: number;
   readonly #windowSizeMs: number | undefined;
   readonly #retentionMs: number;
   readonly #clock: () => number;
@@ -284,7 +314,7 @@ export class WindowStore {
     this.#tableName = options.tableName;
     this.#merge = options.merge;
     this.#additive = options.additive;
-    this.#allowedLatenessMs = options.allowedLatenessMs ?? 0;
+    this.#maxOutOfOrdernessMs = options.maxOutOfOrdernessMs ?? 0;
     this.#windowSizeMs = options.windowSizeMs;
     this.#retentionMs = options.retentionMs ?? WINDOW_STORE_DEFAULTS.retentionMs;
     this.#clock = options.clock ?? Date.now;
@@ -344,10 +374,7 @@ export class WindowStore {
     // slices and sizes item by item.
     const rest = [...outcomes.keys()].filter((i) => outcomes[i] === undefined);
     await mapBounded(rest, this.#concurrency, async (i) => {
-      const work = items[i] as ItemWork;
-      outcomes[i] = this.#isAdditive(work)
-        ? await this.#applyAdditive(work, counter, rejected)
-        : await this.#applyMerged(work, counter, rejected);
+      outcomes[i] = await this.#applyOne(items[i] as ItemWork, counter, rejected);
     });
     const applied = outcomes.filter((o) => o === 'applied').length;
     const sealed = outcomes.filter((o) => o === 'sealed').length;
@@ -359,6 +386,27 @@ export class WindowStore {
       sealed,
       rejected,
     };
+  }
+
+  /**
+   * The slices of `deltas` are further behind the committed watermark than the retention
+   * (EXPIRED): they take nothing more, and are not written. One consistent read per item says
+   * what each has absorbed already (a crashed attempt may have written it before the committed
+   * watermark moved on): that is skipped, as a retry must count it; everything above the lanes'
+   * fences — all of it when the item is absent (never written, or deleted by TTL) — is returned
+   * as rejected, cause `expired`. Nothing is written, so the answer is the same on every retry.
+   *
+   * @example
+   * const { rejected } = await store.refuseExpired(expiredDeltas);
+   */
+  async refuseExpired(deltas: readonly SliceDelta[]): Promise<{ rejected: RejectedDelta[] }> {
+    const counter = emptyStats();
+    const rejected: RejectedDelta[] = [];
+    await mapBounded(this.#groupDeltas(deltas), this.#concurrency, async (work) => {
+      const plan = this.#plan(work, await this.#getSlice(work, counter));
+      if (plan.acc !== undefined) this.#reject(work, plan, rejected, 'expired');
+    });
+    return { rejected };
   }
 
   /**
@@ -559,7 +607,7 @@ export class WindowStore {
   /** The seal of one slice of `window` (forgets its cached image: it accepts no more writes). */
   #sealUpdate(window: WindowRef, sliceStart: number, sliceMs: number): ExpressionBuilder {
     this.#cache.delete(this.#sliceId(window.key, sliceStart));
-    const relevantUntil = sliceStart + (this.#windowSizeMs ?? sliceMs) + this.#allowedLatenessMs;
+    const relevantUntil = sliceStart + (this.#windowSizeMs ?? sliceMs) + this.#maxOutOfOrdernessMs;
     return (
       new ExpressionBuilder()
         .set(ATTR.sealed, { BOOL: true })
@@ -674,12 +722,18 @@ export class WindowStore {
       // Kept for the one-item path should the group not apply: a stale image only costs it one
       // failed write, as its writes are conditioned on the image's version.
       this.#cacheSet(work.id, image);
-      return this.#mergedAttempt(work, image, rejected);
+      try {
+        return this.#mergedAttempt(work, image, rejected);
+      } catch (error) {
+        // Too large: the one-item path seals it as full and reports what it refuses.
+        if (error instanceof ItemTooLargeError) return undefined;
+        throw error;
+      }
     });
     const pending: number[] = [];
     for (const [i, attempt] of attempts.entries()) {
       if (typeof attempt === 'string') outcomes[i] = attempt;
-      else pending.push(i);
+      else if (attempt !== undefined) pending.push(i);
     }
     let applied: boolean[];
     try {
@@ -728,7 +782,8 @@ export class WindowStore {
           : this.#decode(failure.item);
       const plan = this.#plan(work, image);
       if (plan.acc === undefined) return 'skipped';
-      if (image.sealed === true) return this.#reject(work, plan, rejected);
+      if (image.sealed === true)
+        return this.#reject(work, plan, rejected, image.full === true ? 'full' : 'sealed');
       this.#assertSize(work, image, plan);
       const b = new ExpressionBuilder();
       const fenced = plan.lanes.map(({ work: lane, readFence }) => {
@@ -811,7 +866,8 @@ export class WindowStore {
       this.#cacheSet(work.id, image);
       return 'skipped';
     }
-    if (image.sealed === true) return this.#reject(work, plan, rejected);
+    if (image.sealed === true)
+      return this.#reject(work, plan, rejected, image.full === true ? 'full' : 'sealed');
     const acc = image.acc === undefined ? plan.acc : this.#merge(image.acc, plan.acc);
     const fences = new Map(image.fences);
     for (const { work: lane } of plan.lanes) fences.set(lane.lane, padSequence(lane.lastSeq));
@@ -828,8 +884,16 @@ export class WindowStore {
     return { update: this.#sliceUpdate(work, b, condition), next };
   }
 
-  /** A sealed slice: what the item has not absorbed is rejected (LATE), per lane above its fence. */
-  #reject(work: ItemWork, plan: WritePlan, rejected: RejectedDelta[]): 'sealed' {
+  /**
+   * A sealed slice: what the item has not absorbed is rejected, per lane above its fence — LATE,
+   * or STATE_TOO_LARGE when it was sealed for being full.
+   */
+  #reject(
+    work: ItemWork,
+    plan: WritePlan,
+    rejected: RejectedDelta[],
+    cause: RejectionCause,
+  ): 'sealed' {
     this.#cache.delete(work.id);
     for (const { work: lane, readFence } of plan.lanes) {
       rejected.push({
@@ -838,9 +902,41 @@ export class WindowStore {
         sliceEnd: work.sliceEnd,
         lane: lane.lane,
         afterSeq: readFence === undefined ? undefined : normalizeSequence(readFence),
+        cause,
       });
     }
     return 'sealed';
+  }
+
+  /**
+   * One-item write of an item, and what happens when the batch would make it too large: the item
+   * is sealed as full (`sealed`, `full`; one unconditional write — a seal only ever refuses more),
+   * then written again, which now rejects exactly what it has not absorbed (STATE_TOO_LARGE). A
+   * retry, a bisected half or a smaller later batch is refused the same way, so a record is either
+   * counted or reported, never both, and the window is emitted with what the item holds.
+   */
+  async #applyOne(
+    work: ItemWork,
+    counter: WindowStoreStats,
+    rejected: RejectedDelta[],
+  ): Promise<ApplyOutcome> {
+    const apply = () =>
+      this.#isAdditive(work)
+        ? this.#applyAdditive(work, counter, rejected)
+        : this.#applyMerged(work, counter, rejected);
+    try {
+      return await apply();
+    } catch (error) {
+      if (!(error instanceof ItemTooLargeError)) throw error;
+      this.#cache.delete(work.id);
+      const b = new ExpressionBuilder()
+        .set(ATTR.sealed, { BOOL: true })
+        .set(ATTR.full, { BOOL: true })
+        .set(ATTR.sealedAt, num(this.#clock()))
+        .add(ATTR.version, 1);
+      await this.#write(this.#sliceUpdate(work, b), counter);
+      return apply();
+    }
   }
 
   /** Per lane: skip (fence ≥ lastSeq), everything (fence below firstSeq or absent), or recompute above the fence. */
@@ -868,11 +964,11 @@ export class WindowStore {
   }
 
   /** The conditional write of a slice item, with its descriptive, index and TTL attributes. */
-  #sliceUpdate(work: ItemWork, b: ExpressionBuilder, condition: string): GroupedUpdate {
+  #sliceUpdate(work: ItemWork, b: ExpressionBuilder, condition?: string): GroupedUpdate {
     const relevantUntil =
       work.sliceStart +
       (this.#windowSizeMs ?? work.sliceEnd - work.sliceStart) +
-      this.#allowedLatenessMs;
+      this.#maxOutOfOrdernessMs;
     b.set(ATTR.kind, str(ITEM_KIND.SLICE))
       .set(ATTR.key, str(work.key))
       .set(ATTR.sliceStart, num(work.sliceStart))
@@ -886,7 +982,7 @@ export class WindowStore {
     return {
       Key: this.#sliceKey(work),
       UpdateExpression: b.updateExpression(),
-      ConditionExpression: condition,
+      ...(condition === undefined ? {} : { ConditionExpression: condition }),
       ...b.attributes(),
     };
   }
@@ -948,6 +1044,7 @@ export class WindowStore {
       acc: readAccSet(item),
       fences: readFences(item),
       sealed: item[ATTR.sealed] !== undefined,
+      full: item[ATTR.full] !== undefined,
     };
   }
 
@@ -1069,7 +1166,8 @@ export class WindowStore {
       [TABLE_KEYS.partitionKey]: str(watermarkPartition(this.pipeline)),
       [TABLE_KEYS.sortKey]: str(shardSortKey(shardId)),
     };
-    const ttl = num(expiresAt(processedAt, this.#retentionMs));
+    // No TTL on a live shard's row: its event clock and position must outlive any silence (rows
+    // written by an earlier version lose their TTL here).
     const padded = position === undefined ? undefined : padSequence(position.sequenceNumber);
     // The usual case — a new batch moves both event time and position forward — in one write.
     // When it does not, the item as it was says which of the writes below are still needed.
@@ -1082,7 +1180,7 @@ export class WindowStore {
         this.#tableName,
         {
           Key: key,
-          UpdateExpression: setShardTime(both, shardId, maxEventTime, processedAt, ttl)
+          UpdateExpression: setShardTime(both, shardId, maxEventTime, processedAt)
             .set(ATTR.streamArn, str(position.streamArn))
             .set(ATTR.lastSequenceNumber, str(padded))
             .updateExpression(),
@@ -1102,13 +1200,7 @@ export class WindowStore {
       (stored !== undefined && stored >= maxEventTime) ||
       !(await this.#conditionalWrite({
         Key: key,
-        UpdateExpression: setShardTime(
-          b,
-          shardId,
-          maxEventTime,
-          processedAt,
-          ttl,
-        ).updateExpression(),
+        UpdateExpression: setShardTime(b, shardId, maxEventTime, processedAt).updateExpression(),
         ConditionExpression: eventTimeBelow(b, maxEventTime),
         ...b.attributes(),
       }))
@@ -1117,7 +1209,7 @@ export class WindowStore {
       r.set(ATTR.kind, str(ITEM_KIND.SHARD))
         .set(ATTR.shardId, str(shardId))
         .set(ATTR.processedAt, num(processedAt))
-        .set(TABLE_KEYS.timeToLiveAttribute, ttl);
+        .remove(TABLE_KEYS.timeToLiveAttribute);
       const refreshed = await this.#conditionalWrite({
         Key: key,
         UpdateExpression: r.updateExpression(),
@@ -1179,22 +1271,18 @@ export class WindowStore {
   }
 
   /**
-   * The pipeline watermark, from one strongly consistent Query of the watermark partition:
-   *
-   * - some non-retired shard active: min over active shards of `maxEventTime - allowedLateness`
-   *   (idle shards do not hold it back). A shard is idle when its last batch is older than
-   *   `idleTimeout` and, with a `tailProbe`, the probe confirms the stream holds nothing after its
-   *   last processed sequence number: a backlogged or failing shard keeps holding the watermark;
-   * - every non-retired shard idle: processing-time advance — `max over shards of
-   *   (maxEventTime + (now - processedAt)) - allowedLateness`, i.e. the event clock is assumed to
-   *   keep running at wall-clock speed from the furthest point any shard reached;
-   * - the result never goes below the committed watermark (`commitWatermark`).
+   * The pipeline watermark, from one strongly consistent Query of the watermark partition and the
+   * rules of `pipelineWatermark` (#watermark): min over the active shards' event clocks minus
+   * `maxOutOfOrderness`; idle shards (silent for longer than `idleTimeout` and, with a `tailProbe`,
+   * caught up) do not hold it back; every shard idle: the slowest clock runs on at wall-clock
+   * speed; never below the committed watermark. With `openShards` and `tailProbe`, an open shard
+   * that has not reported yet and holds records holds it at the committed watermark.
    *
    * @example
-   * const { watermark } = await store.readWatermark({ allowedLateness: 30_000, idleTimeout: 60_000, now: Date.now() });
+   * const { watermark } = await store.readWatermark({ maxOutOfOrderness: 30_000, idleTimeout: 60_000, now: Date.now() });
    */
   async readWatermark(options: ReadWatermarkOptions): Promise<PipelineWatermark> {
-    const { allowedLateness, idleTimeout, now, tailProbe } = options;
+    const { maxOutOfOrderness, idleTimeout, now, tailProbe, onProbeError } = options;
     const shards: ShardWatermark[] = [];
     let committed: number | undefined;
     let startKey: Record<string, AttributeValue> | undefined;
@@ -1219,63 +1307,55 @@ export class WindowStore {
           committed = readNumber(item, ATTR.watermark);
           continue;
         }
-        const maxEventTime = readNumber(item, ATTR.maxEventTime);
         const processedAt = readNumber(item, ATTR.processedAt);
         const retired = item[ATTR.retired]?.BOOL === true;
-        if ((maxEventTime === undefined || processedAt === undefined) && !retired) continue;
+        if (processedAt === undefined && !retired) continue;
         shards.push({
           shardId: readString(item, ATTR.shardId) ?? '',
-          maxEventTime: maxEventTime ?? Number.NEGATIVE_INFINITY,
+          // A shard that reported only filtered or invalid records has no event clock.
+          maxEventTime: readNumber(item, ATTR.maxEventTime) ?? Number.NEGATIVE_INFINITY,
           processedAt: processedAt ?? Number.NEGATIVE_INFINITY,
           retired,
           streamArn: readString(item, ATTR.streamArn),
           lastSequenceNumber: unpadded(readString(item, ATTR.lastSequenceNumber)),
-          idle: processedAt === undefined || now - processedAt > idleTimeout,
+          idle: false,
         });
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    // Open shards that have not reported yet count too (only with a probe to tell an empty shard
-    // from one whose first batch is still coming).
-    const considered = [...shards];
-    const unreported = new Set<string>();
-    if (tailProbe !== undefined && options.openShards !== undefined) {
-      for (const shard of await unreportedShards(
-        shards,
-        options.openShards,
-        options.onProbeError,
-      )) {
-        considered.push(shard);
-        unreported.add(shard.shardId);
-      }
-    }
-    if (tailProbe !== undefined)
-      await confirmIdle(considered, unreported, tailProbe, options.onProbeError);
-
-    const live = considered.filter((s) => !s.retired && !(unreported.has(s.shardId) && s.idle));
-    const active = live.filter((s) => !s.idle);
-    let watermark: number | undefined;
-    let mode: PipelineWatermark['mode'];
-    if (active.length > 0) {
-      const least = Math.min(...active.map((s) => s.maxEventTime));
-      // A shard whose first batch is still coming holds the watermark where it is.
-      watermark = Number.isFinite(least) ? least - allowedLateness : undefined;
-      mode = 'event-time';
-    } else if (live.length > 0) {
-      watermark =
-        Math.max(...live.map((s) => s.maxEventTime + (now - s.processedAt))) - allowedLateness;
-      mode = 'processing-time';
-    } else {
-      mode = committed === undefined ? 'none' : 'committed';
-    }
-    if (committed !== undefined && (watermark === undefined || watermark < committed)) {
-      watermark = committed;
-    }
-    return {
-      watermark,
-      mode,
+    const behind =
+      tailProbe === undefined
+        ? new Set<string>()
+        : await shardsBehind(shards, now, idleTimeout, tailProbe, onProbeError);
+    const pending =
+      tailProbe === undefined || options.openShards === undefined
+        ? []
+        : await pendingShards(
+            shards,
+            options.openShards,
+            options.readsFromStart === true,
+            tailProbe,
+            onProbeError,
+          );
+    const outcome = pipelineWatermark({
+      shards: shards.map((s) => ({
+        shardId: s.shardId,
+        eventTime: Number.isFinite(s.maxEventTime) ? s.maxEventTime : undefined,
+        processedAt: s.processedAt,
+        retired: s.retired,
+      })),
+      behind,
+      pending: pending.length,
       committed,
-      shards: considered.filter((s) => !unreported.has(s.shardId) || !s.idle),
+      now,
+      maxOutOfOrderness,
+      idleTimeout,
+    });
+    return {
+      watermark: outcome.watermark,
+      mode: outcome.mode,
+      committed,
+      shards: [...shards.map((s) => ({ ...s, idle: outcome.idle.has(s.shardId) })), ...pending],
     };
   }
 
@@ -1285,10 +1365,12 @@ export class WindowStore {
    */
   async commitWatermark(watermark: number, committedAt: number): Promise<boolean> {
     const b = new ExpressionBuilder();
+    // No TTL: the committed watermark never goes back, whatever expires around it (an item
+    // written by an earlier version loses its TTL here).
     b.set(ATTR.kind, str(ITEM_KIND.PIPELINE))
       .set(ATTR.watermark, num(watermark))
       .set(ATTR.processedAt, num(committedAt))
-      .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(committedAt, this.#retentionMs)));
+      .remove(TABLE_KEYS.timeToLiveAttribute);
     return this.#conditionalWrite({
       Key: {
         [TABLE_KEYS.partitionKey]: str(watermarkPartition(this.pipeline)),
@@ -1421,7 +1503,7 @@ export class WindowStore {
       .set(ATTR.windowEnd, num(window.end))
       .set(
         TABLE_KEYS.timeToLiveAttribute,
-        num(this.#expiresAt(window.end + this.#allowedLatenessMs)),
+        num(this.#expiresAt(window.end + this.#maxOutOfOrdernessMs)),
       )
       .set(
         TABLE_KEYS.dueIndex.partitionKey,
@@ -1706,12 +1788,11 @@ function setShardTime(
   shardId: string,
   maxEventTime: number,
   processedAt: number,
-  ttl: AttributeValue,
 ): ExpressionBuilder {
   return b
     .set(ATTR.kind, str(ITEM_KIND.SHARD))
     .set(ATTR.shardId, str(shardId))
     .set(ATTR.maxEventTime, num(maxEventTime))
     .set(ATTR.processedAt, num(processedAt))
-    .set(TABLE_KEYS.timeToLiveAttribute, ttl);
+    .remove(TABLE_KEYS.timeToLiveAttribute);
 }

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ACC_ATTR_PREFIX, FENCE_ATTR_PREFIX } from './constants';
+import { ACC_ATTR_PREFIX, FENCE_ATTR_PREFIX, REFUSED_ATTR_PREFIX } from './constants';
 import type { AccSet } from './types';
 
 /** A raw DynamoDB item. */
@@ -63,6 +63,22 @@ export function accAttr(name: string): string {
 /** Attribute name of a lane's fence. */
 export function fenceAttr(lane: string): string {
   return `${FENCE_ATTR_PREFIX}${lane}`;
+}
+
+/** Attribute name of a lane's remembered refusals on a session fence item. */
+export function refusedAttr(lane: string): string {
+  return `${REFUSED_ATTR_PREFIX}${lane}`;
+}
+
+/** Per lane, the encoded refusals a session fence item remembers (see `encodeElementIds`). */
+export function readRefused(item: RawItem): Map<string, string> {
+  const refused = new Map<string, string>();
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(REFUSED_ATTR_PREFIX) && value.S !== undefined) {
+      refused.set(name.slice(REFUSED_ATTR_PREFIX.length), value.S);
+    }
+  }
+  return refused;
 }
 
 /** The accumulators stored on a slice item, `undefined` when it holds none. */

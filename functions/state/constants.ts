@@ -54,6 +54,7 @@ export const ATTR = {
   watermark: 'watermark',
   sealed: 'sealed',
   sealedAt: 'sealedAt',
+  full: 'full',
 } as const;
 
 /** Sort key prefix of session items (`X#<start>`); the key's fence item sorts after all of them. */
@@ -76,6 +77,13 @@ export const ACC_ATTR_PREFIX = 'a_';
 
 /** Prefix of the attribute that holds one lane's fence on a slice item (`f_shardId-000000000001`). */
 export const FENCE_ATTR_PREFIX = 'f_';
+
+/**
+ * Prefix of the attribute of a session key's fence item that remembers, per lane, the elements
+ * the key's last transactions refused (`r_<lane>`), so a retry after a crash between the commit
+ * and the failure report reports them again.
+ */
+export const REFUSED_ATTR_PREFIX = 'r_';
 
 /** What an item is; stored as `kind` for humans reading the table. */
 export const ITEM_KIND = {

@@ -51,7 +51,7 @@ export interface WindowStoreOptions {
    * Allowed lateness in ms, part of every item's TTL.
    * @default 0
    */
-  readonly allowedLatenessMs?: number;
+  readonly maxOutOfOrdernessMs?: number;
   /**
    * Longest window a slice belongs to, in ms (hopping size); slices live until that window ends.
    * @default - the slice's own length (tumbling windows)
@@ -142,7 +142,16 @@ export interface RejectedDelta {
   readonly lane: string;
   /** The lane's fence on the sealed item (normalized), or `undefined` when it had none. */
   readonly afterSeq: string | undefined;
+  /**
+   * Why: `sealed` — a closer sealed the slice (LATE); `full` — it was sealed because the records
+   * would have grown it beyond `maxItemBytes` (STATE_TOO_LARGE); `expired` — the slice is further
+   * behind the committed watermark than the retention, and takes nothing more (EXPIRED).
+   */
+  readonly cause: RejectionCause;
 }
+
+/** Why a slice refused records (see `RejectedDelta.cause`). */
+export type RejectionCause = 'sealed' | 'full' | 'expired';
 
 /** One shard's watermark state as stored. */
 export interface ShardWatermark {
@@ -189,13 +198,20 @@ export type ShardProbePosition = Omit<ShardPosition, 'sequenceNumber'> & {
  */
 export type ShardTailProbe = (position: ShardProbePosition) => Promise<boolean>;
 
-/** Lists the ids of a stream's open shards (`ListShards`). */
-export type OpenShardLister = (streamArn: string) => Promise<readonly string[]>;
+/** An open shard of a stream, with the shard(s) it was split or merged from. */
+export interface OpenShard {
+  readonly shardId: string;
+  /** `ParentShardId` and `AdjacentParentShardId`, when the shard came from resharding. */
+  readonly parents: readonly string[];
+}
+
+/** Lists a stream's open shards (`ListShards`). */
+export type OpenShardLister = (streamArn: string) => Promise<readonly OpenShard[]>;
 
 /** Options of `readWatermark`. */
 export interface ReadWatermarkOptions {
-  /** Allowed lateness in ms subtracted from event time. */
-  readonly allowedLateness: number;
+  /** Max out-of-orderness: how far (ms) the watermark trails the shards' event clocks. */
+  readonly maxOutOfOrderness: number;
   /** A shard whose last batch is older than this (ms) stops holding the watermark back. */
   readonly idleTimeout: number;
   /** Processing time now, epoch ms (a clock, pinned in tests). */
@@ -207,13 +223,21 @@ export interface ReadWatermarkOptions {
   readonly tailProbe?: ShardTailProbe;
   /**
    * Lists the open shards of each stream the shards report from. An open shard that has not
-   * reported yet holds the watermark back while `tailProbe` finds records in it from its start
-   * (its first batch is still coming: without this, a shard that reports first closes windows
-   * the other shards' first batches still hold records for). Give it only when the mappings read
-   * from the start (`TRIM_HORIZON`): with `LATEST`, records already in a shard are never delivered.
+   * reported yet, and that Lambda will read from its start, holds the watermark at the committed
+   * one while `tailProbe` finds records in it (its first batch is still coming: without this, a
+   * shard that reports first closes windows the other shards' first batches still hold records
+   * for). Lambda reads a shard from its start when it is the child of a shard that has reported
+   * (resharding), or — `readsFromStart` — when the mapping starts at `TRIM_HORIZON`.
    * Without it (or without `tailProbe`), only shards that have reported count.
    */
   readonly openShards?: OpenShardLister;
+  /**
+   * The mappings start at `TRIM_HORIZON`: every open shard is read from its start (see
+   * `openShards`). With `LATEST`, records already in a shard are never delivered, so only the
+   * children of reported shards are waited for.
+   * @default false
+   */
+  readonly readsFromStart?: boolean;
   /** Called when `tailProbe` or `openShards` throws for a shard or stream (a probed shard then counts as not idle). */
   readonly onProbeError?: (shardId: string, error: unknown) => void;
 }
@@ -300,6 +324,11 @@ export interface SessionElement {
   readonly sequenceNumber: string;
   /** Event time, epoch ms. */
   readonly time: number;
+  /**
+   * Index of the element among its record's elements (a `flatMap` may make several).
+   * @default 0
+   */
+  readonly ordinal?: number;
 }
 
 /** A session with its accumulators, `[start, end)` with `end` = last event time + gap. */
@@ -322,10 +351,13 @@ export interface SessionDelta {
   sessionsOf(indices: readonly number[]): SessionContents[];
 }
 
-/** A session refusal: the elements of a delta whose gap interval touches a sealed session. */
+/**
+ * A session refusal: the elements of a delta that were not counted — their gap interval touches a
+ * sealed session, or the session they would join ends at or before the committed watermark.
+ */
 export interface RefusedSessionElements {
   readonly key: string;
-  /** Indices into the delta's `elements`. */
+  /** Indices into the delta's `elements` (new refusals and `remembered` ones). */
   readonly indices: readonly number[];
   /** The sealed session(s) they touch. */
   readonly sealed: readonly SessionRef[];
@@ -336,6 +368,21 @@ export interface RefusedSessionElements {
   readonly behindWatermark?: readonly number[];
   /** The committed watermark they were refused against, with `behindWatermark`. */
   readonly watermark?: number;
+  /**
+   * Those of `indices` that an earlier, committed plan refused (this delta replays them): reported
+   * again, as the crash of that attempt may have come before its report.
+   */
+  readonly remembered?: readonly number[];
+  /**
+   * Those of `indices` refused as EXPIRED: their own gap ended more than the retention before the
+   * committed watermark.
+   */
+  readonly expired?: readonly number[];
+  /**
+   * Those of `indices` refused as STATE_TOO_LARGE: their session would have grown beyond the item
+   * size limit.
+   */
+  readonly tooLarge?: readonly number[];
 }
 
 /** A session identified by key and bounds. */
@@ -363,7 +410,7 @@ export interface SessionStoreOptions {
    * Allowed lateness in ms, part of every item's TTL.
    * @default 0
    */
-  readonly allowedLatenessMs?: number;
+  readonly maxOutOfOrdernessMs?: number;
   /**
    * How long items are kept after session end + allowed lateness before TTL removes them — or
    * after they were written, when that is later (a replay of old events).
@@ -400,15 +447,17 @@ export interface SessionStoreOptions {
 /** Options of `applySessions`. */
 export interface ApplySessionsOptions {
   /**
-   * Called with a key's refused elements *before* the key's transaction commits (LATE records go
-   * to the failure stream first, so a crash after the commit cannot lose them). May be called
-   * again for the same elements when the commit conflicts and is re-planned.
+   * Called with a key's refused elements *after* the key's transaction committed them as refused
+   * (with its fences): what is reported is exactly what was not counted. The transaction also
+   * remembers them on the key's fence item, so a replay of the same records after a crash between
+   * the commit and the report reports them again (`remembered`): at-least-once.
    * @default - refusals are only returned
    */
   readonly onRefused?: (refused: RefusedSessionElements) => Promise<void>;
   /**
-   * The committed watermark the batch read before writing: new elements whose gap interval ends
-   * at or before it are refused (LATE) rather than opening a session that is due at once.
+   * The committed watermark the batch read before writing: new elements that would join (or form)
+   * a session ending at or before it are refused (LATE) rather than opening or growing a session
+   * that is due at once.
    * @default - only elements touching a sealed session are refused
    */
   readonly committedWatermark?: number;

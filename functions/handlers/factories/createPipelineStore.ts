@@ -38,7 +38,7 @@ export function createPipelineStore(
     pipeline: definition.name,
     merge,
     additive,
-    allowedLatenessMs: definition.allowedLatenessMs,
+    maxOutOfOrdernessMs: definition.maxOutOfOrdernessMs,
     windowSizeMs: assigner.kind === WINDOW_KIND.SESSION ? undefined : assigner.sizeMs,
     ...options,
   });

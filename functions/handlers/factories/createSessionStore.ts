@@ -33,7 +33,7 @@ export function createSessionStore(
     gapMs: assigner.gapMs,
     merge: (a: AccSet, b: AccSet): AccSet =>
       mergeAccumulators(definition, a as Accumulators, b as Accumulators),
-    allowedLatenessMs: definition.allowedLatenessMs,
+    maxOutOfOrdernessMs: definition.maxOutOfOrdernessMs,
     ...options,
   });
 }

@@ -89,19 +89,23 @@ export function createSweeperHandler(
         const sideOutputSinks = sideOutputSinksOf(definition, sideSinks[definition.name]);
         sideSinks[definition.name] = sideOutputSinks;
         const now = clock();
-        const { tailProbe, onProbeError } = probe.withFields({ pipeline: definition.name });
-        const { watermark, mode } = await store.readWatermark({
-          allowedLateness: definition.allowedLatenessMs,
+        const { tailProbe, openShards, readsFromStart, onProbeError } = probe.withFields({
+          pipeline: definition.name,
+        });
+        const read = await store.readWatermark({
+          maxOutOfOrderness: definition.maxOutOfOrdernessMs,
           idleTimeout: definition.idleTimeoutMs,
           now,
           tailProbe: tailProbe(),
+          openShards: openShards(),
+          readsFromStart,
           onProbeError,
         });
+        const { watermark, mode } = read;
         const context = { definition, store, outputSink, logger, sessionStore, sideOutputSinks };
-        const closed =
-          watermark === undefined
-            ? { windows: 0, records: 0, retries: 0 }
-            : await closeDueWindows(context, watermark, now);
+        // Commits the watermark on every sweep, not only when a window is due: through any
+        // silence the committed watermark keeps up with time, so what TTL deletes is behind it.
+        const closed = await closeDueWindows(context, read, now);
         const repaired = await repairClosedWindows(context, now - repairAfterMs, now);
         metrics.addDimension('pipeline', definition.name);
         metrics.addMetric(METRIC.WINDOWS_CLOSED, MetricUnit.Count, closed.windows);

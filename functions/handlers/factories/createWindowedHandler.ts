@@ -15,29 +15,31 @@ import {
 } from '#commons/environment';
 import {
   type AnyWindowedPipelineDefinition,
+  type BatchPlan,
   EMIT_MODE,
   FAILURE_REASON,
+  type FailureReason,
   LANE_MODE,
   partialKey,
   preAggregate,
   type RecordFailure,
   recordMeta,
-  type SessionPartial,
   type SlicedWindowAssigner,
   type SlicePartial,
   type WindowResult,
   windowResult,
 } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
-import {
-  type AccSet,
-  type RefusedSessionElements,
-  type RejectedDelta,
-  type SessionRef,
-  type SliceDelta,
-  WINDOW_STORE_DEFAULTS,
-  type WindowRef,
+import type {
+  AccSet,
+  RefusedSessionElements,
+  RejectedDelta,
+  RejectionCause,
+  SessionRef,
+  SliceDelta,
+  WindowRef,
 } from '#state/index';
+import { isExpired, isWindowLate, DEFAULT_RETENTION_MS as RETENTION_MS } from '#watermark/index';
 import { HANDLER_DEFAULTS, METRIC, METRICS_NAMESPACE } from '../constants';
 import type {
   PipelineStore,
@@ -101,7 +103,7 @@ export function createWindowedHandler(
   let outputSink = dependencies.outputSink;
   let failureSink = dependencies.failureSink;
   let sideOutputSinks: Readonly<Record<string, RecordSink>> | undefined;
-  const { tailProbe, openShards, onProbeError } = tailProbeOf(dependencies, logger);
+  const { tailProbe, openShards, readsFromStart, onProbeError } = tailProbeOf(dependencies, logger);
 
   return async (event) => {
     if (store === undefined || (sessionWindows && sessionStore === undefined)) {
@@ -121,42 +123,38 @@ export function createWindowedHandler(
     try {
       const now = clock();
       const before = await store.readWatermark({
-        allowedLateness: definition.allowedLatenessMs,
+        maxOutOfOrderness: definition.maxOutOfOrdernessMs,
         idleTimeout: definition.idleTimeoutMs,
         now,
       });
       const maxEventTimeByShard = new Map(
         before.shards.map((shard) => [shard.shardId, shard.maxEventTime]),
       );
-      // Lateness is decided by the store (sealed slices), exactly per record. Only records older
-      // than the retention (whose state TTL may have removed) are refused up front.
-      const floor =
-        before.committed === undefined
-          ? undefined
-          : before.committed - WINDOW_STORE_DEFAULTS.retentionMs;
+      // Lateness is decided with the store (sealed slices, closed sessions, the fences of what a
+      // crashed attempt absorbed), exactly per element.
       const plan = preAggregate(definition, event.Records, {
         laneOf: LANE_MODE.SHARD,
-        watermark: floor,
         maxEventTimeByShard,
       });
-      const invalid = plan.failures.filter((f) => f.reason !== FAILURE_REASON.LATE).length;
+      const invalid = plan.failures.filter((f) => f.elements === undefined).length;
       retries += await sendFailures(failureSink, definition.name, plan.failures, now);
 
       let lateRefused: RecordFailure[];
       let applied: Record<string, unknown>;
       let previews: Array<SessionRef & { acc: AccSet }> = [];
       if (sessionWindows) {
-        // Refused records go to the failure stream before their key's fences pass them.
+        // Refused records go to the failure stream once their key's transaction committed them
+        // as refused (a replay after a crash in between reports them again).
         const sink = failureSink;
         const refusedByKey: RecordFailure[][] = [];
         const result = await (sessionStore as SessionPipelineStore).applySessions(
           toSessionDeltas(definition, plan.sessions.values()),
           {
-            // A record whose gap ends behind the committed watermark would open a session that
-            // is due at once: LATE, as a record behind the watermark is for sliced windows.
+            // A record that would open or grow a session ending behind the committed watermark
+            // (due at once) is LATE, as a record behind the watermark is for sliced windows.
             committedWatermark: before.committed,
             onRefused: async (refused) => {
-              const failures = refusedSessionRecords(event.Records, plan.sessions, refused);
+              const failures = refusedSessionRecords(event.Records, plan, refused);
               retries += await sendFailures(sink, definition.name, failures, now);
               refusedByKey.push(failures);
             },
@@ -172,9 +170,14 @@ export function createWindowedHandler(
         };
       } else {
         const deltas = toSliceDeltas(definition, plan.partials.values());
-        await sealSlicesBehind(store, slicedAssigner(definition), deltas, before.committed);
-        const result = await store.applyDeltas(deltas);
-        lateRefused = refusedRecords(event.Records, plan.partials, result.rejected);
+        // Slices further behind the committed watermark than the retention take nothing more
+        // (their state may be gone): what they have not absorbed is EXPIRED, nothing is written.
+        const expired = deltas.filter((d) => isExpired(d.sliceEnd, before.committed, RETENTION_MS));
+        const live = deltas.filter((d) => !expired.includes(d));
+        const old = expired.length === 0 ? [] : (await store.refuseExpired(expired)).rejected;
+        await sealSlicesBehind(store, slicedAssigner(definition), live, before.committed);
+        const result = await store.applyDeltas(live);
+        lateRefused = refusedRecords(event.Records, plan, [...old, ...result.rejected]);
         retries += await sendFailures(failureSink, definition.name, lateRefused, now);
         applied = {
           items: result.items,
@@ -192,25 +195,24 @@ export function createWindowedHandler(
         await store.updateShardWatermark(shardId, maxEventTime, now, positions.get(shardId));
       }
       const after = await store.readWatermark({
-        allowedLateness: definition.allowedLatenessMs,
+        maxOutOfOrderness: definition.maxOutOfOrdernessMs,
         idleTimeout: definition.idleTimeoutMs,
         now,
         tailProbe: tailProbe(),
         openShards: openShards(),
+        readsFromStart,
         onProbeError,
       });
-      let closed = 0;
-      let recordsOut = 0;
-      if (after.watermark !== undefined) {
-        const report = await closeDueWindows(
-          { definition, store, outputSink, logger, sessionStore, sideOutputSinks },
-          after.watermark,
-          now,
-        );
-        closed = report.windows;
-        recordsOut += report.records;
-        retries += report.retries;
-      }
+      // Commits the watermark (at slice boundaries) whether or not a window is due, so which
+      // records are LATE depends on the watermark alone; then closes what is due.
+      const report = await closeDueWindows(
+        { definition, store, outputSink, logger, sessionStore, sideOutputSinks },
+        after,
+        now,
+      );
+      const closed = report.windows;
+      let recordsOut = report.records;
+      retries += report.retries;
       if (definition.emit === EMIT_MODE.UPDATE) {
         const updates = sessionWindows
           ? previewSessions(definition, previews, after.watermark, now)
@@ -233,6 +235,7 @@ export function createWindowedHandler(
       metrics.addMetric(METRIC.INVALID_RECORDS, MetricUnit.Count, invalid);
       metrics.addMetric(METRIC.LATE_RECORDS, MetricUnit.Count, late);
       metrics.addMetric(METRIC.WINDOWS_CLOSED, MetricUnit.Count, closed);
+      metrics.addMetric(METRIC.CLAMPED_EVENT_TIMES, MetricUnit.Count, plan.clampedRecords);
       logger.debug('batch done', {
         records: plan.recordCount,
         ...applied,
@@ -258,39 +261,70 @@ export function createWindowedHandler(
   };
 }
 
+/** The failure reason of each cause of a slice's rejection. */
+const REASON_OF_CAUSE: Readonly<Record<RejectionCause, FailureReason>> = {
+  sealed: FAILURE_REASON.LATE,
+  full: FAILURE_REASON.STATE_TOO_LARGE,
+  expired: FAILURE_REASON.EXPIRED,
+};
+
+const DETAIL_OF_REASON: Readonly<Record<string, string>> = {
+  [FAILURE_REASON.LATE]:
+    'was sealed: its first window ended at or before the committed watermark before these elements were absorbed',
+  [FAILURE_REASON.STATE_TOO_LARGE]:
+    'is full: these elements would have grown its state item beyond its size limit',
+  [FAILURE_REASON.EXPIRED]:
+    'ended more than the state retention (7 days) before the committed watermark: it takes nothing more',
+};
+
 /**
- * The records a sealed slice refused: per rejected (item, lane), the records whose elements went
- * to that slice with a sequence number above the item's fence. One LATE failure per record.
+ * The records a sealed slice refused: per rejected (item, lane), the elements that went to that
+ * slice with a sequence number above the item's fence. One failure per record and reason (LATE,
+ * or STATE_TOO_LARGE for a full item), naming exactly the record's elements not counted.
  */
 function refusedRecords(
   records: readonly KinesisStreamRecord[],
-  partials: ReadonlyMap<string, SlicePartial>,
+  plan: Pick<BatchPlan, 'partials' | 'elementCounts'>,
   rejected: readonly RejectedDelta[],
 ): RecordFailure[] {
   if (rejected.length === 0) return [];
-  const refused = new Map<string, RejectedDelta>();
+  const refused = new Map<
+    string,
+    { reason: FailureReason; rejected: RejectedDelta; ordinals: number[] }
+  >();
   for (const r of rejected) {
-    const partial = partials.get(partialKey(r.key, r.sliceStart));
+    const partial = plan.partials.get(partialKey(r.key, r.sliceStart));
     if (partial === undefined) continue;
+    const reason = REASON_OF_CAUSE[r.cause];
     partial.elementSequences.forEach((sequence, i) => {
       if (
-        partial.elementLanes[i] === r.lane &&
-        (r.afterSeq === undefined || compareSequenceNumbers(sequence, r.afterSeq) > 0)
+        partial.elementLanes[i] !== r.lane ||
+        (r.afterSeq !== undefined && compareSequenceNumbers(sequence, r.afterSeq) <= 0)
       )
-        refused.set(`${r.lane}\u0000${sequence}`, r);
+        return;
+      const id = `${r.lane}\u0000${sequence}\u0000${reason}`;
+      const entry = refused.get(id) ?? { reason, rejected: r, ordinals: [] };
+      entry.ordinals.push(partial.elementOrdinals[i] as number);
+      refused.set(id, entry);
     });
   }
   const failures: RecordFailure[] = [];
   for (const record of records) {
     const meta = recordMeta(record);
-    const r = refused.get(`${meta.shardId}\u0000${meta.sequenceNumber}`);
-    if (r === undefined) continue;
-    failures.push({
-      ...meta,
-      reason: FAILURE_REASON.LATE,
-      detail: `slice [${new Date(r.sliceStart).toISOString()}, ${new Date(r.sliceEnd).toISOString()}) of key was sealed: its window closed before this record was absorbed`,
-      data: record.kinesis.data,
-    });
+    for (const reason of Object.values(REASON_OF_CAUSE)) {
+      const entry = refused.get(`${meta.shardId}\u0000${meta.sequenceNumber}\u0000${reason}`);
+      if (entry === undefined) continue;
+      const { sliceStart, sliceEnd } = entry.rejected;
+      const slice = `[${new Date(sliceStart).toISOString()}, ${new Date(sliceEnd).toISOString()})`;
+      failures.push({
+        ...meta,
+        reason,
+        detail: `slice ${slice} of key ${DETAIL_OF_REASON[reason]}`,
+        data: record.kinesis.data,
+        elements: [...new Set(entry.ordinals)].sort((x, y) => x - y),
+        elementCount: plan.elementCounts.get(`${meta.shardId}\u0000${meta.sequenceNumber}`) ?? 1,
+      });
+    }
   }
   return failures;
 }
@@ -327,38 +361,67 @@ async function previewTouchedWindows(
 }
 
 /**
- * The records of a key's refused session elements (lane = shard): one LATE failure per record.
+ * The records of a key's refused session elements (lane = shard): one LATE failure per record,
+ * naming exactly its elements that were not counted.
  */
 function refusedSessionRecords(
   records: readonly KinesisStreamRecord[],
-  partials: ReadonlyMap<string, SessionPartial>,
+  plan: Pick<BatchPlan, 'sessions' | 'elementCounts'>,
   refused: RefusedSessionElements,
 ): RecordFailure[] {
-  const partial = partials.get(refused.key);
+  const partial = plan.sessions.get(refused.key);
   if (partial === undefined) return [];
   const sealed = refused.sealed
     .map((s) => `[${new Date(s.start).toISOString()}, ${new Date(s.end).toISOString()})`)
     .join(', ');
-  const details = new Map<string, string>();
   const behind = new Set(refused.behindWatermark ?? []);
+  const remembered = new Set(refused.remembered ?? []);
+  const expired = new Set(refused.expired ?? []);
+  const tooLarge = new Set(refused.tooLarge ?? []);
   const watermark =
     refused.watermark === undefined ? '' : new Date(refused.watermark).toISOString();
+  const byRecord = new Map<string, { reason: FailureReason; detail: string; ordinals: number[] }>();
   for (const i of refused.indices) {
-    details.set(
-      `${partial.elementLanes[i]}\u0000${partial.elementSequences[i]}`,
-      behind.has(i)
-        ? `its session gap ended at or before the watermark ${watermark}: a session of its own would have closed already`
-        : `session ${sealed} of key was already closed when this record arrived within its gap`,
-    );
+    const reason = expired.has(i)
+      ? FAILURE_REASON.EXPIRED
+      : tooLarge.has(i)
+        ? FAILURE_REASON.STATE_TOO_LARGE
+        : FAILURE_REASON.LATE;
+    const id = `${partial.elementLanes[i]}\u0000${partial.elementSequences[i]}\u0000${reason}`;
+    const detail = expired.has(i)
+      ? 'their session gap ended more than the state retention (7 days) before the committed watermark'
+      : tooLarge.has(i)
+        ? 'they would have grown their session beyond its state item size limit'
+        : behind.has(i)
+          ? `the session these elements would join or open ends at or before the committed watermark ${watermark}: it would be closed at once`
+          : remembered.has(i)
+            ? 'refused by an earlier attempt of this batch: their session was closed, or ended at or before the committed watermark'
+            : `session ${sealed} of key was already closed when these elements arrived within its gap`;
+    const entry = byRecord.get(id) ?? { reason, detail, ordinals: [] };
+    entry.ordinals.push(partial.elementOrdinals[i] as number);
+    byRecord.set(id, entry);
   }
   const failures: RecordFailure[] = [];
   for (const record of records) {
     const meta = recordMeta(record);
-    const id = `${meta.shardId}\u0000${meta.sequenceNumber}`;
-    const detail = details.get(id);
-    if (detail === undefined) continue;
-    details.delete(id);
-    failures.push({ ...meta, reason: FAILURE_REASON.LATE, detail, data: record.kinesis.data });
+    for (const reason of [
+      FAILURE_REASON.LATE,
+      FAILURE_REASON.EXPIRED,
+      FAILURE_REASON.STATE_TOO_LARGE,
+    ]) {
+      const id = `${meta.shardId}\u0000${meta.sequenceNumber}\u0000${reason}`;
+      const entry = byRecord.get(id);
+      if (entry === undefined) continue;
+      byRecord.delete(id);
+      failures.push({
+        ...meta,
+        reason,
+        detail: entry.detail,
+        data: record.kinesis.data,
+        elements: [...new Set(entry.ordinals)].sort((x, y) => x - y),
+        elementCount: plan.elementCounts.get(`${meta.shardId}\u0000${meta.sequenceNumber}`) ?? 1,
+      });
+    }
   }
   return failures;
 }
@@ -366,7 +429,7 @@ function refusedSessionRecords(
 /** One failure per (shard, sequence number), for counting (the stream may hold duplicates). */
 function dedupeFailures(failures: readonly RecordFailure[]): RecordFailure[] {
   const seen = new Map<string, RecordFailure>();
-  for (const f of failures) seen.set(`${f.shardId}\u0000${f.sequenceNumber}`, f);
+  for (const f of failures) seen.set(`${f.shardId}\u0000${f.sequenceNumber}\u0000${f.reason}`, f);
   return [...seen.values()];
 }
 
@@ -393,9 +456,9 @@ function previewSessions(
 }
 
 /**
- * Seals the slices a batch touches whose every window ends at or before the committed watermark.
- * Such windows were closed already — or, when no record of theirs had arrived, never existed, and
- * nothing would ever seal them: without this, a record far behind the watermark would open a new
+ * Seals the slices a batch touches that end at or before the committed watermark: their first
+ * window is behind it, closed already — or, when no record of theirs had arrived, never existed,
+ * and nothing would ever seal it: without this, a record behind the watermark would open a new
  * window that closes at once and is emitted as a result. Sealed, the slice refuses the records it
  * has not absorbed (LATE), and keeps those a crashed attempt of this batch absorbed before the
  * watermark passed (the fences say so), so a retry reports and counts the same records.
@@ -409,7 +472,8 @@ async function sealSlicesBehind(
   if (committed === undefined) return;
   const behind = new Map<string, WindowRef>();
   for (const delta of deltas) {
-    if (assigner.lastWindowEndOfSlice(delta.sliceStart) > committed) continue;
+    // The slice's first window ends with the slice.
+    if (!isWindowLate(delta.sliceEnd, committed)) continue;
     const slice = { key: delta.key, start: delta.sliceStart, end: delta.sliceEnd };
     behind.set(`${delta.key}\u0000${delta.sliceStart}`, slice);
   }

@@ -10,6 +10,7 @@ import {
 } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
 import type { AccSet, SessionRef, WindowRef } from '#state/index';
+import { commitTarget, SESSION_COMMIT_GRANULARITY_MS } from '#watermark/index';
 import { HANDLER_DEFAULTS } from '../constants';
 import type { PipelineStore, RecordSink, SessionPipelineStore } from '../types';
 import { lateOf } from './createPipelineStore';
@@ -111,34 +112,65 @@ async function sendResults(
 }
 
 /**
- * Event-driven and timer-based trigger: finds the windows due under `watermark` (end ≤ watermark,
- * not yet CLOSED), commits the watermark (so it never goes back over them), closes each
- * (OPEN → CLOSED; only the winner emits), and emits the winners' final results. Nothing is
- * written when no window is due.
+ * Commits the watermark the batch (or sweep) read, rounded down to the pipeline's granularity
+ * (slice boundaries; sessions: {@link SESSION_COMMIT_GRANULARITY_MS}), when that advances the
+ * committed one: one conditional write, at most once per granule. So the committed watermark —
+ * which decides what is LATE — follows the pipeline watermark whether or not a window is due, and
+ * keeps up with time through any silence (the sweeper reads it every minute).
+ *
+ * @returns the committed watermark as known after the call
+ */
+async function commitProgress(
+  definition: AnyWindowedPipelineDefinition,
+  store: Pick<PipelineStore, 'commitWatermark'>,
+  read: WatermarkRead,
+  now: number,
+): Promise<number | undefined> {
+  const granularity = isSessionPipeline(definition)
+    ? SESSION_COMMIT_GRANULARITY_MS
+    : slicedAssigner(definition).sliceMs;
+  const target = commitTarget(read.watermark, read.committed, granularity);
+  if (target === undefined) return read.committed;
+  await store.commitWatermark(target, now);
+  return target;
+}
+
+/** A watermark as `readWatermark` returned it: the pipeline watermark and the committed one. */
+export interface WatermarkRead {
+  readonly watermark: number | undefined;
+  readonly committed: number | undefined;
+}
+
+/**
+ * Event-driven and timer-based trigger: commits the watermark read (rounded down to slice
+ * boundaries, or to the minute for sessions — see `commitProgress`), then finds the windows due
+ * under it (end ≤ watermark, not yet CLOSED), closes each (OPEN → CLOSED; only the winner emits),
+ * and emits the winners' final results. Every due window ends at a slice boundary at or below the
+ * committed watermark, so it never goes back over them; sessions, which end anywhere, commit the
+ * exact watermark before closing. Nothing more is written when no window is due.
  *
  * @example
- * await closeDueWindows({ definition: pageViews, store, outputSink }, watermark, clock());
+ * await closeDueWindows({ definition: pageViews, store, outputSink }, await store.readWatermark(options), clock());
  */
 export async function closeDueWindows(
   context: EmitContext,
-  watermark: number,
+  read: WatermarkRead,
   now: number,
 ): Promise<EmitReport> {
-  if (isSessionPipeline(context.definition)) return closeDueSessions(context, watermark, now);
+  const { watermark } = read;
+  if (watermark === undefined) return { windows: 0, records: 0, retries: 0 };
+  const committed = await commitProgress(context.definition, context.store, read, now);
+  if (isSessionPipeline(context.definition))
+    return closeDueSessions(context, watermark, committed, now);
   const { definition, store } = context;
   const assigner = slicedAssigner(definition);
   const won: WindowRef[] = [];
-  let committed = false;
   for (;;) {
     const due = await store.findDueWindows(watermark, {
       windowsOfSlice: (sliceStart) => assigner.windowsOfSlice(sliceStart),
       limit: HANDLER_DEFAULTS.closeLimit,
     });
     if (due.length === 0) break;
-    if (!committed) {
-      await store.commitWatermark(watermark, now);
-      committed = true;
-    }
     const outcomes = await store.closeWindows(due, now);
     won.push(...due.filter((_, i) => outcomes[i] === 'closed'));
     if (due.length < HANDLER_DEFAULTS.closeLimit) break;
@@ -221,17 +253,18 @@ export async function emitFinalResults(
 export async function closeDueSessions(
   context: EmitContext,
   watermark: number,
+  committed: number | undefined,
   now: number,
 ): Promise<EmitReport> {
   const sessions = sessionStoreOf(context);
   const won: Array<SessionRef & { acc: AccSet }> = [];
-  let committed = false;
+  let behind = committed === undefined || committed < watermark;
   for (;;) {
     const due = await sessions.findDueSessions(watermark, HANDLER_DEFAULTS.closeLimit);
     if (due.length === 0) break;
-    if (!committed) {
+    if (behind) {
       await context.store.commitWatermark(watermark, now);
-      committed = true;
+      behind = false;
     }
     const before = won.length;
     for (const ref of due) {

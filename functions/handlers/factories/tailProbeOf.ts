@@ -9,6 +9,8 @@ export interface HandlerTailProbe {
   readonly tailProbe: () => ShardTailProbe | undefined;
   /** The open-shard lister to pass to `readWatermark` (the same `KinesisTailProbe`), or none. */
   readonly openShards: () => OpenShardLister | undefined;
+  /** Whether the mappings read from `TRIM_HORIZON` (`readWatermark`'s `readsFromStart`). */
+  readonly readsFromStart: boolean;
   /** Logs a failed probe: the shard then counts as not idle and keeps holding the watermark. */
   readonly onProbeError: (shardId: string, error: unknown) => void;
   /** The same probe (one instance), warning with other extra fields (the sweeper: per pipeline). */
@@ -18,9 +20,10 @@ export interface HandlerTailProbe {
 /**
  * The tail probe a handler uses: the injected one, none when `null` was injected, otherwise a
  * {@link KinesisTailProbe} created on first use; its open-shard lister (the injected one, else the
- * same `KinesisTailProbe`'s when the default probe is used and the mappings read from
- * `TRIM_HORIZON`); and its `onProbeError`, a warning on `logger` with `fields` (e.g. the pipeline)
- * and the shard.
+ * same `KinesisTailProbe`'s when the default probe is used); whether the mappings read from
+ * `TRIM_HORIZON` (then every open shard that has not reported is waited for, else only the children
+ * of reported shards); and its `onProbeError`, a warning on `logger` with `fields` (e.g. the
+ * pipeline) and the shard.
  *
  * @param injected - the handler's `tailProbe` and `openShards` dependencies
  * @param logger - where a failed probe is reported
@@ -46,15 +49,17 @@ export function tailProbeOf(
   };
   const tailProbe = (): ShardTailProbe | undefined =>
     injected.tailProbe === null ? undefined : (injected.tailProbe ?? real().caughtUp);
-  // Records already in a shard are delivered only when the mappings read from the start.
+  // Records already in a shard are delivered only when the mappings read from the start (children
+  // of a resharded shard are always read from their start).
   const readsFromStart = env[STARTING_POSITION_VARIABLE] === 'TRIM_HORIZON';
   const openShards = (): OpenShardLister | undefined => {
     if (injected.openShards !== undefined) return injected.openShards ?? undefined;
-    return injected.tailProbe === undefined && readsFromStart ? real().openShards : undefined;
+    return injected.tailProbe === undefined ? real().openShards : undefined;
   };
   const withFields = (extra: Readonly<Record<string, unknown>>): HandlerTailProbe => ({
     tailProbe,
     openShards,
+    readsFromStart,
     onProbeError: (shardId, error) =>
       logger.warn('tail probe failed; the shard keeps holding the watermark back', {
         ...extra,

@@ -18,10 +18,12 @@ const clip = (text: string): string =>
 
 /**
  * The failure-stream record of a rejected input record: JSON `{ pipeline, reason, detail, shardId,
- * sequenceNumber, partitionKey, approximateArrivalTimestamp, data, dataBytes, failedAt }` (times
- * ISO-8601, `data` the original base64, `dataBytes` its decoded size), under the original partition
- * key so a redrive keeps its shard assignment. `(shardId, sequenceNumber, reason)` identifies it:
- * the failure stream is at-least-once like the output, so readers dedupe on it.
+ * sequenceNumber, partitionKey, approximateArrivalTimestamp, data, dataBytes, elements?,
+ * elementCount?, failedAt }` (times ISO-8601, `data` the original base64, `dataBytes` its decoded
+ * size; `elements` — for LATE, EXPIRED and STATE_TOO_LARGE — the indices of exactly the record's
+ * elements that were not counted, out of `elementCount`), under the original partition key so a
+ * redrive keeps its shard assignment. `(shardId, sequenceNumber, reason)` identifies it: the
+ * failure stream is at-least-once like the output, so readers dedupe on it.
  *
  * A failure record must itself fit in one Kinesis record (1 MiB with its partition key), and base64
  * makes data 4/3 larger: when the data does not fit, `data` is `''` and `dataTruncated: true`, and
@@ -48,6 +50,9 @@ export function toFailureRecord(
     approximateArrivalTimestamp: isoOrEmpty(failure.approximateArrivalTimestamp),
     data: failure.data,
     dataBytes: base64ByteLength(failure.data),
+    ...(failure.elements === undefined
+      ? {}
+      : { elements: failure.elements, elementCount: failure.elementCount ?? 1 }),
     failedAt: new Date(failedAt).toISOString(),
   };
   const text = JSON.stringify(body);

@@ -33,6 +33,7 @@ export function toSessionDeltas(
         lane: partial.elementLanes[i] as string,
         sequenceNumber: partial.elementSequences[i] as string,
         time: partial.elementTimes[i] as number,
+        ordinal: partial.elementOrdinals[i] as number,
       })),
       sessionsOf: (indices) => {
         if (indices.length === partial.elements.length) return [...partial.sessions];

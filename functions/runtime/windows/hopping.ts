@@ -12,7 +12,7 @@ import { SlicedAssigner } from './SlicedAssigner';
  * @throws InvalidWindowError for impossible sizes; InvalidDurationError when they do not parse
  * @example
  * ```ts
- * .window(hopping('10m', '1m'), { eventTime: (e) => e.ts, allowedLateness: '30s' })
+ * .window(hopping('10m', '1m'), { eventTime: (e) => e.ts, maxOutOfOrderness: '30s' })
  * ```
  */
 export const hopping = (size: Duration, slide: Duration): SlicedWindowAssigner => {

@@ -27,7 +27,7 @@ import {
 } from '#runtime/index';
 import type { SendStats, SinkRecord } from '#sinks/types';
 import { estimateItemSize, type RawItem } from '#state/attributes';
-import { ItemTooLargeError, WINDOW_STORE_DEFAULTS } from '#state/index';
+import { WINDOW_STORE_DEFAULTS } from '#state/index';
 import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
 import {
   FaultyDynamo,
@@ -128,13 +128,14 @@ function setup(definition: AnyWindowedPipelineDefinition) {
       ? createSessionStore(definition, { client: client.asClient(), tableName })
       : undefined;
   const sink = new CapturingSink();
+  const failures = new CapturingSink();
   let now = T0;
   const clock = () => now;
   const handler = createWindowedHandler(definition, {
     store,
     sessionStore,
     outputSink: sink,
-    failureSink: new CapturingSink(),
+    failureSink: failures,
     clock,
     logger: silentLogger(),
     metrics: silentMetrics(),
@@ -177,6 +178,8 @@ function setup(definition: AnyWindowedPipelineDefinition) {
   return {
     client,
     sink,
+    /** Failure records, as `WindowResult`-typed JSON (read their fields by name). */
+    failures: () => failures.results as unknown as Array<Record<string, unknown>>,
     deliver,
     itemsOf,
     sweepAt: async (t: number) => {
@@ -283,7 +286,7 @@ describe('a window with a million distinct users', () => {
         pipeline('big-users')
           .from('clicks', { schema: PageView })
           .keyBy((event) => event.page)
-          .window(tumbling('1h'), { eventTime: (event) => event.ts, allowedLateness: '30s' })
+          .window(tumbling('1h'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
           .aggregate({ views: count(), users: distinct((event) => event.userId) })
           .emit('final')
           .to('page-view-counts') as AnyWindowedPipelineDefinition,
@@ -426,7 +429,7 @@ describe('a session window that never closes', () => {
 
 describe('state that would outgrow a DynamoDB item', () => {
   it(
-    'fails with ItemTooLargeError naming the pipeline, key and slice before any write reaches 400 KB',
+    'seals an item that would outgrow its limit as full: what it cannot hold goes to the failure stream as STATE_TOO_LARGE, the window is emitted with the rest',
     async () => {
       // GIVEN a top-k with room for 4,000 counters of 100-character product ids: ~430 KB of JSON
       const definition = named(
@@ -456,45 +459,42 @@ describe('state that would outgrow a DynamoDB item', () => {
           });
         });
 
-      // WHEN distinct products keep arriving in batches of 500 until the handler refuses one
-      let failure: unknown;
+      // WHEN distinct products keep arriving in batches of 500 until the item is full, then one
+      // more batch, and the full batch once more (a retry)
       let batches = 0;
-      for (; batches < 20 && failure === undefined; batches++) {
-        await s.deliver(batchOf(batches)).catch((error: unknown) => {
-          failure = error;
-        });
-      }
+      for (; batches < 20 && s.failures().length === 0; batches++)
+        await s.deliver(batchOf(batches));
+      const full = batches - 1;
       const sliceBefore = (await s.itemsOf('books')).find((i) => sortKey(i).startsWith('S#'));
-      const retry = await s.deliver(batchOf(batches - 1)).catch((error: unknown) => error);
+      await s.deliver(batchOf(batches));
+      await s.deliver(batchOf(full));
       const sliceAfter = (await s.itemsOf('books')).find((i) => sortKey(i).startsWith('S#'));
 
-      // THEN the error is named and says what, where, how big and what to do
-      expect(failure).toBeInstanceOf(ItemTooLargeError);
-      const error = failure as ItemTooLargeError;
-      expect(error.name).toBe('ItemTooLargeError');
-      expect(error.details).toMatchObject({
-        pipeline: definition.name,
-        key: 'books',
-        sliceStart: T0,
-      });
-      expect(error.limitBytes).toBe(WINDOW_STORE_DEFAULTS.maxItemBytes);
-      expect(error.estimatedBytes).toBeGreaterThan(error.limitBytes);
-      expect(error.message).toContain(`pipeline "${definition.name}", key "books"`);
-      expect(error.message).toContain(`${error.limitBytes}-byte limit`);
-      // the stored item stays under the guard, no write request came near 400 KB, nothing was
-      // truncated, and a retry of the batch fails the same way without changing the item
+      // THEN no batch failed; the records of the batch that would not fit, and of every later
+      // one, are refused as STATE_TOO_LARGE, element by element, none twice counted
+      const refused = s.failures();
+      expect(new Set(refused.map((f) => f.reason))).toEqual(new Set(['STATE_TOO_LARGE']));
+      const refusedIds = new Set(refused.map((f) => f.sequenceNumber as string));
+      expect(refusedIds.size).toBe(1_000);
+      for (const f of refused) expect(f).toMatchObject({ elements: [0], elementCount: 1 });
+      // the item holds what came before, is sealed as full, stays under the guard, and no write
+      // request came near 400 KB; the retry changed nothing
       const stored = sliceBefore as RawItem;
+      expect(stored.sealed?.BOOL).toBe(true);
+      expect(stored.full?.BOOL).toBe(true);
       expect(estimateItemSize(stored)).toBeLessThanOrEqual(WINDOW_STORE_DEFAULTS.maxItemBytes);
       expect(s.client.largestWriteBytes).toBeLessThan(DYNAMODB_ITEM_LIMIT);
       const counters = JSON.parse(stored.a_top?.S ?? '{}') as { n: number; counters: unknown[] };
-      expect(counters.n).toBe((batches - 1) * 500);
-      expect(counters.counters).toHaveLength((batches - 1) * 500);
-      expect(retry).toBeInstanceOf(ItemTooLargeError);
+      expect(counters.n).toBe(full * 500);
       expect(sliceAfter).toEqual(sliceBefore);
+      // and the window is emitted with exactly what the item holds
+      await s.sweepAt(T0 + 86_400_000);
+      const result = s.sink.results.find((r) => r.key === 'books' && r.final);
+      expect(result?.values).toMatchObject({ top: expect.any(Array) });
       console.log(
-        `item guard: refused batch ${batches} with ${error.estimatedBytes} B estimated ` +
-          `(limit ${error.limitBytes}); stored item ${estimateItemSize(stored)} B with ` +
-          `${counters.counters.length} counters; largest write request ${s.client.largestWriteBytes} B`,
+        `item guard: sealed full after ${full} batches (${counters.counters.length} counters, ` +
+          `${estimateItemSize(stored)} B); ${refusedIds.size} records refused as STATE_TOO_LARGE; ` +
+          `largest write request ${s.client.largestWriteBytes} B`,
       );
     },
     TIMEOUT_MS,
@@ -524,13 +524,14 @@ describe('state that would outgrow a DynamoDB item', () => {
         (error: unknown) => error,
       );
 
-      // THEN either the batch fails with the named error (today: Lambda retries and bisects it
-      // until the record's batch goes to the on-failure queue) or the record is refused to the
-      // failure stream; in both cases no write request reached DynamoDB's 400 KB limit
-      if (outcome !== undefined) {
-        expect(outcome).toBeInstanceOf(ItemTooLargeError);
-        expect((outcome as ItemTooLargeError).details).toMatchObject({ key: 'books' });
-      }
+      // THEN the batch does not fail: the item is sealed as full, and what the batch brought
+      // it (both records: one contribution) is refused to the failure stream as
+      // STATE_TOO_LARGE; no write request reached DynamoDB's 400 KB limit
+      expect(outcome).toBeUndefined();
+      expect(s.failures().map((f) => [f.reason, f.sequenceNumber])).toEqual([
+        ['STATE_TOO_LARGE', '2000001'],
+        ['STATE_TOO_LARGE', '2000002'],
+      ]);
       expect(s.client.largestWriteBytes).toBeLessThan(DYNAMODB_ITEM_LIMIT);
       for (const item of await s.itemsOf('books')) {
         expect(estimateItemSize(item)).toBeLessThanOrEqual(WINDOW_STORE_DEFAULTS.maxItemBytes);

@@ -29,7 +29,7 @@ const STATELESS: PipelineDefinitionConfig = {
 /** A windowed definition as plain JSON (what infra reads), with one window setting overridden. */
 function windowed(
   window: Record<string, unknown> = {},
-  allowedLatenessMs = 30_000,
+  maxOutOfOrdernessMs = 30_000,
 ): PipelineDefinitionConfig {
   return {
     name: 'counts',
@@ -41,7 +41,7 @@ function windowed(
       stages: [],
       window: { kind: 'tumbling', sizeMs: 60_000, slideMs: 60_000, sliceMs: 60_000, ...window },
       eventTime: 'extractor',
-      allowedLatenessMs,
+      maxOutOfOrdernessMs,
       idleTimeoutMs: 60_000,
       emit: 'final',
       aggregates: [],
@@ -135,7 +135,7 @@ describe('StreamPipeline', () => {
     expect(() =>
       pipelineWith({ maxRecordAge: Duration.minutes(1) }, windowed({}, 120_000)),
     ).toThrow(
-      'allowedLateness (ms) of counts (at most maxRecordAge) must be an integer in 0..60000, got 120000',
+      'maxOutOfOrderness (ms) of counts (at most maxRecordAge) must be an integer in 0..60000, got 120000',
     );
   });
 

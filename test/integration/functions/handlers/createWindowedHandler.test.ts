@@ -129,6 +129,7 @@ const countingStateWrites = (store: WindowStore) => {
     pipeline: store.pipeline,
     stats: store.stats,
     applyDeltas: around(store.applyDeltas),
+    refuseExpired: store.refuseExpired.bind(store),
     updateShardWatermark: around(store.updateShardWatermark),
     readWatermark: store.readWatermark.bind(store),
     commitWatermark: store.commitWatermark.bind(store),
@@ -205,7 +206,7 @@ describe('createWindowedHandler write cost', () => {
       .from('clicks', { schema: pageViews.schema })
       .filter((event) => event.type === 'page_view')
       .keyBy((event) => event.page)
-      .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, allowedLateness: '30s' })
+      .window(hopping('10m', '1m'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
       .aggregate({ views: count(), users: distinct((event) => event.userId) })
       .to('page-view-counts');
     const events = steadyEvents(12, 10);
@@ -342,7 +343,8 @@ describe('createSweeperHandler on idle input', () => {
     await handler(kinesisEventFactory(records.slice(0, 3)));
     // the next batch passes the watermark over minute 0 (3 pages) and crashes when it marks them
     // emitted (writes: the 3 slices in one transaction, the shard's watermark and position in
-    // one, commit, then one transaction each for the 3 closes, the 3 seals and the emit marks)
+    // one, the commit of the watermark, then one transaction each for the 3 closes, the 3 seals
+    // and the emit marks)
     faulty.arm(6, false);
     await expect(handler(kinesisEventFactory(records.slice(3, 6)))).rejects.toThrow('injected');
     expect(sent()).toHaveLength(3);

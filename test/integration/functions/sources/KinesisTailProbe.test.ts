@@ -61,9 +61,12 @@ describe('KinesisTailProbe against kinesis-mock', () => {
     const probe = new KinesisTailProbe({ client: kinesis });
     // WHEN / THEN both shards are open
     const open = await probe.openShards(streamArn);
-    expect([...open].sort()).toEqual(['shardId-000000000000', 'shardId-000000000001']);
+    expect([...open].sort((a, b) => a.shardId.localeCompare(b.shardId))).toEqual([
+      { shardId: 'shardId-000000000000', parents: [] },
+      { shardId: 'shardId-000000000001', parents: [] },
+    ]);
     // AND from its start, the shard with the record is not caught up, the other is
-    const other = open.find((id) => id !== used) as string;
+    const other = open.map((s) => s.shardId).find((id) => id !== used) as string;
     expect(await probe.caughtUp({ shardId: used, streamArn, sequenceNumber: undefined })).toBe(
       false,
     );

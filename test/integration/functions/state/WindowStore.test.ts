@@ -1,5 +1,6 @@
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { type AccSet, WindowStore } from '#state/index';
+import { type AccSet, type OpenShard, type OpenShardLister, WindowStore } from '#state/index';
+import { playTtl } from '#test/helpers/playTtl';
 import {
   ADDITIVE,
   deltasOf,
@@ -10,7 +11,7 @@ import {
   sliceOf,
   type TestRecord,
 } from '#test/unit/functions/state/fixtures';
-import { useStateTable } from './stateTable';
+import { createStateTable, useStateTable } from './stateTable';
 
 const table = useStateTable('state-it');
 let pipelines = 0;
@@ -388,27 +389,58 @@ describe('WindowStore windows against DynamoDB Local', () => {
 
 describe('WindowStore TTL against DynamoDB Local', () => {
   it('keeps the state of a replay of month-old events until its windows are emitted', async () => {
-    // GIVEN: events from a month ago (a backfill). TTL on event time alone (end + lateness +
-    // 7 days retention) would already be past, and DynamoDB Local, like DynamoDB, deletes
-    // items whose TTL has passed (here within about a second).
-    const store = newStore(false);
-    const base = sliceOf(Date.now() - 30 * 86_400_000);
+    // GIVEN: a backfill processed at WRITTEN of events from a month before. TTL on event time
+    // alone (end + lateness + 7 days retention) would be three weeks past already. The store's
+    // clock is pinned, its table has TTL off, and TTL is played at simulated times.
+    const DAY = 86_400_000;
+    const WRITTEN = Date.UTC(2026, 10, 26, 10, 0, 0);
+    let now = WRITTEN;
+    const { client } = table();
+    const tableName = await createStateTable(client, 'state-ttl');
+    const store = new WindowStore({
+      client,
+      tableName,
+      pipeline: 'ttl-replay',
+      merge: mergeAccs,
+      additive: ADDITIVE,
+      clock: () => now,
+    });
+    const base = sliceOf(WRITTEN - 30 * DAY);
     const records = laneRecords(6).map((r) => ({ ...r, ts: base + r.ts }));
     await store.applyDeltas(deltasOf(records, false));
-    // WHEN: time passes before the windows close
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    // THEN: every slice is still there, whole
+    // WHEN: TTL runs right after the writes, and six days later, the windows still open
+    // THEN: it deletes nothing; every slice is there, whole
+    expect(await playTtl(client, tableName, WRITTEN + 1_000)).toEqual({ count: 0, keys: [] });
     await expectState(store, records, false);
-    const window = { key: '/page/0', start: base, end: base + SLICE_MS };
-    expect(await store.closeWindow(window, Date.now())).toBe('closed');
-    expect((await store.sealWindow(window, SLICE_MS))?.acc).toEqual(
-      oracle(records, false).get(`/page/0|${base}`),
-    );
+    expect(await playTtl(client, tableName, WRITTEN + 6 * DAY)).toEqual({ count: 0, keys: [] });
+    await expectState(store, records, false);
+    // WHEN: the windows close then and are emitted
+    now = WRITTEN + 6 * DAY;
+    const windows = [...oracle(records, false).keys()].map((id) => {
+      const [key = '', start = ''] = id.split('|');
+      return { key, start: Number(start), end: Number(start) + SLICE_MS };
+    });
+    expect(windows).toHaveLength(6);
+    for (const window of windows) {
+      expect(await store.closeWindow(window, now)).toBe('closed');
+      // THEN: each result is the whole window
+      expect((await store.sealWindow(window, SLICE_MS))?.acc).toEqual(
+        oracle(records, false).get(`${window.key}|${window.start}`),
+      );
+      expect(await store.markEmitted(window, now)).toBe('emitted');
+    }
+    // WHEN: TTL runs more than the 7 days of retention after the last write (the emission)
+    // THEN: the replay's state is all gone: it was kept until emitted, not forever
+    const expired = await playTtl(client, tableName, WRITTEN + 14 * DAY);
+    expect(expired.count).toBe(12); // 6 slices and 6 window status items
+    for (const window of windows) {
+      expect(await store.readWindow(window.key, window.start, window.end)).toBeUndefined();
+    }
   });
 });
 
 describe('WindowStore watermarks against DynamoDB Local', () => {
-  const opts = { allowedLateness: 1_000, idleTimeout: 60_000 };
+  const opts = { maxOutOfOrderness: 1_000, idleTimeout: 60_000 };
 
   it('keeps each shard watermark monotonic and refreshes processing time', async () => {
     const store = newStore(false);
@@ -500,11 +532,16 @@ describe('WindowStore watermarks against DynamoDB Local', () => {
     await store.updateShardWatermark('s1', 100_000, 1_000_000, { streamArn, sequenceNumber: '7' });
     const asked: unknown[] = [];
     const errors: string[] = [];
-    const read = (hasRecords: boolean, openShards = async () => ['s1', 's2']) =>
+    const open = async () => [
+      { shardId: 's1', parents: [] },
+      { shardId: 's2', parents: [] },
+    ];
+    const read = (hasRecords: boolean, openShards: OpenShardLister = open, readsFromStart = true) =>
       store.readWatermark({
         ...opts,
         now: 1_000_000,
         openShards,
+        readsFromStart,
         tailProbe: async (position) => {
           asked.push(position);
           return !hasRecords;
@@ -513,12 +550,19 @@ describe('WindowStore watermarks against DynamoDB Local', () => {
       });
     // WHEN: s2 holds records (its first batch is still coming)
     // THEN: no watermark yet — closing windows now would refuse s2's first records as LATE
-    expect(await read(true)).toMatchObject({ watermark: undefined, mode: 'event-time' });
+    expect(await read(true)).toMatchObject({ watermark: undefined, mode: 'none' });
     expect(asked).toEqual([{ shardId: 's2', streamArn, sequenceNumber: undefined }]);
+    // WHEN: the mappings start at LATEST — s2's records never come, only a child of s1 is waited for
+    expect(await read(true, open, false)).toMatchObject({ watermark: 99_000 });
+    const child = async () => [
+      { shardId: 's1', parents: [] },
+      { shardId: 's3', parents: ['s1'] },
+    ];
+    expect(await read(true, child, false)).toMatchObject({ watermark: undefined });
     // WHEN: s2 is empty — it does not hold the watermark back
     expect(await read(false)).toMatchObject({ watermark: 99_000, mode: 'event-time' });
     // WHEN: the shards cannot be listed — only the shards that reported count, and it is reported
-    const failing = async (): Promise<string[]> => {
+    const failing = async (): Promise<OpenShard[]> => {
       throw new Error('AccessDenied');
     };
     expect(await read(true, failing)).toMatchObject({ watermark: 99_000 });

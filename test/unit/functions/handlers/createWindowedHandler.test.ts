@@ -21,6 +21,7 @@ const stubStore = (overrides: Partial<PipelineStore> = {}): PipelineStore => ({
     sealed: 0,
     rejected: [],
   })),
+  refuseExpired: jest.fn(async () => ({ rejected: [] })),
   updateShardWatermark: jest.fn(async () => 'advanced' as const),
   readWatermark: jest.fn(async () => ({
     watermark: undefined,
@@ -121,6 +122,7 @@ describe('createWindowedHandler', () => {
             sliceEnd: T0 + 60_000,
             lane: 'shardId-000000000000',
             afterSeq: undefined,
+            cause: 'sealed' as const,
           },
         ],
       })),
@@ -179,7 +181,8 @@ describe('createWindowedHandler', () => {
     // WHEN
     await handler(kinesisEventFactory([view(T0 + 95_000)]));
     // THEN
-    expect(store.commitWatermark).toHaveBeenCalledWith(T0 + 90_000, T0 + 100_000);
+    // the watermark (T0 + 90 s) is committed at the slice boundary below it, the due window's end
+    expect(store.commitWatermark).toHaveBeenCalledWith(T0 + 60_000, T0 + 100_000);
     expect(order).toEqual(['send', 'mark']);
     const [records] = outputSink.send.mock.calls[0] as unknown as [
       Array<{ data: string; partitionKey: string }>,

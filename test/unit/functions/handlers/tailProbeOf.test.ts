@@ -4,26 +4,21 @@ const logger = { warn: jest.fn() };
 const fromStart = { SHARDFLOW_STARTING_POSITION: 'TRIM_HORIZON' };
 
 describe('tailProbeOf', () => {
-  it('lists open shards with the default probe only when the mappings read from the start', () => {
-    // THEN: TRIM_HORIZON delivers what a shard already holds, so an unreported shard may hold the
-    // watermark; LATEST does not (its old records never come), nor does an unset position
-    expect(tailProbeOf({}, logger, {}, fromStart).openShards()).toBeInstanceOf(Function);
-    expect(
-      tailProbeOf(
-        {},
-        logger,
-        {},
-        {
-          SHARDFLOW_STARTING_POSITION: 'LATEST',
-        },
-      ).openShards(),
-    ).toBeUndefined();
-    expect(tailProbeOf({}, logger, {}, {}).openShards()).toBeUndefined();
+  it('lists open shards with the default probe, and says whether the mappings read from the start', () => {
+    // THEN: TRIM_HORIZON delivers what a shard already holds, so any unreported shard may hold the
+    // watermark; with LATEST (or an unset position) only children of reported shards do
+    const start = tailProbeOf({}, logger, {}, fromStart);
+    expect(start.openShards()).toBeInstanceOf(Function);
+    expect(start.readsFromStart).toBe(true);
+    const latest = tailProbeOf({}, logger, {}, { SHARDFLOW_STARTING_POSITION: 'LATEST' });
+    expect(latest.openShards()).toBeInstanceOf(Function);
+    expect(latest.readsFromStart).toBe(false);
+    expect(tailProbeOf({}, logger, {}, {}).readsFromStart).toBe(false);
   });
 
   it('uses what was injected: a probe without a lister lists nothing, null turns both off', () => {
     const probe = async () => true;
-    const lister = async () => ['s1'];
+    const lister = async () => [{ shardId: 's1', parents: [] }];
     expect(tailProbeOf({ tailProbe: probe }, logger, {}, fromStart).openShards()).toBeUndefined();
     expect(tailProbeOf({ tailProbe: probe, openShards: lister }, logger, {}, {}).openShards()).toBe(
       lister,

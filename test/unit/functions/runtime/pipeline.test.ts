@@ -21,7 +21,7 @@ const pageViews = () =>
     .from('clicks', { schema: PageView })
     .filter((e) => e.type === 'page_view')
     .keyBy((e) => e.page)
-    .window(tumbling('1m'), { eventTime: (e) => e.ts, allowedLateness: '30s' })
+    .window(tumbling('1m'), { eventTime: (e) => e.ts, maxOutOfOrderness: '30s' })
     .aggregate({
       views: count(),
       users: distinct((e) => e.userId),
@@ -52,7 +52,7 @@ describe('pipeline', () => {
       stages: ['filter'],
       window: { kind: 'tumbling', sizeMs: 60_000, slideMs: 60_000, sliceMs: 60_000 },
       eventTime: 'extractor',
-      allowedLatenessMs: 30_000,
+      maxOutOfOrdernessMs: 30_000,
       idleTimeoutMs: 60_000,
       emit: 'final',
       aggregates: [
@@ -126,7 +126,7 @@ describe('pipeline', () => {
     expect(sliding.config).toMatchObject({
       window: { kind: 'hopping', sizeMs: 600_000, slideMs: 60_000, sliceMs: 60_000 },
       eventTime: 'approximateArrivalTimestamp',
-      allowedLatenessMs: 0,
+      maxOutOfOrdernessMs: 0,
       idleTimeoutMs: 120_000,
       emit: 'update',
     });

@@ -349,20 +349,19 @@ describe('preAggregate', () => {
     expect(plan.partials.get(partialKey('k', 0))?.accs).toEqual({ n: 2 });
   });
 
-  it('sends elements behind the watermark to failures as LATE and counts late-but-allowed ones', () => {
-    // GIVEN: watermark at 2 min; previous max event time on the shard at 3 min
+  it('leaves lateness to the store and counts elements whose slice ended before the shard clock', () => {
+    // GIVEN: previous max event time on the shard at 3 min
     const definition = windowedPipeline(tumbling('1m'));
     const at = (t: number) => kinesisRecordFactory({ payload: { key: 'a', t, v: 1, user: 'u' } });
 
     // WHEN
     const plan = preAggregate(definition, [at(30_000), at(150_000), at(200_000)], {
-      watermark: 120_000,
       maxEventTimeByShard: new Map([['shardId-000000000000', 180_000]]),
     });
 
-    // THEN
-    expect(plan.failures.map((f) => f.reason)).toEqual(['LATE']);
-    expect(plan.partials.get(partialKey('a', 0))).toBeUndefined();
+    // THEN: nothing refused here; two elements of slices that had ended count as late
+    expect(plan.failures).toEqual([]);
+    expect(plan.partials.get(partialKey('a', 0))).toMatchObject({ count: 1, late: 1 });
     expect(plan.partials.get(partialKey('a', 120_000))).toMatchObject({ count: 1, late: 1 });
     expect(plan.partials.get(partialKey('a', 180_000))).toMatchObject({ count: 1, late: 0 });
     expect(plan.maxEventTimeByShard.get('shardId-000000000000')).toBe(200_000);

@@ -118,7 +118,7 @@ describe('SessionStore', () => {
     expect(result).toMatchObject({ applied: 0, skipped: 1, writeRequests: 0 });
   });
 
-  it('hands refused elements to onRefused before it commits', async () => {
+  it('hands refused elements to onRefused once the transaction committed them as refused', async () => {
     // GIVEN a sealed session [0, 10)
     const sealed = {
       pk: { S: 'p#K#u1' },
@@ -144,8 +144,8 @@ describe('SessionStore', () => {
         order.push(`refused ${refused.indices.join()}`);
       },
     });
-    // THEN it is refused first, then the fences advance alone
-    expect(order).toEqual(['QueryCommand', 'refused 0', 'TransactWriteItemsCommand']);
+    // THEN the fences advance alone (remembering the refusal), then it is reported
+    expect(order).toEqual(['QueryCommand', 'TransactWriteItemsCommand', 'refused 0']);
     expect(result.refused).toEqual([
       { key: 'u1', indices: [0], sealed: [{ key: 'u1', start: 0, end: 10 }] },
     ]);

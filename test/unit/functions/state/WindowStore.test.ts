@@ -5,13 +5,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import {
-  ItemTooLargeError,
-  padSequence,
-  type SliceDelta,
-  WindowStateConflictError,
-  WindowStore,
-} from '#state/index';
+import { padSequence, type SliceDelta, WindowStateConflictError, WindowStore } from '#state/index';
 import { ADDITIVE, deltasOf, mergeAccs, SLICE_MS, seqAt, type TestRecord } from './fixtures';
 
 type Reply = (command: unknown) => unknown;
@@ -180,9 +174,20 @@ describe('WindowStore.applyDeltas (stubbed client)', () => {
     expect(s.stats).toMatchObject({ writeRequests: 2, readRequests: 1 });
   });
 
-  it('fails with ItemTooLargeError naming pipeline, key and slice, and writes nothing', async () => {
-    // GIVEN: an accumulator of ~380 KB
-    const { client, commands } = stubClient(() => ({}));
+  it('seals an item the batch would make too large as full, writes no accumulator, and rejects what it has not absorbed', async () => {
+    // GIVEN: an accumulator of ~380 KB into an absent item
+    const sealedFull = {
+      Item: {
+        version: { N: '1' },
+        sealed: { BOOL: true },
+        full: { BOOL: true },
+      },
+    };
+    const { client, commands } = stubClient(
+      () => ({}), // GetItem: absent
+      ok, // the seal
+      () => sealedFull, // GetItem after the seal
+    );
     const big: TestRecord[] = [
       {
         lane: 'shard-0',
@@ -194,35 +199,47 @@ describe('WindowStore.applyDeltas (stubbed client)', () => {
       },
     ];
     // WHEN
-    const error = await store(client)
-      .applyDeltas(deltasOf(big, true))
-      .catch((e: unknown) => e);
-    // THEN
-    expect(error).toBeInstanceOf(ItemTooLargeError);
-    expect((error as ItemTooLargeError).details).toMatchObject({
-      pipeline: 'p',
-      key: '/home',
-      sliceStart: 2 * SLICE_MS,
-    });
-    expect((error as Error).message).toMatch(/"p".*"\/home"/);
-    expect(commands.filter((c) => c instanceof UpdateItemCommand)).toHaveLength(0);
+    const result = await store(client).applyDeltas(deltasOf(big, true));
+    // THEN: one write, the seal (sealed + full, no accumulator), and the records are rejected as full
+    const updates = commands.filter((c) => c instanceof UpdateItemCommand).map(inputOf);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.ConditionExpression).toBeUndefined();
+    expect(Object.values(updates[0]?.ExpressionAttributeNames ?? {})).toEqual(
+      expect.arrayContaining(['sealed', 'full']),
+    );
+    expect(JSON.stringify(updates[0])).not.toContain('x'.repeat(100));
+    expect(result).toMatchObject({ applied: 0, sealed: 1 });
+    expect(result.rejected).toEqual([
+      {
+        key: '/home',
+        sliceStart: 2 * SLICE_MS,
+        sliceEnd: 3 * SLICE_MS,
+        lane: 'shard-0',
+        afterSeq: undefined,
+        cause: 'full',
+      },
+    ]);
   });
 
-  it('fails with ItemTooLargeError when DynamoDB rejects the item size', async () => {
+  it('seals the item as full when DynamoDB rejects the item size, then rejects above its fence', async () => {
     const tooBig = new DynamoDBServiceException({
       name: 'ValidationException',
       $fault: 'client',
       message: 'Item size has exceeded the maximum allowed size',
       $metadata: {},
     });
-    const { client } = stubClient(() => {
-      throw tooBig;
-    });
-    const error = await store(client)
-      .applyDeltas(deltasOf(records('s', 'k', [1]), false))
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ItemTooLargeError);
-    expect((error as Error).cause).toBe(tooBig);
+    const { client, commands } = stubClient(
+      () => {
+        throw tooBig;
+      },
+      ok, // the seal
+      conflict({ version: { N: '4' }, sealed: { BOOL: true }, full: { BOOL: true } }),
+    );
+    const result = await store(client).applyDeltas(deltasOf(records('s', 'k', [1]), false));
+    expect(commands.filter((c) => c instanceof UpdateItemCommand)).toHaveLength(3);
+    expect(result.rejected).toEqual([
+      expect.objectContaining({ key: 'k', lane: 's', afterSeq: undefined, cause: 'full' }),
+    ]);
   });
 
   it('fails with the SDK error untouched when it is not a condition failure', async () => {
