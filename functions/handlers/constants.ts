@@ -26,6 +26,11 @@ export const METRICS_NAMESPACE = 'shardflow';
 export const HANDLER_DEFAULTS = {
   /** Windows closed per findDueWindows page. */
   closeLimit: 100,
+  /**
+   * Pages of `closeLimit` windows a sweep repairs at most (1,000 windows): a backlog of closers
+   * that crashed between close and emit is worked off within a few one-minute sweeps.
+   */
+  repairPages: 10,
   /** A window CLOSED longer than this ago without EMITTED is re-emitted by the sweeper (ms). */
   repairAfterMs: 60_000,
   /** Largest sequence number (used to mask other lanes when splitting a partial by lane). */

@@ -188,6 +188,25 @@ export async function repairClosedWindows(
   closedBefore: number,
   now: number,
 ): Promise<EmitReport> {
+  const total = { windows: 0, records: 0, retries: 0 };
+  // Page after page (each emitted page leaves the `closed` index), up to repairPages per run:
+  // a backlog of crashed closers is repaired within a few sweeps, each within its time budget.
+  for (let page = 0; page < HANDLER_DEFAULTS.repairPages; page++) {
+    const { report, full } = await repairPage(context, closedBefore, now);
+    total.windows += report.windows;
+    total.records += report.records;
+    total.retries += report.retries;
+    if (!full) break;
+  }
+  return total;
+}
+
+/** One page (`closeLimit`) of {@link repairClosedWindows}; `full` when there may be more. */
+async function repairPage(
+  context: EmitContext,
+  closedBefore: number,
+  now: number,
+): Promise<{ report: EmitReport; full: boolean }> {
   if (isSessionPipeline(context.definition)) {
     const sessions = sessionStoreOf(context);
     const refs = await sessions.findClosedSessions(closedBefore, HANDLER_DEFAULTS.closeLimit);
@@ -196,13 +215,19 @@ export async function repairClosedWindows(
       const session = await sessions.readClosedSession(ref);
       if (session !== undefined) closed.push(session);
     }
-    return emitFinalSessions(context, closed, now);
+    return {
+      report: await emitFinalSessions(context, closed, now),
+      full: refs.length === HANDLER_DEFAULTS.closeLimit,
+    };
   }
   const windows = await context.store.findClosedNotEmitted(
     closedBefore,
     HANDLER_DEFAULTS.closeLimit,
   );
-  return emitFinalResults(context, windows, now);
+  return {
+    report: await emitFinalResults(context, windows, now),
+    full: windows.length === HANDLER_DEFAULTS.closeLimit,
+  };
 }
 
 /**

@@ -1,57 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createWindowedHandler } from '#handlers/factories/createWindowedHandler';
-import type { PipelineStore } from '#handlers/types';
 import { pageViews } from '#pipelines/page-views';
-import { metricsStub, recordingSink as sink } from '#test/helpers/handlerStubs';
+import {
+  metricsStub,
+  recordingSink as sink,
+  stubPipelineStore as stubStore,
+} from '#test/helpers/handlerStubs';
 import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
-
-const stubStore = (overrides: Partial<PipelineStore> = {}): PipelineStore => ({
-  pipeline: 'page-views',
-  stats: { writeRequests: 0, readRequests: 0, conflicts: 0, consumedCapacityUnits: 0 },
-  applyDeltas: jest.fn(async (deltas) => ({
-    writeRequests: deltas.length,
-    readRequests: 0,
-    conflicts: 0,
-    consumedCapacityUnits: 0,
-    items: deltas.length,
-    applied: deltas.length,
-    skipped: 0,
-    sealed: 0,
-    rejected: [],
-  })),
-  refuseExpired: jest.fn(async () => ({ rejected: [] })),
-  updateShardWatermark: jest.fn(async () => 'advanced' as const),
-  readWatermark: jest.fn(async () => ({
-    watermark: undefined,
-    mode: 'none' as const,
-    committed: undefined,
-    shards: [],
-  })),
-  commitWatermark: jest.fn(async () => true),
-  findDueWindows: jest.fn(async () => []),
-  closeWindows: jest.fn(async (windows: readonly unknown[]) =>
-    windows.map(() => 'closed' as const),
-  ),
-  sealWindow: jest.fn(async () => ({
-    acc: { views: 2, users: { kind: 'exact', hashes: [1, 2] }, _late: 1 },
-    slices: [],
-  })),
-  sealWindows: jest.fn(async (windows: readonly unknown[]) =>
-    windows.map(() => ({
-      acc: { views: 2, users: { kind: 'exact', hashes: [1, 2] }, _late: 1 },
-      slices: [],
-    })),
-  ),
-  readWindow: jest.fn(async () => undefined),
-  markWindowsEmitted: jest.fn(async (windows: readonly unknown[]) =>
-    windows.map(() => 'emitted' as const),
-  ),
-  findClosedNotEmitted: jest.fn(async () => []),
-  leaveDueIndexAll: jest.fn(async () => undefined),
-  ...overrides,
-});
 
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const view = (ts: number, page = '/home') =>
