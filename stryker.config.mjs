@@ -19,7 +19,14 @@
 /** Files to mutate. */
 const TARGETS = [
   // One path or glob per line, from the repo root, e.g. 'functions/watermark/*.ts'.
+  // The watermark and lateness rules.
+  'functions/watermark/*.ts',
+  '!functions/watermark/index.ts',
+  '!functions/watermark/types.ts',
+  // The fence planning: slices, sessions, and the refusals a session key remembers.
+  'functions/state/planSliceWrite.ts',
   'functions/state/planSessionWrite.ts',
+  'functions/state/elementIds.ts',
   'functions/state/sequence.ts',
 ];
 

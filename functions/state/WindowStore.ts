@@ -70,6 +70,7 @@ import {
   windowSortKey,
 } from './keys';
 import { mapBounded } from './mapBounded';
+import { type LaneWork, planSliceWrite, type SliceWritePlan } from './planSliceWrite';
 import { countConflict, countRead, countWrite, emptyStats } from './requestStats';
 import { retryTransactionConflicts } from './retryTransactionConflicts';
 import { compareSequences, normalizeSequence, padSequence } from './sequence';
@@ -102,15 +103,6 @@ import type {
   WindowStoreStats,
 } from './types';
 
-/** One lane's contribution to one item, sequence numbers normalized. */
-interface LaneWork {
-  readonly lane: string;
-  readonly firstSeq: string;
-  readonly lastSeq: string;
-  readonly acc: AccSet;
-  readonly recompute: (afterSeq: string) => AccSet | undefined;
-}
-
 /** Everything one batch does to one (key, slice) item. */
 interface ItemWork {
   readonly id: string;
@@ -140,16 +132,7 @@ interface SliceAttempt {
   readonly next?: SliceImage;
 }
 
-/** The part of a batch an item still has to absorb, given its fences. */
-interface WritePlan {
-  /** Lanes that contribute, with the fence the contribution was computed against. */
-  readonly lanes: ReadonlyArray<{
-    readonly work: LaneWork;
-    readonly readFence: string | undefined;
-  }>;
-  /** Merged contribution of those lanes. */
-  readonly acc: AccSet | undefined;
-}
+type WritePlan = SliceWritePlan;
 
 const ABSENT: SliceImage = { version: undefined, acc: undefined, fences: new Map() };
 
@@ -939,23 +922,9 @@ export class WindowStore {
     }
   }
 
-  /** Per lane: skip (fence ≥ lastSeq), everything (fence below firstSeq or absent), or recompute above the fence. */
+  /** What `work` still brings an item holding `image` (see `planSliceWrite`). */
   #plan(work: ItemWork, image: SliceImage): WritePlan {
-    const lanes: Array<{ work: LaneWork; readFence: string | undefined }> = [];
-    let acc: AccSet | undefined;
-    for (const lane of work.lanes.values()) {
-      const readFence = image.fences.get(lane.lane);
-      let contribution: AccSet | undefined;
-      if (readFence === undefined || readFence < padSequence(lane.firstSeq)) {
-        contribution = lane.acc;
-      } else if (readFence < padSequence(lane.lastSeq)) {
-        contribution = lane.recompute(normalizeSequence(readFence));
-      }
-      if (contribution === undefined) continue; // fence >= lastSeq: already absorbed
-      lanes.push({ work: lane, readFence });
-      acc = acc === undefined ? contribution : this.#merge(acc, contribution);
-    }
-    return { lanes, acc };
+    return planSliceWrite(work.lanes.values(), image.fences, this.#merge);
   }
 
   #addAccs(b: ExpressionBuilder, acc: AccSet): void {

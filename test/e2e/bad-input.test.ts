@@ -252,8 +252,9 @@ describe('bad input on the embedded AWS', () => {
     const views = Math.max(100, Math.floor(GOOD / 2));
     const records: Sent[] = [];
     // Event times decades away go in after the good views' windows closed: a record far in the past
-    // is LATE against the pipeline's committed watermark (before any window closed, there is no
-    // watermark and it would open its own window, as in any event-time engine).
+    // is EXPIRED against the pipeline's committed watermark (further behind it than the state
+    // retention; before anything was committed, there is no watermark and it would open its own
+    // window, as in any event-time engine).
     const timed: Sent[] = [];
     const expectedViews = new Map<string, number>();
     for (let i = 0; i < views; i += 1) {
@@ -269,7 +270,7 @@ describe('bad input on the embedded AWS', () => {
           {
             data: json({ ...valid, ts: '1999-01-01T00:00:00Z' }),
             partitionKey: userId,
-            reason: 'LATE',
+            reason: 'EXPIRED',
           },
           {
             data: json({ ...valid, ts: '2999-01-01T00:00:00Z' }),

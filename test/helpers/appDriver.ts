@@ -306,19 +306,24 @@ export async function collect(
   return { results, inconsistent, side, failures: [...failures.values()], timedOut };
 }
 
-/** Event ids (`idField`) of the records the pipeline refused as LATE. */
+/** Reasons of valid records whose elements were not counted (the rest is invalid input). */
+const REFUSED_REASONS = new Set(['LATE', 'EXPIRED', 'STATE_TOO_LARGE']);
+
+/** Event ids (`idField`) of the records the pipeline refused as LATE, EXPIRED or STATE_TOO_LARGE. */
 export function refusedIds(failures: readonly ReadFailure[], idField: string): Set<string> {
   const ids = new Set<string>();
   for (const f of failures) {
-    if (f.reason !== 'LATE') continue;
+    if (!REFUSED_REASONS.has(f.reason)) continue;
     ids.add(String((JSON.parse(f.text) as Record<string, unknown>)[idField]));
   }
   return ids;
 }
 
-/** The reasons reported per original record text, for every reason but LATE. */
+/** The reasons reported per original record text, for invalid input (not LATE, EXPIRED, …). */
 export function invalidReasons(failures: readonly ReadFailure[]): Map<string, string> {
-  return new Map(failures.filter((f) => f.reason !== 'LATE').map((f) => [f.text, f.reason]));
+  return new Map(
+    failures.filter((f) => !REFUSED_REASONS.has(f.reason)).map((f) => [f.text, f.reason]),
+  );
 }
 
 /** Epoch ms of an event's `ts` (ISO-8601 or epoch ms). */

@@ -151,15 +151,39 @@ describe('pipeline', () => {
     expect(() => pipeline('p').from('in', { schema: z.number() }).to('in')).toThrow(/must differ/);
   });
 
-  it('fails on a bad allowed lateness, naming the pipeline', () => {
-    expect(() =>
+  it('fails on a bad max out-of-orderness (or its deprecated name), naming the pipeline', () => {
+    const windowed = (options: Record<string, unknown>) =>
       pipeline('p')
         .from('in', { schema: PageView })
         .keyBy((e) => e.page)
-        .window(tumbling('1m'), { allowedLateness: '30 s' as never })
+        .window(tumbling('1m'), options)
         .aggregate({ n: count() })
-        .to('out'),
-    ).toThrow(/pipeline "p": allowedLateness: invalid duration/);
+        .to('out');
+    expect(() => windowed({ maxOutOfOrderness: '30 s' })).toThrow(
+      /pipeline "p": maxOutOfOrderness: invalid duration/,
+    );
+    expect(() => windowed({ allowedLateness: '30 s' })).toThrow(
+      /pipeline "p": allowedLateness: invalid duration/,
+    );
+    expect(() => windowed({ maxOutOfOrderness: '30s', allowedLateness: '30s' })).toThrow(
+      /give maxOutOfOrderness only/,
+    );
+  });
+
+  it('reads maxOutOfOrderness, and allowedLateness as its deprecated name', () => {
+    const windowed = (options: Record<string, unknown>) =>
+      pipeline('p')
+        .from('in', { schema: PageView })
+        .keyBy((e) => e.page)
+        .window(tumbling('1m'), options)
+        .aggregate({ n: count() })
+        .to('out');
+    expect(windowed({ maxOutOfOrderness: '30s' }).maxOutOfOrdernessMs).toBe(30_000);
+    expect(windowed({ allowedLateness: '20s' }).maxOutOfOrdernessMs).toBe(20_000);
+    expect(windowed({}).maxOutOfOrdernessMs).toBe(0);
+    expect(windowed({ maxOutOfOrderness: '5s' }).config).toMatchObject({
+      maxOutOfOrdernessMs: 5_000,
+    });
   });
 
   it('fails on no aggregate, a bad aggregate name or emit mode', () => {

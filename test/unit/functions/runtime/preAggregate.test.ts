@@ -5,6 +5,7 @@ import { count } from '#runtime/aggregates/count';
 import { distinct } from '#runtime/aggregates/distinct';
 import { max } from '#runtime/aggregates/max';
 import { sum } from '#runtime/aggregates/sum';
+import { MAX_EVENT_TIME_MS } from '#runtime/constants';
 import { mergeAccumulators } from '#runtime/mergeAccumulators';
 import { pipeline } from '#runtime/pipeline';
 import { partialKey, preAggregate } from '#runtime/preAggregate';
@@ -428,5 +429,65 @@ describe('preAggregate', () => {
       expect(plan.failures.map((f) => f.reason)).toEqual(['UNSERIALIZABLE', 'BAD_KEY']);
       expect(plan.outputs.map((o) => o.data)).toEqual(['{"n":3}']);
     });
+  });
+});
+
+describe('preAggregate on event-time extremes (fuzz)', () => {
+  const MINUTE = 60_000;
+  const ARRIVAL = 1_795_687_200_000;
+  /** Event times at and around every guard: the epoch, the end of year 9999, the future skew. */
+  const extreme = fc.oneof(
+    fc.constantFrom(
+      -1e12,
+      -1,
+      -0,
+      0,
+      0.5,
+      1,
+      MAX_EVENT_TIME_MS,
+      MAX_EVENT_TIME_MS + 1,
+      8.64e15,
+      8.64e15 + 1,
+      1e17,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      ARRIVAL + 15 * MINUTE,
+      ARRIVAL + 15 * MINUTE + 1,
+      ARRIVAL + 14 * MINUTE,
+      '0000-01-01T00:00:00Z',
+      '1969-12-31T23:59:59.999Z',
+      '9999-12-31T23:59:59.999Z',
+    ),
+    fc.double(),
+    fc.integer({ min: -2e15, max: 2e15 }),
+  );
+
+  it('never throws: every record is placed in a valid slice or refused with its reason', () => {
+    const definition = windowedPipeline(tumbling('1m'));
+    fc.assert(
+      fc.property(fc.array(extreme, { minLength: 1, maxLength: 20 }), (times) => {
+        const records = times.map((t, i) =>
+          kinesisRecordFactory({
+            sequenceNumber: String(1_000 + i),
+            payload: { key: 'a', t, v: 1, user: 'u' },
+            arrivalMs: ARRIVAL,
+          }),
+        );
+        const plan = preAggregate(definition, records);
+        const placed = [...plan.partials.values()].reduce((n, p) => n + p.count, 0);
+        expect(placed + plan.failures.length).toBe(records.length);
+        for (const f of plan.failures)
+          expect(['BAD_EVENT_TIME', 'FUTURE_EVENT_TIME', 'SCHEMA']).toContain(f.reason);
+        for (const partial of plan.partials.values()) {
+          expect(partial.sliceStart).toBeGreaterThanOrEqual(0);
+          expect(partial.sliceEnd).toBeLessThanOrEqual(MAX_EVENT_TIME_MS + MINUTE + 1);
+          expect(Number.isNaN(new Date(partial.sliceEnd).getTime())).toBe(false);
+        }
+        // the shard's clock never runs past the arrival
+        for (const clock of plan.maxEventTimeByShard.values())
+          expect(clock).toBeLessThanOrEqual(ARRIVAL);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,4 +1,5 @@
-import { planSessionWrite, type StoredSession } from '#state/planSessionWrite';
+import { decodeElementIds, encodeElementIds } from '#state/elementIds';
+import { planSessionWrite, rememberedRefusals, type StoredSession } from '#state/planSessionWrite';
 import { padSequence } from '#state/sequence';
 import type { AccSet, SessionContents, SessionDelta, SessionElement } from '#state/types';
 
@@ -6,11 +7,14 @@ const GAP = 10;
 const merge = (a: AccSet, b: AccSet): AccSet => ({ n: (a.n as number) + (b.n as number) });
 
 /** A delta whose sessions count elements, formed by the sort-and-split rule. */
-const delta = (elements: Array<[lane: string, seq: string, time: number]>): SessionDelta => {
-  const list: SessionElement[] = elements.map(([lane, sequenceNumber, time]) => ({
+const delta = (
+  elements: Array<[lane: string, seq: string, time: number] | [string, string, number, number]>,
+): SessionDelta => {
+  const list: SessionElement[] = elements.map(([lane, sequenceNumber, time, ordinal]) => ({
     lane,
     sequenceNumber,
     time,
+    ...(ordinal === undefined ? {} : { ordinal }),
   }));
   return {
     key: 'u1',
@@ -232,5 +236,252 @@ describe('planSessionWrite', () => {
     const fences = { version: 1, fences: new Map([['s0', padSequence(`8${'9'.repeat(126)}`)]]) };
     const plan = planSessionWrite(delta([['s0', big, 1]]), [], fences, GAP, merge);
     expect(plan?.fresh).toEqual([0]);
+  });
+
+  it('touches a sealed session at both ends of the gap interval exactly', () => {
+    // GIVEN a sealed session [50, 60]
+    const sealed = stored(50, 60, 1, true);
+    // WHEN elements at 40 (t + gap = 50, its start), 60 (its end) and 61 (past it)
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 40],
+        ['s0', '2', 60],
+        ['s0', '3', 61],
+      ]),
+      [sealed],
+      noFences,
+      GAP,
+      merge,
+    );
+    // THEN 40 and 60 are refused, 61 opens a session of its own
+    expect(plan?.refused).toEqual([0, 1]);
+    expect(plan?.puts.map((p) => p.session)).toEqual([{ start: 61, end: 71, acc: { n: 1 } }]);
+  });
+
+  it('advances a lane fence to its highest sequence number whatever the elements order', () => {
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '9', 100],
+        ['s0', '3', 101],
+        ['s0', '10', 102],
+        ['s0', '7', 103],
+      ]),
+      [],
+      noFences,
+      GAP,
+      merge,
+    );
+    expect(plan?.fences).toEqual(new Map([['s0', padSequence('10')]]));
+  });
+
+  it('leaves sealed and untouched stored sessions out of the merge: no put, no delete', () => {
+    // GIVEN a sealed session [0, 10] and an open one [500, 510], far from the new element
+    const plan = planSessionWrite(
+      delta([['s0', '1', 200]]),
+      [stored(0, 10, 4, true), stored(500, 510, 2)],
+      noFences,
+      GAP,
+      merge,
+    );
+    // THEN only the new session is put
+    expect(plan?.puts).toEqual([
+      { session: { start: 200, end: 210, acc: { n: 1 } }, replaces: undefined },
+    ]);
+    expect(plan?.deletes).toEqual([]);
+  });
+
+  it('merges a stored session nested in the new ones and one starting inside the group', () => {
+    // GIVEN open sessions [105, 108] (inside the new span) and [112, 125] (starting inside it)
+    const a = stored(105, 108, 1);
+    const b = stored(112, 125, 1);
+    // WHEN elements at 100 and 103 form [100, 113]
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 100],
+        ['s0', '2', 103],
+      ]),
+      [a, b],
+      noFences,
+      GAP,
+      merge,
+    );
+    // THEN one session [100, 125] of 4, under the new start: both stored ones are deleted
+    expect(plan?.puts).toEqual([
+      { session: { start: 100, end: 125, acc: { n: 4 } }, replaces: undefined },
+    ]);
+    expect(plan?.deletes).toEqual([a, b]);
+  });
+
+  it('merges parts with the same start, nested ends first, into one put that replaces the stored one', () => {
+    // GIVEN an open session [100, 130]
+    const s = stored(100, 130, 2);
+    // WHEN an element at 100 (its own [100, 110] nests inside) and one at 140 (touches 130? no: 140 > 130)
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 100],
+        ['s0', '2', 125],
+      ]),
+      [s],
+      noFences,
+      GAP,
+      merge,
+    );
+    // THEN [100, 135] of 4 replaces the stored session in place
+    expect(plan?.puts).toEqual([{ session: { start: 100, end: 135, acc: { n: 4 } }, replaces: s }]);
+    expect(plan?.deletes).toEqual([]);
+  });
+
+  it('refuses a whole group that ends at or before the committed watermark, keeps groups after it', () => {
+    // GIVEN the committed watermark at 100, an open (due, unsealed) session [80, 95]
+    const due = stored(80, 95, 1);
+    // WHEN 85 joins it (group ends at 95 <= 100), 92 and 99 chain into [92, 109] (> 100)
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 85],
+        ['s0', '2', 99],
+        ['s0', '3', 92],
+      ]),
+      [due],
+      noFences,
+      GAP,
+      merge,
+      100,
+    );
+    // THEN 85 is refused: the session it would join is due; 92 (touching the due session) and
+    // 99 form a group with it that ends at 109: accepted, the due session is merged into it
+    expect(plan?.behindWatermark).toEqual([]);
+    expect(plan?.puts.map((p) => p.session)).toEqual([{ start: 80, end: 109, acc: { n: 4 } }]);
+    // WHEN the group ends exactly at the watermark
+    const exact = planSessionWrite(delta([['s0', '1', 90]]), [], noFences, GAP, merge, 100);
+    expect(exact?.behindWatermark).toEqual([0]);
+    const after = planSessionWrite(delta([['s0', '1', 91]]), [], noFences, GAP, merge, 100);
+    expect(after?.behindWatermark).toEqual([]);
+  });
+
+  it('refuses as EXPIRED what ended more than the retention before the committed watermark, first', () => {
+    // GIVEN the committed watermark at 1,000, retention 500; a sealed session [470, 480]
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 480], // 480 + 10 + 500 = 990 <= 1000: expired (though it touches the sealed one)
+        ['s0', '2', 490], // 1000 <= 1000: expired
+        ['s0', '3', 491], // 1001: not expired; its session ends at 501 <= 1000: LATE
+        ['s0', '4', 995], // on time
+      ]),
+      [stored(470, 480, 1, true)],
+      noFences,
+      GAP,
+      merge,
+      1_000,
+      500,
+    );
+    expect(plan?.expired).toEqual([0, 1]);
+    expect(plan?.refused).toEqual([0, 1, 2]);
+    expect(plan?.behindWatermark).toEqual([2]);
+    expect(plan?.accepted).toEqual([3]);
+    // without a committed watermark nothing expires
+    expect(
+      planSessionWrite(delta([['s0', '1', 0]]), [], noFences, GAP, merge, undefined, 1)?.expired,
+    ).toEqual([]);
+  });
+
+  it('refuses the elements the caller found too large, and plans the rest without them', () => {
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 100],
+        ['s0', '2', 300],
+      ]),
+      [],
+      noFences,
+      GAP,
+      merge,
+      undefined,
+      undefined,
+      new Set([0]),
+    );
+    expect(plan?.tooLarge).toEqual([0]);
+    expect(plan?.refused).toEqual([0]);
+    expect(plan?.accepted).toEqual([1]);
+    expect(plan?.puts.map((p) => p.session)).toEqual([{ start: 300, end: 310, acc: { n: 1 } }]);
+  });
+
+  it('remembers its refusals on the lanes that advance, with their reason, and keeps earlier ones it may replay', () => {
+    // GIVEN the fence item remembers 3 (lane s0) and 8 (lane s1) from an earlier batch
+    const before = {
+      version: 1,
+      fences: new Map([
+        ['s0', padSequence('3')],
+        ['s1', padSequence('8')],
+      ]),
+      refused: new Map([
+        ['s0', encodeElementIds([{ sequenceNumber: '3', ordinal: 0 }])],
+        ['s1', encodeElementIds([{ sequenceNumber: '8', ordinal: 1, code: 'F' }])],
+      ]),
+    };
+    // WHEN a batch replays 3 and brings 4 (LATE: touches a sealed session) and 5 (expired)
+    const d = delta([
+      ['s0', '3', 50],
+      ['s0', '4', 97, 1],
+      ['s0', '5', 0],
+    ]);
+    const plan = planSessionWrite(d, [stored(95, 100, 1, true)], before, GAP, merge, 600, 500);
+    // THEN s0 remembers 3 (replayable: at or after the batch's first element), 4.1 and 5 (X);
+    // s1 does not advance, so it is not rewritten
+    expect([...(plan?.remember.keys() ?? [])]).toEqual(['s0']);
+    expect(decodeElementIds(plan?.remember.get('s0') ?? '')).toEqual([
+      { sequenceNumber: '3', ordinal: 0, code: 'L' },
+      { sequenceNumber: '4', ordinal: 1, code: 'L' },
+      { sequenceNumber: '5', ordinal: 0, code: 'X' },
+    ]);
+    // and the replayed 3 is found again, with its reason
+    expect(rememberedRefusals(d, before)).toEqual(new Map([[0, 'L']]));
+  });
+
+  it('forgets remembered refusals before the first element of the lane in the batch', () => {
+    const before = {
+      version: 1,
+      fences: new Map([['s0', padSequence('3')]]),
+      refused: new Map([
+        [
+          's0',
+          encodeElementIds([
+            { sequenceNumber: '2', ordinal: 0 },
+            { sequenceNumber: '3', ordinal: 0, code: 'X' },
+          ]),
+        ],
+      ]),
+    };
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '3', 100],
+        ['s0', '4', 101],
+      ]),
+      [],
+      before,
+      GAP,
+      merge,
+    );
+    expect(decodeElementIds(plan?.remember.get('s0') ?? '')).toEqual([
+      { sequenceNumber: '3', ordinal: 0, code: 'X' },
+    ]);
+    // with nothing left to remember, the attribute is cleared
+    const later = planSessionWrite(delta([['s0', '9', 100]]), [], before, GAP, merge);
+    expect(later?.remember).toEqual(new Map([['s0', '']]));
+  });
+
+  it('finds nothing remembered without a memory, or for elements it does not hold', () => {
+    const d = delta([['s0', '3', 100]]);
+    expect(rememberedRefusals(d, noFences)).toEqual(new Map());
+    expect(
+      rememberedRefusals(d, {
+        ...noFences,
+        refused: new Map([['s1', encodeElementIds([{ sequenceNumber: '3', ordinal: 0 }])]]),
+      }),
+    ).toEqual(new Map());
+    expect(
+      rememberedRefusals(delta([['s0', '3', 100, 1]]), {
+        ...noFences,
+        refused: new Map([['s0', encodeElementIds([{ sequenceNumber: '3', ordinal: 0 }])]]),
+      }),
+    ).toEqual(new Map());
   });
 });
