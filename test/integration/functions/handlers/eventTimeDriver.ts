@@ -48,12 +48,22 @@ export interface ScenarioEvent {
   readonly arrival: number;
 }
 
-/** A generated scenario: shards (index 0 may be a closed parent of the others) and events. */
+/** A generated scenario: shards (some may be closed parents of the others) and events. */
 export interface Scenario {
   readonly shards: number;
-  /** Shard 0 was split into the others before the run: read first, listed closed. */
-  readonly resharded: boolean;
+  /**
+   * Resharding before the run (3 shards): `split` — shard 0 into 1 and 2; `merge` — 0 and 1 into
+   * 2. Parents are listed closed and read to their end before their children.
+   */
+  readonly reshard: 'none' | 'split' | 'merge';
   readonly events: readonly ScenarioEvent[];
+}
+
+/** Each shard's parents in a scenario (none without a reshard). */
+export function parentsOf(scenario: Scenario, shard: number): number[] {
+  if (scenario.reshard === 'split') return shard === 0 ? [] : [0];
+  if (scenario.reshard === 'merge') return shard === 2 ? [0, 1] : [];
+  return [];
 }
 
 /** Options of {@link scenarioArb}. */
@@ -93,7 +103,7 @@ export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenari
   return fc
     .record({
       shards: fc.integer({ min: 2, max: 3 }),
-      resharded: fc.boolean(),
+      reshard: fc.constantFrom('none' as const, 'none' as const, 'split' as const, 'merge' as const),
       clicksOnly: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 4 }),
       // A shard whose producers lag (buffer) by a constant: its event clock trails the others'.
       lags: fc.array(fc.constantFrom(...lagChoices), { minLength: 3, maxLength: 3 }),
@@ -119,7 +129,7 @@ export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenari
         { minLength: 4, maxLength: 24 },
       ),
     })
-    .map(({ shards, resharded, clicksOnly, lags, events }) => {
+    .map(({ shards, reshard, clicksOnly, lags, events }) => {
       const arrivals = [T0, T0, T0];
       const out = events.map((e): ScenarioEvent => {
         const shard = e.shard % shards;
@@ -135,17 +145,19 @@ export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenari
           arrival,
         };
       });
-      if (!(resharded && shards === 3)) return { shards, resharded: false, events: out };
-      // Shard 0 was split into 1 and 2: it takes no record after the split, so every child's
-      // record arrives after the parent's last one.
-      const split = Math.max(T0, ...out.filter((e) => e.shard === 0).map((e) => e.arrival));
-      const firstChild = Math.min(...out.filter((e) => e.shard !== 0).map((e) => e.arrival));
-      const shift = Math.max(0, split - firstChild + 1);
+      if (reshard === 'none' || shards !== 3) return { shards, reshard: 'none', events: out };
+      // A parent takes no record after the reshard, so every child's record arrives after the
+      // parents' last one.
+      const scenario: Scenario = { shards, reshard, events: out };
+      const isChild = (shard: number) => parentsOf(scenario, shard).length > 0;
+      const parents = out.filter((e) => !isChild(e.shard));
+      const children = out.filter((e) => isChild(e.shard));
+      const cut = Math.max(T0, ...parents.map((e) => e.arrival));
+      const shift = Math.max(0, cut - Math.min(...children.map((e) => e.arrival)) + 1);
       return {
-        shards,
-        resharded: true,
+        ...scenario,
         events: out.map((e) =>
-          e.shard === 0 ? e : { ...e, arrival: e.arrival + shift, ts: e.ts + shift },
+          isChild(e.shard) ? { ...e, arrival: e.arrival + shift, ts: e.ts + shift } : e,
         ),
       };
     });
@@ -241,14 +253,13 @@ export async function runScenario(
     if (sequenceNumber === undefined) return false;
     return BigInt(sequenceNumber) >= BigInt(arrived.kinesis.sequenceNumber);
   };
-  const openIds = Array.from({ length: scenario.shards }, (_, i) => i)
-    .filter((i) => !(scenario.resharded && i === 0))
-    .map(shardIdOf);
+  const shardIndexes = Array.from({ length: scenario.shards }, (_, i) => i);
+  const closed = new Set(shardIndexes.flatMap((i) => parentsOf(scenario, i)));
+  const openIds = shardIndexes.filter((i) => !closed.has(i)).map(shardIdOf);
   const openShards: OpenShardLister = async () =>
-    openIds.map((shardId) => ({
-      shardId,
-      parents: scenario.resharded ? [shardIdOf(0)] : [],
-    }));
+    shardIndexes
+      .filter((i) => !closed.has(i))
+      .map((i) => ({ shardId: shardIdOf(i), parents: parentsOf(scenario, i).map(shardIdOf) }));
   const session = definition.assigner.kind === 'session';
   const stores = (client: DynamoDBClient) => ({
     store: createPipelineStore(definition, { client, tableName, dueBuckets: 1, clock }),
@@ -303,7 +314,8 @@ export async function runScenario(
     logger: silentLogger(),
     metrics: silentMetrics(),
   });
-  const sweep = () => logged('sweep', [], () => sweeper());
+  // A failed sweep (PutRecords failures injected) is simply followed by the next one, as in AWS.
+  const sweep = () => logged('sweep', [], () => sweeper()).catch(() => undefined);
   const invoke = (batch: readonly KinesisStreamRecord[]) =>
     logged('batch', batch, () => handler(kinesisEventFactory(batch)));
 
@@ -329,17 +341,13 @@ export async function runScenario(
   };
 
   const checkpoints = shardRecords.map(() => 0);
-  /** Shards Lambda reads now: not done, and (children) their parent is done. */
+  const done = (i: number): boolean =>
+    (checkpoints[i] as number) >= (shardRecords[i] as KinesisStreamRecord[]).length;
+  /** Shards Lambda reads now: not done, and (children) their parents are done. */
   const readable = (): number[] =>
     shardRecords
       .map((_, i) => i)
-      .filter((i) => (checkpoints[i] as number) < (shardRecords[i] as KinesisStreamRecord[]).length)
-      .filter(
-        (i) =>
-          !scenario.resharded ||
-          i === 0 ||
-          (checkpoints[0] as number) >= (shardRecords[0] as KinesisStreamRecord[]).length,
-      );
+      .filter((i) => !done(i) && parentsOf(scenario, i).every(done));
   const nextArrival = (i: number): number =>
     arrivalOf(
       (shardRecords[i] as KinesisStreamRecord[])[checkpoints[i] as number] as KinesisStreamRecord,

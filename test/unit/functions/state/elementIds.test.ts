@@ -36,7 +36,19 @@ describe('encodeElementIds / decodeElementIds', () => {
   });
 
   it('fails clearly on what it did not write', () => {
-    for (const bad of ['x', '007', '1,-2', '1.2.3', '1~Q', '1~X~F', '1,ZZ']) {
+    for (const bad of [
+      'x',
+      '007',
+      '1,-2',
+      '1.2.3',
+      '1~Q',
+      '1~X~F',
+      '1,ZZ',
+      '1.',
+      '1.A',
+      '1,ab!',
+      '1~',
+    ]) {
       expect(() => decodeElementIds(bad)).toThrow(InvalidWindowStoreInputError);
     }
   });

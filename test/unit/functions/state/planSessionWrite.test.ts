@@ -484,4 +484,46 @@ describe('planSessionWrite', () => {
       }),
     ).toEqual(new Map());
   });
+
+  it('joins a group whose next span starts exactly where it ends, and lists refusals in element order', () => {
+    // GIVEN the committed watermark at 105, an open session [100, 110] and a sealed one [0, 5]
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 30], // alone: [30, 40] ends at or before 105: behind the watermark
+        ['s0', '2', 3], // touches the sealed session
+        ['s0', '3', 90], // [90, 100] touches [100, 110] at 100: their group ends at 110 > 105
+      ]),
+      [stored(100, 110, 1), stored(0, 5, 1, true)],
+      noFences,
+      GAP,
+      merge,
+      105,
+    );
+    expect(plan?.refused).toEqual([0, 1]);
+    expect(plan?.behindWatermark).toEqual([0]);
+    expect(plan?.accepted).toEqual([2]);
+    expect(plan?.puts.map((p) => p.session)).toEqual([{ start: 90, end: 110, acc: { n: 2 } }]);
+  });
+
+  it('keeps remembered refusals from the lowest sequence number of the lane in the batch, whatever the order', () => {
+    const before = {
+      version: 1,
+      fences: new Map([['s0', padSequence('5')]]),
+      refused: new Map([['s0', encodeElementIds([{ sequenceNumber: '4', ordinal: 0 }])]]),
+    };
+    // the batch's elements of lane s0 come as 6 then 3 (the lowest is 3, below 4)
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '6', 100],
+        ['s0', '3', 101],
+      ]),
+      [],
+      before,
+      GAP,
+      merge,
+    );
+    expect(decodeElementIds(plan?.remember.get('s0') ?? '')).toEqual([
+      { sequenceNumber: '4', ordinal: 0, code: 'L' },
+    ]);
+  });
 });

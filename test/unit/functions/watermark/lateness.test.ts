@@ -1,6 +1,7 @@
 import {
   ARRIVAL_TOLERANCE_MS,
   commitTarget,
+  DEFAULT_RETENTION_MS,
   isExpired,
   isWindowLate,
   watermarkTime,
@@ -32,6 +33,10 @@ describe('isWindowLate', () => {
 });
 
 describe('isExpired', () => {
+  it('uses the documented retention of 7 days by default (the state TTL)', () => {
+    expect(DEFAULT_RETENTION_MS).toBe(604_800_000);
+  });
+
   it('is true when the window ended the retention or more before the committed watermark', () => {
     expect(isExpired(60_000, 60_000 + 1_000, 1_000)).toBe(true);
     expect(isExpired(60_000, 60_000 + 999, 1_000)).toBe(false);
