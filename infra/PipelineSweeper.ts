@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,7 +13,12 @@ import { acknowledge } from './acknowledge';
 import { SWEEPER_SERVICE_NAME } from './constants';
 import { ACCESS, grantAccess, targetOf } from './grants';
 import { createPipelineFunction } from './pipelineFunction';
-import { grantStateAccess, SESSION_STATE_ACTIONS } from './StateTable';
+import {
+  grantStateAccess,
+  pipelinePartitions,
+  SESSION_STATE_ACTIONS,
+  STATE_TABLE_ACTIONS,
+} from './StateTable';
 import { FUNCTION_DEFAULTS, LIMITS, SWEEPER_DEFAULTS } from './stream-pipeline-defaults';
 import { validateRange } from './validation';
 
@@ -60,7 +65,9 @@ export interface PipelineSweeperProps {
  * windowed pipeline) run by an EventBridge `rate(1 minute)` rule. It advances the watermark of idle shards,
  * closes and emits due windows and repairs closes that crashed before emitting. Each windowed
  * {@link StreamPipeline} registers itself with {@link addPipeline}, which passes its output stream to the
- * function and grants the writes.
+ * function and grants the writes. The function reaches the state table only in the partitions of the
+ * pipelines registered (`dynamodb:LeadingKeys` `<pipeline>#*`, one statement for the union of them), and
+ * writes whole items (PutItem, DeleteItem) only in those of session-window pipelines.
  *
  * @example
  * const sweeper = new PipelineSweeper(stack, 'Sweeper', {
@@ -77,8 +84,10 @@ export class PipelineSweeper extends Construct {
   public readonly errorsAlarm: cloudwatch.Alarm;
   /** The state table it sweeps. */
   public readonly stateTable: dynamodb.ITable;
+  /** The pipelines swept, in registration order. */
   private readonly pipelines = new Set<string>();
-  private sessionActionsGranted = false;
+  /** The session-window pipelines among them. */
+  private readonly sessionPipelines = new Set<string>();
 
   public constructor(scope: Construct, id: string, props: PipelineSweeperProps) {
     super(scope, id);
@@ -103,7 +112,8 @@ export class PipelineSweeper extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       environment: { [STATE_TABLE_VARIABLE]: props.stateTable.tableName },
     });
-    grantStateAccess(props.stateTable, this.handler);
+    // The state grants come with the first pipeline (addPipeline): until then the sweeper has no
+    // partition to reach, and a LeadingKeys condition cannot be empty.
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'shardflow sweeper schedule',
@@ -133,11 +143,12 @@ export class PipelineSweeper extends Construct {
   }
 
   /**
-   * Lets the sweeper close the windows of a pipeline: passes its output streams as `OUTPUT_STREAM_<NAME>`
-   * and grants `PutRecords` on them (and the session store's writes for session windows). With the input
-   * stream, grants `GetShardIterator` and `GetRecords` on it (and `kms:Decrypt` on a customer key): the
-   * sweeper's tail probe asks whether a silent shard is caught up before it stops holding the watermark
-   * back. The pipeline must use the sweeper's state table.
+   * Lets the sweeper close the windows of a pipeline: adds its partitions (`<pipeline>#*`) to the sweeper's
+   * state grant (and to the session store's PutItem and DeleteItem grant for session windows), passes its
+   * output streams as `OUTPUT_STREAM_<NAME>` and grants `PutRecords` on them. With the input stream, grants
+   * `GetShardIterator` and `GetRecords` on it (and `kms:Decrypt` on a customer key): the sweeper's tail
+   * probe asks whether a silent shard is caught up before it stops holding the watermark back. The pipeline
+   * must use the sweeper's state table.
    */
   public addPipeline(
     pipelineName: string,
@@ -154,10 +165,28 @@ export class PipelineSweeper extends Construct {
     if (this.pipelines.has(pipelineName)) {
       throw new Error(`pipeline ${pipelineName} is already swept by ${this.node.path}`);
     }
+    pipelinePartitions(pipelineName); // fails on a name that is no pipeline name
+    // One statement per action set, its LeadingKeys the union of the registered pipelines' patterns,
+    // produced at synthesis: pipelines registered later join the same statement.
+    if (this.pipelines.size === 0) {
+      grantStateAccess(
+        this.stateTable,
+        this.handler,
+        Lazy.list({ produce: () => [...this.pipelines].map(pipelinePartitions) }),
+        STATE_TABLE_ACTIONS,
+      );
+    }
     this.pipelines.add(pipelineName);
-    if (windowKind === 'session' && !this.sessionActionsGranted) {
-      grantStateAccess(this.stateTable, this.handler, SESSION_STATE_ACTIONS);
-      this.sessionActionsGranted = true;
+    if (windowKind === 'session') {
+      if (this.sessionPipelines.size === 0) {
+        grantStateAccess(
+          this.stateTable,
+          this.handler,
+          Lazy.list({ produce: () => [...this.sessionPipelines].map(pipelinePartitions) }),
+          SESSION_STATE_ACTIONS,
+        );
+      }
+      this.sessionPipelines.add(pipelineName);
     }
     for (const [name, stream] of Object.entries(outputStreams)) {
       this.handler.addEnvironment(outputStreamVariable(name), stream.streamName);

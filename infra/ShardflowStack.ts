@@ -1,5 +1,14 @@
 import * as path from 'node:path';
-import { Annotations, Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  type Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -43,6 +52,25 @@ export interface ShardflowStackProps extends StackProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long the failure streams keep records (see {@link StreamPipelineProps.failureStreamRetention}).
+   * @default Duration.days(7)
+   */
+  readonly failureStreamRetention?: Duration;
+  /**
+   * Customer managed key for the failure streams only (see
+   * {@link StreamPipelineProps.failureStreamEncryptionKey}).
+   * @default - `encryptionKey`; without it the AWS managed key `aws/kinesis`
+   */
+  readonly failureStreamEncryptionKey?: kms.IKey;
+  /**
+   * ARNs of the IAM roles of this account that may read the failure streams' records (see
+   * {@link StreamPipelineProps.failureStreamReaders}). The roles are imported, not changed: the stack only
+   * exempts them from the failure streams' resource policies, so they read with their own permissions
+   * (`AmazonKinesisReadOnlyAccess`, and `kms:Decrypt` on a customer key).
+   * @default - none: nobody reads the failure streams' records
+   */
+  readonly failureStreamReaderRoleArns?: readonly string[];
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -62,12 +90,20 @@ export class ShardflowStack extends Stack {
   private readonly shardCounts: Readonly<Record<string, number>>;
   private readonly encryptionKey?: kms.IKey;
   private readonly removalPolicy: RemovalPolicy;
+  private readonly failureStreamRetention?: Duration;
+  private readonly failureStreamEncryptionKey?: kms.IKey;
 
   public constructor(scope: Construct, id: string, props: ShardflowStackProps = {}) {
     super(scope, id, props);
     this.shardCounts = props.shardCounts ?? {};
     this.encryptionKey = props.encryptionKey;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.failureStreamRetention = props.failureStreamRetention;
+    this.failureStreamEncryptionKey = props.failureStreamEncryptionKey ?? props.encryptionKey;
+    // Imported immutable: the stack names the roles in the failure streams' policies, never edits them.
+    const failureStreamReaders = (props.failureStreamReaderRoleArns ?? []).map((arn, i) =>
+      iam.Role.fromRoleArn(this, `FailureStreamReader${i}`, arn, { mutable: false }),
+    );
     let entries = props.pipelines;
     if (entries === undefined) {
       const discovered = discoverPipelines(PROJECT_ROOT);
@@ -104,10 +140,9 @@ export class ShardflowStack extends Stack {
         entry,
         inputStream: this.stream(config.input.stream),
         outputStreams: Object.fromEntries(config.outputs.map((name) => [name, this.stream(name)])),
-        failureStream: this.stream(
-          failureStreamName(config.name),
-          STREAM_DEFAULTS.failureShardCount,
-        ),
+        failureStream: this.failureStream(failureStreamName(config.name)),
+        failureStreamRetention: this.failureStreamRetention,
+        failureStreamReaders,
         stateTable: state?.table,
         sweeper,
         encryptionKey: this.encryptionKey,
@@ -141,6 +176,22 @@ export class ShardflowStack extends Stack {
     const stream = createLogicalStream(this, logicalName, {
       shardCount: this.shardCounts[logicalName] ?? defaultShardCount ?? STREAM_DEFAULTS.shardCount,
       encryptionKey: this.encryptionKey,
+      removalPolicy: this.removalPolicy,
+    });
+    this.streams.set(logicalName, stream);
+    return stream;
+  }
+
+  /** A pipeline's failure stream: 1 shard unless `shardCounts` says otherwise, its retention and key. */
+  private failureStream(logicalName: string): kinesis.Stream {
+    const existing = this.streams.get(logicalName);
+    if (existing) {
+      return existing;
+    }
+    const stream = createLogicalStream(this, logicalName, {
+      shardCount: this.shardCounts[logicalName] ?? STREAM_DEFAULTS.failureShardCount,
+      retentionPeriod: this.failureStreamRetention ?? STREAM_DEFAULTS.failureRetentionPeriod,
+      encryptionKey: this.failureStreamEncryptionKey,
       removalPolicy: this.removalPolicy,
     });
     this.streams.set(logicalName, stream);

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { TABLE_KEYS } from '#state/constants';
 import { grantAccess, STATE_KEY_ACTIONS } from './grants';
 import { TABLE_DEFAULTS } from './stream-pipeline-defaults';
+import { validatePipelineName } from './validation';
 
 /** Properties of a {@link StateTable}. */
 export interface StateTableProps {
@@ -40,6 +41,30 @@ export const STATE_TABLE_ACTIONS = [
  */
 export const SESSION_STATE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
+/**
+ * The actions whose requests always name the partition keys they reach, so `dynamodb:LeadingKeys` bounds
+ * them: everything the stores call, nothing else.
+ */
+const KEYED_STATE_ACTIONS: ReadonlySet<string> = new Set([
+  ...STATE_TABLE_ACTIONS,
+  ...SESSION_STATE_ACTIONS,
+]);
+
+/**
+ * The `dynamodb:LeadingKeys` pattern of a pipeline's state partitions: `<pipeline>#*`. It matches every
+ * partition key the store writes for the pipeline (`<pipeline>#K#<key>`, `<pipeline>#WM`) and, for a Query
+ * on `gsi1`, where LeadingKeys is the index partition key, `<pipeline>#due#<bucket>` and
+ * `<pipeline>#closed#<bucket>`. It matches no other pipeline's: names contain no `#`, so `page-views#*`
+ * never matches `page-views-2#…`, and no `*` or `?` (IAM wildcards); the name is checked here.
+ *
+ * @example
+ * pipelinePartitions('page-views'); // 'page-views#*'
+ */
+export function pipelinePartitions(pipelineName: string): string {
+  validatePipelineName(pipelineName);
+  return `${pipelineName}#*`;
+}
+
 /** The state actions a pipeline with this window kind needs. */
 export function stateActionsFor(windowKind: string): string[] {
   return windowKind === 'session'
@@ -59,7 +84,7 @@ export function stateActionsFor(windowKind: string): string[] {
  *
  * @example
  * const state = new StateTable(stack, 'State');
- * state.grantReadWrite(handler);
+ * state.grantReadWrite(handler, ['page-views']);
  */
 export class StateTable extends Construct {
   /** The table. */
@@ -94,34 +119,56 @@ export class StateTable extends Construct {
   }
 
   /**
-   * Grants exactly `actions` on the table and its sweeper index (no `dynamodb:*`, no other table), plus
-   * {@link STATE_KEY_ACTIONS} on a customer key, through DynamoDB only.
+   * Grants exactly `actions` on the partitions of `pipelines` in the table and its sweeper index (no
+   * `dynamodb:*`, no other table, no other pipeline's partitions), plus {@link STATE_KEY_ACTIONS} on a
+   * customer key, through DynamoDB only.
    * @default actions - {@link STATE_TABLE_ACTIONS}
    */
   public grantReadWrite(
     grantee: iam.IGrantable,
+    pipelines: readonly string[],
     actions: readonly string[] = STATE_TABLE_ACTIONS,
   ): iam.Grant {
-    return grantStateAccess(this.table, grantee, actions);
+    return grantStateAccess(this.table, grantee, pipelines.map(pipelinePartitions), actions);
   }
 }
 
 /**
  * {@link StateTable.grantReadWrite} for any table with the state layout (one passed in as `ITable`): exactly
- * `actions` on the table and `gsi1`, and with a customer key {@link STATE_KEY_ACTIONS} on that key through
- * DynamoDB only.
+ * `actions` on the table and `gsi1`, limited to the partitions whose keys match `partitions` (each a
+ * {@link pipelinePartitions} pattern, or a lazily produced list of them), and with a customer key
+ * {@link STATE_KEY_ACTIONS} on that key through DynamoDB only.
+ *
+ * The condition is `ForAllValues:StringLike` on `dynamodb:LeadingKeys`: every partition key a request
+ * names must match one of the patterns. A GetItem, UpdateItem, PutItem or DeleteItem names one key, a
+ * BatchGetItem all the keys of the batch (one key of another pipeline refuses the whole batch), a Query its
+ * partition key (on `gsi1`, the index partition key); the Put, Update and Delete items of a
+ * TransactWriteItems are each authorized as PutItem, UpdateItem and DeleteItem on their own key. A request
+ * naming no partition key at all (a Scan) would pass `ForAllValues` vacuously, so this fails on any action
+ * but the six the stores call ({@link STATE_TABLE_ACTIONS}, {@link SESSION_STATE_ACTIONS}).
  */
 export function grantStateAccess(
   table: dynamodb.ITable,
   grantee: iam.IGrantable,
+  partitions: readonly string[],
   actions: readonly string[] = STATE_TABLE_ACTIONS,
 ): iam.Grant {
+  if (!Token.isUnresolved(partitions) && partitions.length === 0) {
+    throw new Error('a state table grant needs the partitions of at least one pipeline, got none');
+  }
+  const unkeyed = actions.filter((action) => !KEYED_STATE_ACTIONS.has(action));
+  if (unkeyed.length > 0) {
+    throw new Error(
+      `state table grants may hold only actions whose requests name their partition keys (${[...KEYED_STATE_ACTIONS].join(', ')}), got ${unkeyed.join(', ')}`,
+    );
+  }
   return grantAccess(
     grantee,
     {
       resourceArns: [table.tableArn, `${table.tableArn}/index/${TABLE_KEYS.dueIndex.indexName}`],
       env: table.env,
       encryptionKey: table.encryptionKey,
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions } },
     },
     { service: 'dynamodb', actions, keyActions: STATE_KEY_ACTIONS },
   );

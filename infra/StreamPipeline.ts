@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -20,11 +21,11 @@ import { METRIC, METRICS_NAMESPACE } from '#handlers/constants';
 import type { WindowedPipelineConfig } from '#runtime/types';
 import { acknowledge } from './acknowledge';
 import { failureStreamName } from './constants';
-import { ACCESS, grantAccess, targetOf } from './grants';
+import { ACCESS, grantAccess, RECORD_READ_ACTIONS, targetOf } from './grants';
 import { createLogicalStream } from './logicalStream';
 import { PipelineSweeper } from './PipelineSweeper';
 import { createPipelineFunction } from './pipelineFunction';
-import { grantStateAccess, StateTable, stateActionsFor } from './StateTable';
+import { grantStateAccess, pipelinePartitions, StateTable, stateActionsFor } from './StateTable';
 import {
   ALARM_DEFAULTS,
   EVENT_SOURCE_DEFAULTS,
@@ -34,7 +35,7 @@ import {
   STREAM_DEFAULTS,
 } from './stream-pipeline-defaults';
 import type { PipelineDefinitionConfig } from './types';
-import { validateRange } from './validation';
+import { validatePipelineName, validateRange } from './validation';
 import { windowedMappingValidation } from './windowedMappingValidation';
 
 /** Properties of a {@link StreamPipeline}. */
@@ -59,10 +60,45 @@ export interface StreamPipelineProps {
    */
   readonly outputStreams?: Readonly<Record<string, kinesis.IStream>>;
   /**
-   * Where invalid and LATE records go, passed to the handler as `SHARDFLOW_FAILURE_STREAM`.
-   * @default - a new stream `<pipeline>-failures` with 1 shard
+   * Where invalid and LATE records go, passed to the handler as `SHARDFLOW_FAILURE_STREAM`. Whether
+   * created or given, it gets the resource policy described at {@link failureStreamReaders} (a stream
+   * imported from outside the app cannot: synthesis then warns).
+   * @default - a new stream `<pipeline>-failures` with 1 shard, kept `failureStreamRetention`, encrypted
+   *   with `failureStreamEncryptionKey`
    */
   readonly failureStream?: kinesis.IStream;
+  /**
+   * How long the failure stream this construct creates keeps records: whole hours from 24 hours to 365
+   * days. Ignored when `failureStream` is given. Past the input stream's 24 h, the failure stream holds the
+   * only copy of a refused record; 7 days covers a weekend and the investigation after it, and costs the
+   * extended-retention rate (~$0.02 per shard-hour, about $14.60 a month for the 1-shard stream, the same
+   * for any period from 25 hours to 7 days). `Duration.hours(24)` avoids that cost and keeps raw payloads
+   * the least time.
+   * @default Duration.days(7)
+   */
+  readonly failureStreamRetention?: Duration;
+  /**
+   * Customer managed key for the failure stream this construct creates, the stream that holds raw
+   * payloads (personal data). With a customer key, reading its records needs `kms:Decrypt` on that key as
+   * well, which the key policy controls: a principal with only `AmazonKinesisReadOnlyAccess` can no longer
+   * read them through the `aws/kinesis` key every principal of the account may use. Costs $1 a month per
+   * key, plus the KMS requests Kinesis makes for its producers and consumers.
+   * Ignored when `failureStream` is given.
+   * @default - `encryptionKey`; without it the AWS managed key `aws/kinesis`
+   */
+  readonly failureStreamEncryptionKey?: kms.IKey;
+  /**
+   * The IAM roles of this account that may read the failure stream's records (an operator or on-call
+   * role, for `shardflow tail <pipeline>-failures`). Each is granted `DescribeStreamSummary`, `ListShards`,
+   * `GetShardIterator` and `GetRecords` on it (and `kms:Decrypt` through Kinesis with a customer key). The
+   * failure stream's resource policy denies `GetShardIterator` and `GetRecords` to every other principal
+   * of the account, whatever its own policies allow (`AmazonKinesisReadOnlyAccess`, administrators):
+   * neither the handler nor the sweeper reads the failure stream (the handler only puts records), so
+   * neither is exempted. A role is recognized by its full ARN (`aws:PrincipalArn`, path included).
+   * @default - none: nobody reads the failure stream's records until a role is named here (or an
+   *   administrator changes its resource policy, which CloudTrail records)
+   */
+  readonly failureStreamReaders?: readonly iam.IRole[];
   /**
    * Shards of each input and output stream this construct creates.
    * @default 2
@@ -182,7 +218,9 @@ export interface StreamPipelineProps {
  * One shardflow pipeline deployed from its definition: the input, output and failure streams (created or
  * given), for windowed pipelines the state table and the sweeper, the handler reading the input stream
  * through an event source mapping with shardflow's defaults, an encrypted on-failure queue, least-privilege
- * grants, and alarms on iterator age, errors, throttles, the on-failure queue and output retries.
+ * grants (in the state table, only the pipeline's own partitions), a failure stream whose records only
+ * named roles may read, and alarms on iterator age, errors, throttles, the on-failure queue and output
+ * retries.
  *
  * @example
  * new StreamPipeline(this, 'PageViews', {
@@ -226,6 +264,9 @@ export class StreamPipeline extends Construct {
     const timeout = props.timeout ?? FUNCTION_DEFAULTS.timeout;
     const memorySize = props.memorySize ?? FUNCTION_DEFAULTS.memorySize;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const failureStreamRetention =
+      props.failureStreamRetention ?? STREAM_DEFAULTS.failureRetentionPeriod;
+    validatePipelineName(config.name);
     validateRange('batchSize', batchSize, LIMITS.batchSize);
     validateRange('retryAttempts', retryAttempts, LIMITS.retryAttempts);
     validateRange('maxRecordAge (seconds)', maxRecordAge.toSeconds(), LIMITS.maxRecordAgeSeconds);
@@ -237,6 +278,11 @@ export class StreamPipeline extends Construct {
     validateRange('parallelizationFactor', parallelizationFactor, LIMITS.parallelizationFactor);
     validateRange('timeout (seconds)', timeout.toSeconds(), LIMITS.timeoutSeconds);
     validateRange('memorySize', memorySize, LIMITS.memorySize);
+    validateRange(
+      'failureStreamRetention (hours)',
+      failureStreamRetention.toHours({ integral: false }),
+      LIMITS.streamRetentionHours,
+    );
     if (config.kind === 'windowed') {
       validateWindow(config, maxRecordAge);
       if (!Token.isUnresolved(parallelizationFactor) && parallelizationFactor !== 1) {
@@ -260,7 +306,10 @@ export class StreamPipeline extends Construct {
       createLogicalStream(this, failureStreamName(config.name), {
         ...created,
         shardCount: STREAM_DEFAULTS.failureShardCount,
+        retentionPeriod: failureStreamRetention,
+        encryptionKey: props.failureStreamEncryptionKey ?? props.encryptionKey,
       });
+    this.restrictFailureStreamReads(props.failureStreamReaders ?? []);
 
     if (config.kind === 'windowed') {
       this.stateTable =
@@ -356,7 +405,13 @@ export class StreamPipeline extends Construct {
       this.node.addValidation(windowedMappingValidation(config.name, this.handler));
     }
     if (config.kind === 'windowed' && this.stateTable && this.sweeper) {
-      grantStateAccess(this.stateTable, this.handler, stateActionsFor(config.window.kind));
+      // Only this pipeline's partitions of the shared table (and of gsi1): `<pipeline>#*`.
+      grantStateAccess(
+        this.stateTable,
+        this.handler,
+        [pipelinePartitions(config.name)],
+        stateActionsFor(config.window.kind),
+      );
       this.sweeper.addPipeline(
         config.name,
         config.window.kind,
@@ -367,6 +422,42 @@ export class StreamPipeline extends Construct {
     }
 
     this.alarms = this.createAlarms(props);
+  }
+
+  /**
+   * Lets only `readers` read the failure stream's records: a statement of its resource policy denies
+   * {@link RECORD_READ_ACTIONS} to every principal of the account whose ARN is not a reader's, and each
+   * reader is granted {@link ACCESS.readFailures}. Kinesis resource policies accept no `*` principal, so
+   * the statement names the account, which covers every principal in it. Writers are untouched
+   * (`PutRecords` is not denied).
+   */
+  private restrictFailureStreamReads(readers: readonly iam.IRole[]): void {
+    const stream = this.failureStream;
+    const result = stream.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyRecordReadsToAllButFailureStreamReaders',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AccountRootPrincipal()],
+        actions: [...RECORD_READ_ACTIONS],
+        resources: [stream.streamArn],
+        ...(readers.length > 0
+          ? {
+              conditions: {
+                ArnNotEquals: { 'aws:PrincipalArn': readers.map((reader) => reader.roleArn) },
+              },
+            }
+          : {}),
+      }),
+    );
+    if (!result.statementAdded) {
+      Annotations.of(this).addWarningV2(
+        'shardflow:failureStreamReadable',
+        `the failure stream of ${this.pipelineName} is imported, so its resource policy is not managed here: any principal of its account allowed kinesis:GetRecords can read the refused records; restrict it where the stream is defined`,
+      );
+    }
+    for (const reader of readers) {
+      grantAccess(reader, targetOf(stream), ACCESS.readFailures);
+    }
   }
 
   /**

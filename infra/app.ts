@@ -11,6 +11,8 @@ import { ShardflowStack } from './ShardflowStack';
  * - `removalPolicy` — `retain` or `destroy` for streams, the state table and log groups
  *   (`retain` when stage is `prod`, else `destroy`).
  * - `nag` — `false` skips the cdk-nag AwsSolutions and Serverless checks run at synthesis.
+ * - `failureStreamReaders` — JSON array of the ARNs of the roles that may read the failure streams'
+ *   records, `["arn:aws:iam::123456789012:role/oncall"]` (none by default: nobody may).
  */
 const app = new App();
 const stage = String(app.node.tryGetContext('stage') ?? 'dev');
@@ -23,9 +25,20 @@ if (removalPolicyName !== 'retain' && removalPolicyName !== 'destroy') {
 }
 const removalPolicy = removalPolicyName === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
+const failureStreamReaderRoleArns = jsonContext<unknown>(app, 'failureStreamReaders') ?? [];
+if (
+  !Array.isArray(failureStreamReaderRoleArns) ||
+  !failureStreamReaderRoleArns.every((arn) => typeof arn === 'string')
+) {
+  throw new Error(
+    `context failureStreamReaders must be a JSON array of role ARNs, got ${JSON.stringify(failureStreamReaderRoleArns)}`,
+  );
+}
+
 new ShardflowStack(app, `shardflow-${stage}`, {
   shardCounts,
   removalPolicy,
+  failureStreamReaderRoleArns,
   description: `shardflow pipelines (${stage})`,
 });
 

@@ -49,6 +49,21 @@ export const ACCESS = {
     actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
     keyActions: ['kms:Decrypt'],
   },
+  /**
+   * What a person (`shardflow tail <pipeline>-failures`) needs to read a failure stream: list its shards,
+   * one iterator per shard, `GetRecords` (the read access of Kinesis' resource-policy examples), and
+   * `kms:Decrypt` on a customer key.
+   */
+  readFailures: {
+    service: 'kinesis',
+    actions: [
+      'kinesis:DescribeStreamSummary',
+      'kinesis:ListShards',
+      'kinesis:GetShardIterator',
+      'kinesis:GetRecords',
+    ],
+    keyActions: ['kms:Decrypt'],
+  },
   /** `KinesisSink` calls `PutRecords` only; a producer to a customer-key stream needs `kms:GenerateDataKey`. */
   writeStream: {
     service: 'kinesis',
@@ -65,6 +80,14 @@ export const ACCESS = {
     keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
   },
 } as const satisfies Record<string, Access>;
+
+/**
+ * The actions that reach a stream's records: an iterator, then the records. The failure streams' resource
+ * policy denies them to everyone but the named readers. (Enhanced fan-out reads through a registered
+ * consumer, which needs `kinesis:RegisterStreamConsumer`; `AmazonKinesisReadOnlyAccess` does not have it,
+ * and a customer key gates that path too.)
+ */
+export const RECORD_READ_ACTIONS = ['kinesis:GetShardIterator', 'kinesis:GetRecords'] as const;
 
 /**
  * What a principal reading and writing a table encrypted with a customer key gets on that key. DynamoDB
@@ -84,12 +107,18 @@ export interface GrantTarget {
    * @default - none: the AWS managed key, which needs no `kms:` grant
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Conditions that narrow the grant to part of the resource (`dynamodb:LeadingKeys`: some partitions of a
+   * table). They go on the statement of the resource's actions only, not on the key's.
+   * @default - none: the whole resource
+   */
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /**
- * Grants `access.actions` on the target's ARNs and, with a customer key, `access.keyActions` on that key's
- * ARN only, and only through the resource's service in its region (`kms:ViaService`): the role cannot use
- * the key directly.
+ * Grants `access.actions` on the target's ARNs (under the target's conditions) and, with a customer key,
+ * `access.keyActions` on that key's ARN only, and only through the resource's service in its region
+ * (`kms:ViaService`): the role cannot use the key directly.
  *
  * @example
  * grantAccess(handler, targetOf(queue), ACCESS.sendToQueue);
@@ -103,6 +132,7 @@ export function grantAccess(
     grantee,
     actions: [...access.actions],
     resourceArns: [...target.resourceArns],
+    ...(target.conditions ? { conditions: { ...target.conditions } } : {}),
   });
   if (target.encryptionKey === undefined) {
     return grant;

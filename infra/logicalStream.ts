@@ -17,7 +17,7 @@ export interface LogicalStreamProps {
    */
   readonly shardCount?: number;
   /**
-   * How long records stay readable.
+   * How long records stay readable: whole hours from 24 hours to 365 days.
    * @default Duration.hours(24)
    */
   readonly retentionPeriod?: Duration;
@@ -47,11 +47,17 @@ export function createLogicalStream(
   props: LogicalStreamProps = {},
 ): kinesis.Stream {
   const shardCount = props.shardCount ?? STREAM_DEFAULTS.shardCount;
+  const retentionPeriod = props.retentionPeriod ?? STREAM_DEFAULTS.retentionPeriod;
   validateRange(`shardCount of stream ${logicalName}`, shardCount, LIMITS.shardCount);
+  validateRange(
+    `retention (hours) of stream ${logicalName}`,
+    retentionPeriod.toHours({ integral: false }),
+    LIMITS.streamRetentionHours,
+  );
   const id = pascalCase(logicalName);
   const stream = new kinesis.Stream(scope, `${id}Stream`, {
     shardCount,
-    retentionPeriod: props.retentionPeriod ?? STREAM_DEFAULTS.retentionPeriod,
+    retentionPeriod,
     // AWS managed key unless the user brings one: KMS-backed, CloudTrail-audited, no key to administer,
     // and what cdk-nag AwsSolutions-KDS3 recommends (customer keys cost per producer/consumer call).
     ...(props.encryptionKey

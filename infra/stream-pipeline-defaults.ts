@@ -102,6 +102,18 @@ export const STREAM_DEFAULTS = {
   /** Failure streams carry only invalid and LATE records: one shard (1 MB/s) is plenty. */
   failureShardCount: 1,
   retentionPeriod: Duration.hours(24),
+  /**
+   * 7 days for failure streams. Once the input stream's 24 h have passed, the failure stream holds the
+   * only copy of what a pipeline refused (raw payloads, personal data included), so it must outlive a
+   * weekend and the investigation after it: records refused on a Friday evening are still there to read
+   * and redrive the next week. Cost: Kinesis bills any retention above 24 h up to 7 days as extended
+   * retention, a flat ~$0.02 per shard-hour (us-east-1 list price as known to the author, not re-checked),
+   * about $14.60 a month for a 1-shard failure stream whether it keeps 2 days or 7, so no shorter period
+   * is cheaper. Not longer: beyond 7 days Kinesis adds per-GB long-term storage, and raw payloads would be
+   * kept longer than any investigation needs. Not the on-failure queue's 14 days: its messages point into
+   * the input stream, not into the failure stream.
+   */
+  failureRetentionPeriod: Duration.days(7),
 } as const;
 
 /** Defaults of the on-failure queue of each event source mapping. */
@@ -149,6 +161,8 @@ export const LIMITS = {
   retryAttempts: { min: -1, max: 10_000 },
   maxRecordAgeSeconds: { min: 60, max: 604_800 },
   shardCount: { min: 1, max: 500 },
+  /** Kinesis data retention: 24 hours to 365 days. */
+  streamRetentionHours: { min: 24, max: 8_760 },
   parallelizationFactor: { min: 1, max: 10 },
   maxBatchingWindowSeconds: { min: 0, max: 300 },
   timeoutSeconds: { min: 1, max: 900 },

@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { NAME_PATTERN } from '#runtime/constants';
 
 /** An inclusive integer range. */
 export interface Range {
@@ -16,6 +17,25 @@ export function validateRange(name: string, value: number, range: Range): void {
   }
   if (!Number.isInteger(value) || value < range.min || value > range.max) {
     throw new Error(`${name} must be an integer in ${range.min}..${range.max}, got ${value}`);
+  }
+}
+
+/**
+ * Fails unless `name` is a pipeline name `pipeline()` accepts: 1..64 characters of `[a-z0-9-]` starting
+ * with a letter or digit. Infra checks it again because a definition's config is plain JSON anyone can
+ * write, and the name becomes the IAM pattern `<name>#*` of its state partitions, where `*` and `?` would
+ * be wildcards and `#` would let one pipeline's pattern match another's keys. Unresolved tokens are not
+ * checked.
+ */
+export function validatePipelineName(name: string): void {
+  if (Token.isUnresolved(name)) {
+    return;
+  }
+  if (!NAME_PATTERN.test(name)) {
+    throw new Error(
+      `pipeline name must be 1..64 characters of [a-z0-9-] starting with a letter or digit, got ${JSON.stringify(name)}: ` +
+        'it becomes the dynamodb:LeadingKeys pattern "<name>#*" of its state partitions',
+    );
   }
 }
 

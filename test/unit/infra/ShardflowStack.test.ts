@@ -70,7 +70,11 @@ describe('ShardflowStack', () => {
     }
     for (const name of ['enrich-failures', 'page-views-failures']) {
       template.hasResource('AWS::Kinesis::Stream', {
-        Properties: { ShardCount: 1, StreamEncryption: { EncryptionType: 'KMS' } },
+        Properties: {
+          ShardCount: 1,
+          RetentionPeriodHours: 168,
+          StreamEncryption: { EncryptionType: 'KMS' },
+        },
         Metadata: { 'shardflow:name': name },
       });
     }

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,6 +11,7 @@ import { PipelineSweeper } from '#infra/PipelineSweeper';
 import { StreamPipeline, type StreamPipelineProps } from '#infra/StreamPipeline';
 import type { PipelineDefinitionConfig } from '#infra/types';
 import { pageViews } from '#pipelines/page-views';
+import { pipeline } from '#runtime/pipeline';
 
 const ROOT = path.join(__dirname, '../../..');
 const ENRICH_ENTRY = path.join(ROOT, 'functions/handlers/enrich.ts');
@@ -148,6 +150,35 @@ describe('StreamPipeline', () => {
     );
   });
 
+  it('fails when a pipeline name is not [a-z0-9-]: a wildcard would widen its state partitions', () => {
+    // GIVEN: definitions written as plain JSON, which pipeline() would have refused
+    const named = (name: string): PipelineDefinitionConfig => {
+      const definition = windowed();
+      return { name, config: { ...definition.config, name } };
+    };
+    // WHEN / THEN
+    for (const name of ['page*', 'page?views', 'page#K', 'Page', '']) {
+      expect(() => pipelineWith({}, named(name))).toThrow(
+        `pipeline name must be 1..64 characters of [a-z0-9-] starting with a letter or digit, got ${JSON.stringify(name)}: ` +
+          'it becomes the dynamodb:LeadingKeys pattern "<name>#*" of its state partitions',
+      );
+    }
+    expect(() => pipeline('page*')).toThrow('pipeline name must be 1..64 characters of [a-z0-9-]');
+  });
+
+  it('fails when failureStreamRetention is not whole hours from 24 hours to 365 days', () => {
+    expect(() => pipelineWith({ failureStreamRetention: Duration.hours(23) })).toThrow(
+      'failureStreamRetention (hours) must be an integer in 24..8760, got 23',
+    );
+    expect(() => pipelineWith({ failureStreamRetention: Duration.days(366) })).toThrow(
+      'failureStreamRetention (hours) must be an integer in 24..8760, got 8784',
+    );
+    expect(() => pipelineWith({ failureStreamRetention: Duration.minutes(90) })).toThrow(
+      'failureStreamRetention (hours) must be an integer in 24..8760, got 1.5',
+    );
+    expect(() => pipelineWith({ failureStreamRetention: Duration.hours(8_760) })).not.toThrow();
+  });
+
   it('fails when outputStreams do not match the outputs of the definition', () => {
     const stack = new Stack(new App(), 'test');
     const stream = new kinesis.Stream(stack, 'S');
@@ -207,6 +238,205 @@ describe('StreamPipeline', () => {
           .Environment.Variables.SHARDFLOW_WINDOW_KIND !== undefined,
     );
     expect(marked).toHaveLength(1);
+  });
+
+  describe('state and failure stream protections', () => {
+    /** A stack that skips bundling: these tests read policies only. */
+    const unbundled = () =>
+      new Stack(new App({ context: { [cxapi.BUNDLING_STACKS]: [] } }), 'test');
+    const STATE_RESOURCES = [
+      { 'Fn::GetAtt': [Match.stringLikeRegexp('^PageViewsStateTable'), 'Arn'] },
+      {
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^PageViewsStateTable'), 'Arn'] },
+            '/index/gsi1',
+          ],
+        ],
+      },
+    ];
+    /** The Deny statement of a failure stream's resource policy, readers exempted by `condition`. */
+    const denyReads = (condition?: unknown) => ({
+      Sid: 'DenyRecordReadsToAllButFailureStreamReaders',
+      Effect: 'Deny',
+      Principal: {
+        AWS: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root'],
+          ],
+        },
+      },
+      Action: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+      Resource: {
+        'Fn::GetAtt': [Match.stringLikeRegexp('^PageViewsPageViewsFailuresStream'), 'Arn'],
+      },
+      ...(condition === undefined ? {} : { Condition: condition }),
+    });
+
+    it('lets the handler reach only its own partitions of the state table and of gsi1', () => {
+      // GIVEN
+      const stack = unbundled();
+      // WHEN
+      new StreamPipeline(stack, 'PageViews', { definition: pageViews, entry: PAGE_VIEWS_ENTRY });
+      // THEN: `page-views#*` matches `page-views#K#…`, `page-views#WM`, `page-views#due#…`, `…#closed#…`
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^PageViewsRole') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: 'Allow',
+              Action: [
+                'dynamodb:GetItem',
+                'dynamodb:BatchGetItem',
+                'dynamodb:Query',
+                'dynamodb:UpdateItem',
+              ],
+              Resource: STATE_RESOURCES,
+              Condition: {
+                'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['page-views#*'] },
+              },
+            },
+          ]),
+        },
+      });
+    });
+
+    it('keeps failure records 7 days by default, with the streams’ key, and denies reading them', () => {
+      // GIVEN
+      const stack = unbundled();
+      // WHEN
+      new StreamPipeline(stack, 'PageViews', { definition: pageViews, entry: PAGE_VIEWS_ENTRY });
+      // THEN
+      const template = Template.fromStack(stack);
+      template.hasResource('AWS::Kinesis::Stream', {
+        Properties: {
+          RetentionPeriodHours: 168,
+          StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+        },
+        Metadata: { 'shardflow:name': 'page-views-failures' },
+      });
+      for (const name of ['clicks', 'page-view-counts']) {
+        template.hasResource('AWS::Kinesis::Stream', {
+          Properties: { RetentionPeriodHours: 24 },
+          Metadata: { 'shardflow:name': name },
+        });
+      }
+      // no reader named: every principal of the account is denied the records, the stream's writers
+      // (PutRecords) are not
+      template.resourceCountIs('AWS::Kinesis::ResourcePolicy', 1);
+      template.hasResourceProperties('AWS::Kinesis::ResourcePolicy', {
+        ResourceArn: {
+          'Fn::GetAtt': [Match.stringLikeRegexp('^PageViewsPageViewsFailuresStream'), 'Arn'],
+        },
+        ResourcePolicy: { Version: '2012-10-17', Statement: [denyReads()] },
+      });
+    });
+
+    it('applies a custom retention, a failure-stream key and exempts the named readers', () => {
+      // GIVEN
+      const stack = unbundled();
+      const failureKey = new kms.Key(stack, 'FailureKey', { enableKeyRotation: true });
+      const oncall = new iam.Role(stack, 'Oncall', { assumedBy: new iam.AccountRootPrincipal() });
+      // WHEN
+      new StreamPipeline(stack, 'PageViews', {
+        definition: pageViews,
+        entry: PAGE_VIEWS_ENTRY,
+        failureStreamRetention: Duration.days(3),
+        failureStreamEncryptionKey: failureKey,
+        failureStreamReaders: [oncall],
+      });
+      // THEN: the failure stream alone is encrypted with the failure key, kept 72 hours
+      const template = Template.fromStack(stack);
+      const byFailureKey = { 'Fn::GetAtt': [Match.stringLikeRegexp('^FailureKey'), 'Arn'] };
+      template.hasResource('AWS::Kinesis::Stream', {
+        Properties: {
+          RetentionPeriodHours: 72,
+          StreamEncryption: { EncryptionType: 'KMS', KeyId: byFailureKey },
+        },
+        Metadata: { 'shardflow:name': 'page-views-failures' },
+      });
+      template.hasResource('AWS::Kinesis::Stream', {
+        Properties: { StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } },
+        Metadata: { 'shardflow:name': 'clicks' },
+      });
+      // the reader is exempted from the deny by its ARN …
+      template.hasResourceProperties('AWS::Kinesis::ResourcePolicy', {
+        ResourcePolicy: {
+          Statement: [
+            denyReads({
+              ArnNotEquals: {
+                'aws:PrincipalArn': [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Oncall'), 'Arn'] }],
+              },
+            }),
+          ],
+        },
+      });
+      // … and granted exactly the reads, and the key through Kinesis only
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^Oncall') }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'kinesis:DescribeStreamSummary',
+                'kinesis:ListShards',
+                'kinesis:GetShardIterator',
+                'kinesis:GetRecords',
+              ],
+              Resource: {
+                'Fn::GetAtt': [Match.stringLikeRegexp('^PageViewsPageViewsFailuresStream'), 'Arn'],
+              },
+            },
+            {
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: byFailureKey,
+              Condition: {
+                StringEquals: {
+                  'kms:ViaService': {
+                    'Fn::Join': ['', ['kinesis.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+                  },
+                },
+              },
+            },
+          ],
+        },
+      });
+      // the handler writes failures with the failure key
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^PageViewsRole') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: 'kms:GenerateDataKey', Resource: byFailureKey }),
+          ]),
+        },
+      });
+    });
+
+    it('warns when the failure stream is imported and its resource policy cannot be managed', () => {
+      // GIVEN
+      const stack = unbundled();
+      const imported = kinesis.Stream.fromStreamArn(
+        stack,
+        'Imported',
+        'arn:aws:kinesis:eu-west-1:123456789012:stream/page-views-failures',
+      );
+      // WHEN
+      new StreamPipeline(stack, 'PageViews', {
+        definition: pageViews,
+        entry: PAGE_VIEWS_ENTRY,
+        failureStream: imported,
+      });
+      // THEN
+      Annotations.fromStack(stack).hasWarning(
+        '/test/PageViews',
+        Match.stringLikeRegexp('the failure stream of page-views is imported'),
+      );
+      Template.fromStack(stack).resourceCountIs('AWS::Kinesis::ResourcePolicy', 0);
+    });
   });
 
   describe('standalone windowed pipeline with every event source default overridden', () => {

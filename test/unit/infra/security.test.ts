@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { discoverPipelines } from '#infra/discoverPipelines';
@@ -123,16 +124,36 @@ function statementsOfRole(template: Template, roleId: string): Statement[] {
   return [...inline, ...attached];
 }
 
-/** A role's grants as `resource → sorted actions`, failing on anything but a plain Allow. */
+/**
+ * The partitions a statement is limited to, as ` if <pattern>,<pattern>` (its only condition must be
+ * `ForAllValues:StringLike` on `dynamodb:LeadingKeys`), or '' for a statement without a condition.
+ */
+function leadingKeysOf(statement: Statement): string {
+  if (statement.Condition === undefined) return '';
+  type LeadingKeys = { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } };
+  const patterns = (statement.Condition as LeadingKeys)['ForAllValues:StringLike']?.[
+    'dynamodb:LeadingKeys'
+  ];
+  expect(statement.Condition).toEqual({
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns },
+  });
+  expect(asList(statement.Action).every((action) => action.startsWith('dynamodb:'))).toBe(true);
+  return ` if ${asList(patterns).join(',')}`;
+}
+
+/**
+ * A role's grants as `resource[ if <LeadingKeys patterns>] → sorted actions`, failing on anything but an
+ * Allow whose only possible condition is a `dynamodb:LeadingKeys` one.
+ */
 function grantsOfRole(template: Template, roleId: string): Record<string, string[]> {
   const grants: Record<string, Set<string>> = {};
   for (const statement of statementsOfRole(template, roleId)) {
     expect(statement).toMatchObject({ Effect: 'Allow' });
     expect(statement.NotAction).toBeUndefined();
     expect(statement.NotResource).toBeUndefined();
-    expect(statement.Condition).toBeUndefined();
+    const partitions = leadingKeysOf(statement);
     for (const resource of asList(statement.Resource)) {
-      const name = resourceName(resource) ?? `unscoped:${JSON.stringify(resource)}`;
+      const name = `${resourceName(resource) ?? `unscoped:${JSON.stringify(resource)}`}${partitions}`;
       grants[name] ??= new Set();
       for (const action of asList(statement.Action)) grants[name].add(action);
     }
@@ -147,7 +168,7 @@ function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(child as CfnElement);
 }
 
-/** What a role must be granted, built resource by resource. */
+/** What a role must be granted, built resource by resource (`suffix`: `/index/gsi1`, ` if <patterns>`). */
 function expectedGrants(): {
   add(construct: IConstruct | string, actions: readonly string[], suffix?: string): void;
   done(): Record<string, string[]>;
@@ -194,12 +215,14 @@ describe('security of the synthesized ShardflowStack (AWS managed keys)', () => 
       if (pipeline.stateTable) {
         const actions =
           windowKinds.get(pipeline.pipelineName) === 'session' ? SESSION_STATE : STATE;
-        expected.add(pipeline.stateTable, actions);
-        expected.add(pipeline.stateTable, actions, '/index/gsi1');
+        // its own partitions only, in the table and in gsi1: `<pipeline>#*`
+        const own = ` if ${pipeline.pipelineName}#*`;
+        expected.add(pipeline.stateTable, actions, own);
+        expected.add(pipeline.stateTable, actions, `/index/gsi1${own}`);
       }
       // WHEN
       const granted = grantsOfRole(template, logicalId(pipeline.handler.role as iam.IRole));
-      // THEN: nothing else, nothing broader: another pipeline's streams are out of reach
+      // THEN: nothing else, nothing broader: another pipeline's streams and state are out of reach
       expect({ pipeline: pipeline.pipelineName, granted }).toEqual({
         pipeline: pipeline.pipelineName,
         granted: expected.done(),
@@ -216,8 +239,18 @@ describe('security of the synthesized ShardflowStack (AWS managed keys)', () => 
     const expected = expectedGrants();
     expected.add(sweeper.node.findChild('Logs'), LOGS);
     expected.add('*', XRAY);
-    expected.add(sweeper.stateTable, SESSION_STATE);
-    expected.add(sweeper.stateTable, SESSION_STATE, '/index/gsi1');
+    // the state of every windowed pipeline (the union of their partitions), whole-item writes only in
+    // the session pipelines' partitions
+    const all = ` if ${windowed.map((p) => `${p.pipelineName}#*`).join(',')}`;
+    const sessions = ` if ${windowed
+      .filter((p) => windowKinds.get(p.pipelineName) === 'session')
+      .map((p) => `${p.pipelineName}#*`)
+      .join(',')}`;
+    expect(sessions).toBe(' if sessions#*');
+    expected.add(sweeper.stateTable, STATE, all);
+    expected.add(sweeper.stateTable, STATE, `/index/gsi1${all}`);
+    expected.add(sweeper.stateTable, SESSION_STATE.slice(STATE.length), sessions);
+    expected.add(sweeper.stateTable, SESSION_STATE.slice(STATE.length), `/index/gsi1${sessions}`);
     for (const pipeline of windowed) {
       for (const stream of Object.values(pipeline.outputStreams)) {
         expected.add(stream, STREAM_WRITE);
@@ -257,6 +290,71 @@ describe('security of the synthesized ShardflowStack (AWS managed keys)', () => 
     }
   });
 
+  it('limits every DynamoDB statement to pipeline partitions, and grants no action that names no key', () => {
+    // GIVEN
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    const dynamodb = statements.filter((s) =>
+      asList(s.Action).some((action) => action.startsWith('dynamodb:')),
+    );
+    // THEN: one per windowed handler, two of the sweeper (table and gsi1 in each), each with
+    // `<pipeline>#*` patterns of deployed windowed pipelines only (ForAllValues passes a request
+    // naming no key: Scan and PartiQL must stay out)
+    expect(dynamodb.length).toBe(windowKinds.size + 2);
+    for (const statement of dynamodb) {
+      const patterns = leadingKeysOf(statement).replace(' if ', '').split(',');
+      expect(patterns.length).toBeGreaterThan(0);
+      for (const pattern of patterns) {
+        expect(pattern).toMatch(/^[a-z0-9][a-z0-9-]*#\*$/);
+        expect(windowKinds.has(pattern.slice(0, -2))).toBe(true);
+      }
+      expect([...STATE, ...SESSION_STATE]).toEqual(
+        expect.arrayContaining(asList(statement.Action)),
+      );
+    }
+  });
+
+  it('denies the failure streams’ records to every principal of the account, and keeps them 7 days', () => {
+    // GIVEN
+    const policies = Object.values(template.findResources('AWS::Kinesis::ResourcePolicy')).map(
+      (p) =>
+        (p as { Properties: { ResourceArn: unknown; ResourcePolicy: { Statement: Statement[] } } })
+          .Properties,
+    );
+    for (const pipeline of stack.pipelines.values()) {
+      const failureStream = logicalId(pipeline.failureStream);
+      // WHEN
+      const own = policies.filter((p) => resourceName(p.ResourceArn) === failureStream);
+      // THEN: one Deny of the record reads, no reader exempted in the default app, nothing allowed
+      expect(own.map((p) => p.ResourcePolicy.Statement)).toEqual([
+        [
+          {
+            Sid: 'DenyRecordReadsToAllButFailureStreamReaders',
+            Effect: 'Deny',
+            Principal: {
+              AWS: {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root'],
+                ],
+              },
+            },
+            Action: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+            Resource: { 'Fn::GetAtt': [failureStream, 'Arn'] },
+          },
+        ],
+      ]);
+      template.hasResource('AWS::Kinesis::Stream', {
+        Properties: { RetentionPeriodHours: 168 },
+        Metadata: { 'shardflow:name': `${pipeline.pipelineName}-failures` },
+      });
+    }
+    expect(policies).toHaveLength(stack.pipelines.size); // input and output streams have none
+  });
+
   it('lets only the Lambda service assume the function roles', () => {
     // THEN
     const roles = Object.values(template.findResources('AWS::IAM::Role'));
@@ -276,9 +374,15 @@ describe('security of the synthesized ShardflowStack (AWS managed keys)', () => 
   });
 
   it('lets nothing but the sweeper schedule invoke a function, and opens no resource policy', () => {
-    // THEN: no function URL, no stream or table resource policy (writers need IAM in this account)
+    // THEN: no function URL, no table resource policy, and the only stream resource policies are the
+    // failure streams' (which deny, below): writers need IAM in this account
     template.resourceCountIs('AWS::Lambda::Url', 0);
-    template.resourceCountIs('AWS::Kinesis::ResourcePolicy', 0);
+    template.resourceCountIs('AWS::Kinesis::ResourcePolicy', stack.pipelines.size);
+    for (const policy of Object.values(template.findResources('AWS::Kinesis::ResourcePolicy'))) {
+      const statements = (policy as { Properties: { ResourcePolicy: { Statement: Statement[] } } })
+        .Properties.ResourcePolicy.Statement;
+      expect(statements.map((statement) => statement.Effect)).toEqual(['Deny']);
+    }
     template.resourceCountIs('AWS::DynamoDB::ResourcePolicy', 0);
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
     expect(permissions).toEqual([
@@ -443,6 +547,78 @@ describe('security of the synthesized ShardflowStack (customer managed key)', ()
       pack.validateScope(stack),
     );
     // THEN: no IAM5 finding for a wildcard KMS action, nothing else left either
+    const findings = reports.flatMap((report) =>
+      report.violations.map((violation) => `${violation.ruleName} (${violation.severity})`),
+    );
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('security of the synthesized ShardflowStack (failure stream readers and key)', () => {
+  const ONCALL = 'arn:aws:iam::123456789012:role/oncall';
+  let app: App;
+  let stack: ShardflowStack;
+  let template: Template;
+  let failureKeyArn: string;
+
+  beforeAll(() => {
+    // GIVEN a failure-stream key from another stack, an on-call role, 2 days of retention (no bundling:
+    // only the template matters here)
+    app = new App({ context: { [cxapi.BUNDLING_STACKS]: [] } });
+    const keys = new Stack(app, 'shardflow-keys');
+    const key = new kms.Key(keys, 'FailureKey', { enableKeyRotation: true });
+    stack = new ShardflowStack(app, 'shardflow-security-readers', {
+      failureStreamEncryptionKey: key,
+      failureStreamReaderRoleArns: [ONCALL],
+      failureStreamRetention: Duration.days(2),
+    });
+    template = Template.fromStack(stack);
+    failureKeyArn = JSON.stringify(stack.resolve(key.keyArn));
+  });
+
+  it('exempts the named role from the deny, and changes no policy of it', () => {
+    // THEN
+    const policies = Object.values(template.findResources('AWS::Kinesis::ResourcePolicy'));
+    expect(policies).toHaveLength(stack.pipelines.size);
+    for (const policy of policies) {
+      const statements = (policy as { Properties: { ResourcePolicy: { Statement: Statement[] } } })
+        .Properties.ResourcePolicy.Statement;
+      expect(statements).toEqual([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': [ONCALL] } },
+        }),
+      ]);
+    }
+    // imported immutable: the stack attaches nothing to the operator's role
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('oncall');
+  });
+
+  it('encrypts the failure streams alone with the failure key and keeps them 2 days', () => {
+    // THEN
+    for (const stream of Object.values(template.findResources('AWS::Kinesis::Stream'))) {
+      const { Properties, Metadata } = stream as {
+        Properties: { RetentionPeriodHours: number; StreamEncryption: { KeyId: unknown } };
+        Metadata: Record<string, string>;
+      };
+      const failures = String(Metadata['shardflow:name']).endsWith('-failures');
+      expect({ name: Metadata['shardflow:name'], hours: Properties.RetentionPeriodHours }).toEqual({
+        name: Metadata['shardflow:name'],
+        hours: failures ? 48 : 24,
+      });
+      expect(JSON.stringify(Properties.StreamEncryption.KeyId)).toBe(
+        failures ? failureKeyArn : '"alias/aws/kinesis"',
+      );
+    }
+  });
+
+  it('passes the cdk-nag AwsSolutions and Serverless packs', () => {
+    // WHEN
+    const reports = [new AwsSolutionsChecks(app), new ServerlessChecks(app)].map((pack) =>
+      pack.validateScope(stack),
+    );
+    // THEN
     const findings = reports.flatMap((report) =>
       report.violations.map((violation) => `${violation.ruleName} (${violation.severity})`),
     );
