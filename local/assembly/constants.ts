@@ -59,6 +59,9 @@ export const ASSET_MANIFEST_ARTIFACT_TYPE = 'cdk:asset-manifest';
 /** Manifest artifact type of a nested cloud assembly (CDK stages). */
 export const NESTED_ASSEMBLY_ARTIFACT_TYPE = 'cdk:cloud-assembly';
 
+/** Symlinks a path of a cloud assembly may go through before it is taken for a loop (Linux's limit). */
+export const MAX_SYMLINKS = 40;
+
 /** How often a CREATING stream or table is polled until it is ACTIVE, in milliseconds. */
 export const ACTIVE_POLL_INTERVAL_MS = 100;
 

@@ -18,6 +18,42 @@ export class AssemblyLoadError extends AssemblyError {
   }
 }
 
+/**
+ * A path in the cloud assembly's manifests (a template, a nested assembly, an asset manifest, an asset)
+ * leads out of the assembly directory — through `..`, as an absolute path or through a symlink — so the
+ * assembly is refused rather than read or run from there.
+ */
+export class AssemblyPathError extends AssemblyLoadError {
+  /** The path as written in the manifest. */
+  public readonly path: string;
+  /** Where it leads, symlinks resolved. */
+  public readonly resolvedPath: string;
+  /** The cloud assembly directory it must stay in. */
+  public readonly assemblyDirectory: string;
+
+  public constructor(
+    details: {
+      /** What the path is (`templateFile of stack artifact App`). */
+      readonly what: string;
+      readonly path: string;
+      readonly resolvedPath: string;
+      readonly assemblyDirectory: string;
+      /** Whether it leads out only once symlinks are followed. */
+      readonly throughSymlink: boolean;
+    },
+    file: string,
+  ) {
+    super(
+      `${details.what} is ${JSON.stringify(details.path)}, which leads${details.throughSymlink ? ' through a symlink' : ''} to ${details.resolvedPath}, outside the cloud assembly ${details.assemblyDirectory}: refusing to load it`,
+      file,
+    );
+    this.name = 'AssemblyPathError';
+    this.path = details.path;
+    this.resolvedPath = details.resolvedPath;
+    this.assemblyDirectory = details.assemblyDirectory;
+  }
+}
+
 /** A CloudFormation intrinsic function or reference cannot be resolved locally. */
 export class IntrinsicResolutionError extends AssemblyError {
   /** Stack whose template holds the expression. */

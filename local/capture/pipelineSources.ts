@@ -1,8 +1,6 @@
 import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
-import type { CfnResource, NamedResource } from '#local/assembly/types';
-
-/** Environment variable holding a pipeline handler's pipeline name. */
-const PIPELINE_VARIABLE = 'SHARDFLOW_PIPELINE';
+import type { NamedResource } from '#local/assembly/types';
+import { pipelineOf, refOf } from './templateReferences';
 
 /** Where a pipeline reads from, as deployed locally. */
 export interface PipelineSource {
@@ -25,24 +23,6 @@ export interface DeployedApp {
     Record<string, Pick<NamedResource, 'type' | 'physicalName' | 'arn' | 'logicalId' | 'stack'>>
   >;
 }
-
-const refOf = (value: unknown): string | undefined => {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const ref = (value as { Ref?: unknown }).Ref;
-  if (typeof ref === 'string') return ref;
-  const getAtt = (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
-  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
-  if (typeof getAtt === 'string') return getAtt.split('.')[0];
-  return undefined;
-};
-
-const pipelineOf = (resource: CfnResource): string | undefined => {
-  const environment = resource.Properties?.Environment as
-    | { Variables?: Record<string, unknown> }
-    | undefined;
-  const name = environment?.Variables?.[PIPELINE_VARIABLE];
-  return typeof name === 'string' ? name : undefined;
-};
 
 /**
  * The input stream of every pipeline of a local deployment, found in its synthesized template: the

@@ -1,15 +1,18 @@
 import { join } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
-import type { FailureRecordBody } from '#handlers/types';
 import { localClients } from '#local/aws/index';
 import { DEFAULT_FAILURES_FILE } from '#local/capture/constants';
+import {
+  type PipelineFailureStream,
+  pipelineFailureStreams,
+} from '#local/capture/pipelineFailureStreams';
 import { type PipelineSource, pipelineSources } from '#local/capture/pipelineSources';
+import { type FailureStreamRecord, readFailureStreams } from '#local/capture/readFailureStreams';
 import { readFailures } from '#local/capture/readFailures';
 import { readRecordAt } from '#local/capture/readRecordAt';
 import type { CapturedFailure } from '#local/capture/types';
 import { KinesisSink, type SinkRecord } from '#sinks/index';
-import { readRejectedRecords } from './failures';
 import { isAlive, type LocalState, readLocalState } from './localState';
 
 /** Rejections that are not redriven unless asked for by `--reason LATE`: their windows are closed. */
@@ -43,8 +46,16 @@ export interface RedriveOptions {
   readonly client?: KinesisClient;
   /** Each pipeline's input stream. @default - read from the deployment's template */
   readonly sources?: ReadonlyMap<string, PipelineSource>;
-  /** Reads the pipelines' failure streams. @default - {@link readRejectedRecords} */
-  readonly readRejected?: (state: LocalState) => Promise<FailureRecordBody[]>;
+  /**
+   * Each pipeline's failure stream, by physical name: what says whose a rejected record is.
+   * @default - read from the deployment's template
+   */
+  readonly failureStreams?: ReadonlyMap<string, PipelineFailureStream>;
+  /**
+   * Reads failure streams (physical names) from their oldest record.
+   * @default - {@link readFailureStreams} with `client`
+   */
+  readonly readRejected?: (streams: readonly string[]) => Promise<FailureStreamRecord[]>;
   /** Receives the report. @default - stdout */
   readonly write?: (text: string) => void;
 }
@@ -76,6 +87,18 @@ export interface RedriveReport {
     readonly sequenceNumber: string;
     readonly why: string;
   }>;
+  /**
+   * Records of failure streams that were sent nowhere because whose they are cannot be trusted: their
+   * `pipeline` is not the pipeline whose failure stream they were read from, or they are not failure
+   * records at all. With where they are in the failure stream.
+   */
+  readonly refused: ReadonlyArray<{
+    /** Logical name of the failure stream (`enrich-failures`). */
+    readonly failureStream: string;
+    readonly shardId: string;
+    readonly sequenceNumber: string;
+    readonly why: string;
+  }>;
 }
 
 /**
@@ -86,10 +109,15 @@ export interface RedriveReport {
  * out (`dataTruncated`) are read back from the stream by position. LATE records are left out unless
  * `reason` is `LATE`: their windows are closed, so they would be refused again.
  *
+ * A rejected record goes to the input stream of the pipeline whose failure stream it was read from,
+ * never to the one its `pipeline` field names: a failure record whose `pipeline` disagrees with its
+ * stream is sent nowhere and reported (`refused`).
+ *
  * Not idempotent: each run sends again, under new sequence numbers, so a record redriven twice is
  * processed twice (see docs/local.md).
  *
- * @returns the exit code: 0, or 1 when no runtime is running or some records could not be read back
+ * @returns the exit code: 0, or 1 when no runtime is running, some records could not be read back or
+ *   some failure records were refused
  * @example
  * ```ts
  * process.exitCode = await redrive({ pipeline: 'page-views', reason: 'SCHEMA', dryRun: true });
@@ -118,12 +146,22 @@ export async function redrive(options: RedriveOptions = {}): Promise<number> {
       `not redriven: ${missing.pipeline} ${missing.shardId} ${missing.sequenceNumber}: ${missing.why}\n`,
     );
   }
+  for (const refused of report.refused) {
+    write(
+      `refused: ${refused.failureStream} ${refused.shardId} ${refused.sequenceNumber}: ${refused.why}\n`,
+    );
+  }
+  if (report.refused.length > 0) {
+    write(
+      `refused ${report.refused.length} record(s) of the failure streams, sent nowhere: a failure record is redriven only to the pipeline whose failure stream holds it\n`,
+    );
+  }
   write(
     options.dryRun
       ? `dry run: ${report.total} record(s) would be sent\n`
       : `${report.total} record(s) sent\n`,
   );
-  return report.missing.length > 0 ? 1 : 0;
+  return report.missing.length > 0 || report.refused.length > 0 ? 1 : 0;
 }
 
 /**
@@ -146,9 +184,30 @@ export async function redriveRecords(
   const candidates: Candidate[] = [];
   let skippedLate = 0;
   const missing: Array<RedriveReport['missing'][number]> = [];
+  const refused: Array<RedriveReport['refused'][number]> = [];
 
-  const rejected = await (options.readRejected ?? readRejectedRecords)(state);
-  for (const record of rejected) {
+  // Whose a rejected record is comes from the failure stream it is read from: anyone who can write
+  // to a failure stream can put any `pipeline` in a record.
+  const failureStreams = options.failureStreams ?? pipelineFailureStreams(state);
+  const toRead = [...failureStreams.values()].filter((stream) => stream.pipelines.some(wanted));
+  const readRejected =
+    options.readRejected ?? ((streams: readonly string[]) => readFailureStreams(client, streams));
+  const rejected = await readRejected(toRead.map((stream) => stream.physicalName));
+  for (const { failureStream: physicalName, body: record, ...at } of rejected) {
+    const failureStream = failureStreams.get(physicalName);
+    if (failureStream === undefined) continue; // not a failure stream that was asked for
+    if (record === undefined) {
+      refused.push({ failureStream: failureStream.stream, ...at, why: 'not a failure record' });
+      continue;
+    }
+    if (!failureStream.pipelines.includes(record.pipeline)) {
+      refused.push({
+        failureStream: failureStream.stream,
+        ...at,
+        why: `says pipeline ${JSON.stringify(record.pipeline)}, but ${failureStream.stream} is the failure stream of ${failureStream.pipelines.join(', ')}`,
+      });
+      continue;
+    }
     if (!wanted(record.pipeline)) continue;
     if (options.reason === undefined ? record.reason === LATE : record.reason !== options.reason) {
       if (options.reason === undefined) skippedLate++;
@@ -240,7 +299,7 @@ export async function redriveRecords(
     sent[source.stream] = (sent[source.stream] ?? 0) + records.length;
     total += records.length;
   }
-  return { sent, total, skippedLate, missing };
+  return { sent, total, skippedLate, missing, refused };
 }
 
 function position(record: {

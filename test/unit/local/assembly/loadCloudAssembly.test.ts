@@ -1,11 +1,47 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AssemblyLoadError } from '#local/assembly/errors';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AssemblyLoadError, AssemblyPathError } from '#local/assembly/errors';
 import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
 
 const FIXTURE = join(__dirname, '../../../fixtures/assembly');
 const HASH = '3f1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809';
+
+/**
+ * A directory holding `outside.json` and a cloud assembly `cdk.out` with one stack `S` (template
+ * `templateFile`) and, when `assetPath` is given, one zip asset published as `code.zip` from there.
+ */
+function craftedAssembly(options: { templateFile?: string; assetPath?: string } = {}) {
+  const parent = realpathSync(mkdtempSync(join(tmpdir(), 'assembly-')));
+  const dir = join(parent, 'cdk.out');
+  mkdirSync(dir);
+  writeFileSync(join(parent, 'outside.json'), '{"Resources":{}}');
+  writeFileSync(join(dir, 'S.template.json'), '{"Resources":{}}');
+  const artifacts: Record<string, unknown> = {
+    S: {
+      type: 'aws:cloudformation:stack',
+      properties: { templateFile: options.templateFile ?? 'S.template.json' },
+    },
+  };
+  if (options.assetPath !== undefined) {
+    artifacts['S.assets'] = { type: 'cdk:asset-manifest', properties: { file: 'S.assets.json' } };
+    writeFileSync(
+      join(dir, 'S.assets.json'),
+      JSON.stringify({
+        files: {
+          code: {
+            source: { path: options.assetPath, packaging: 'zip' },
+            destinations: { d: { objectKey: 'code.zip' } },
+          },
+        },
+      }),
+    );
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ artifacts }));
+  return { parent, dir };
+}
 
 describe('loadCloudAssembly', () => {
   it('reads the stack artifacts with their stack names and templates', () => {
@@ -90,5 +126,114 @@ describe('loadCloudAssembly', () => {
 
     // THEN
     expect(assembly.stacks.map((stack) => stack.stackName)).toEqual(['Inner']);
+  });
+
+  it('fails, naming the path, on a template path that leads out of the assembly by ..', () => {
+    // GIVEN
+    const { parent, dir } = craftedAssembly({ templateFile: '../outside.json' });
+
+    // WHEN / THEN
+    expect(() => loadCloudAssembly(dir)).toThrow(AssemblyPathError);
+    expect(() => loadCloudAssembly(dir)).toThrow(
+      `templateFile of stack artifact S is "../outside.json", which leads to ${join(parent, 'outside.json')}, outside the cloud assembly ${dir}: refusing to load it (${join(dir, 'manifest.json')})`,
+    );
+  });
+
+  it('fails on a Lambda asset whose path is /etc', () => {
+    // GIVEN
+    const { dir } = craftedAssembly({ assetPath: '/etc' });
+
+    // WHEN / THEN
+    expect(() => loadCloudAssembly(dir)).toThrow(
+      `source.path of file asset code is "/etc", which leads to /etc, outside the cloud assembly ${dir}: refusing to load it (${join(dir, 'S.assets.json')})`,
+    );
+  });
+
+  it('fails on an asset directory and a template that are symlinks to outside the assembly', () => {
+    // GIVEN asset.code → the directory around the assembly; S.template.json → ../outside.json
+    const asset = craftedAssembly({ assetPath: 'asset.code' });
+    symlinkSync(asset.parent, join(asset.dir, 'asset.code'));
+    const template = craftedAssembly({ templateFile: 'linked.json' });
+    symlinkSync(join(template.parent, 'outside.json'), join(template.dir, 'linked.json'));
+
+    // WHEN / THEN
+    expect(() => loadCloudAssembly(asset.dir)).toThrow(
+      `source.path of file asset code is "asset.code", which leads through a symlink to ${asset.parent}, outside the cloud assembly ${asset.dir}`,
+    );
+    expect(() => loadCloudAssembly(template.dir)).toThrow(
+      `templateFile of stack artifact S is "linked.json", which leads through a symlink to ${join(template.parent, 'outside.json')}`,
+    );
+  });
+
+  it('fails on a dangling symlink to outside and on a path through a symlinked directory', () => {
+    // GIVEN asset.code → a directory outside that does not exist (yet); templates/ → the parent
+    const dangling = craftedAssembly({ assetPath: 'asset.code' });
+    symlinkSync(join(dangling.parent, 'later'), join(dangling.dir, 'asset.code'));
+    const throughDirectory = craftedAssembly({ templateFile: 'templates/outside.json' });
+    symlinkSync(throughDirectory.parent, join(throughDirectory.dir, 'templates'));
+
+    // WHEN / THEN
+    expect(() => loadCloudAssembly(dangling.dir)).toThrow(
+      `leads through a symlink to ${join(dangling.parent, 'later')}`,
+    );
+    expect(() => loadCloudAssembly(throughDirectory.dir)).toThrow(
+      `leads through a symlink to ${join(throughDirectory.parent, 'outside.json')}`,
+    );
+  });
+
+  it('fails on a nested assembly or an asset manifest outside the assembly', () => {
+    // GIVEN
+    const { parent, dir } = craftedAssembly();
+    const manifest = (artifact: unknown) =>
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ artifacts: { X: artifact } }));
+
+    // WHEN / THEN
+    manifest({ type: 'cdk:cloud-assembly', properties: { directoryName: '..' } });
+    expect(() => loadCloudAssembly(dir)).toThrow(
+      `directoryName of nested assembly artifact X is "..", which leads to ${parent}`,
+    );
+    manifest({ type: 'cdk:asset-manifest', properties: { file: '../outside.json' } });
+    expect(() => loadCloudAssembly(dir)).toThrow(
+      `file of asset manifest artifact X is "../outside.json", which leads to ${join(parent, 'outside.json')}`,
+    );
+  });
+
+  it('loads symlinks that stay inside the assembly, and an assembly reached through a symlink', () => {
+    // GIVEN asset.code → asset.real inside the assembly, and a link to the whole assembly
+    const { parent, dir } = craftedAssembly({ assetPath: 'asset.code' });
+    mkdirSync(join(dir, 'asset.real'));
+    symlinkSync(join(dir, 'asset.real'), join(dir, 'asset.code'));
+    symlinkSync(dir, join(parent, 'link'));
+
+    // WHEN
+    const assembly = loadCloudAssembly(join(parent, 'link'));
+
+    // THEN
+    expect(assembly.assetsByObjectKey.get('code.zip')?.path).toBe(
+      join(parent, 'link', 'asset.code'),
+    );
+  });
+
+  it('loads a CDK stage, whose asset manifest names its assets ../asset.<hash>', () => {
+    // GIVEN a real synthesized stage with a Lambda asset
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    const code = mkdtempSync(join(tmpdir(), 'code-'));
+    writeFileSync(join(code, 'index.js'), 'exports.handler = async () => 1;');
+    const app = new App({ outdir });
+    new lambda.Function(new Stack(new Stage(app, 'Dev'), 'S'), 'F', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(code),
+    });
+    app.synth();
+
+    // WHEN
+    const assembly = loadCloudAssembly(outdir);
+
+    // THEN the nested stack is loaded, and its asset is in the top directory
+    expect(assembly.stacks.map((stack) => stack.stackName)).toEqual(['Dev-S']);
+    const [asset] = [...assembly.assetsByObjectKey.values()].filter((a) => a.packaging === 'zip');
+    expect(asset?.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(asset?.path).toBe(join(outdir, `asset.${asset?.id}`));
   });
 });

@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import * as cxapi from 'aws-cdk-lib/cx-api';
 import { StreamPipeline } from '#infra/StreamPipeline';
 import { DeploymentError, WindowedParallelizationError } from '#local/assembly/errors';
 import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
@@ -313,9 +312,10 @@ describe('planDeployment of a mapping with ParallelizationFactor', () => {
   });
 
   it('fails when the windowed handler synthesized by StreamPipeline is mapped with ParallelizationFactor 2', () => {
-    // GIVEN: a real synthesized pipeline, its mapping edited after synthesis (what synth refuses)
+    // GIVEN: a real synthesized pipeline, its mapping edited after synthesis (what synth refuses);
+    // bundled, so its code is inside the assembly as the loader requires
     const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
-    const app = new App({ outdir, context: { [cxapi.BUNDLING_STACKS]: [] } });
+    const app = new App({ outdir });
     new StreamPipeline(new Stack(app, 'Windowed'), 'PageViews', {
       definition: pageViews,
       entry: join(__dirname, '../../../../functions/handlers/page-views.ts'),

@@ -8,7 +8,9 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import type { FailureRecordBody } from '#handlers/types';
+import type { PipelineFailureStream } from '#local/capture/pipelineFailureStreams';
 import type { PipelineSource } from '#local/capture/pipelineSources';
+import type { FailureStreamRecord } from '#local/capture/readFailureStreams';
 import type { LocalState } from '#local/cli/localState';
 import { redrive } from '#local/cli/redrive';
 
@@ -55,6 +57,18 @@ const SOURCES = new Map<string, PipelineSource>([
   ],
 ]);
 
+/** Each pipeline's own failure stream, by physical name, as `StreamPipeline` creates them. */
+const FAILURE_STREAMS = new Map<string, PipelineFailureStream>(
+  ['page-views', 'sessions', 'enrich'].map((pipeline) => [
+    `dev-${pipeline}-failures`,
+    {
+      stream: `${pipeline}-failures`,
+      physicalName: `dev-${pipeline}-failures`,
+      pipelines: [pipeline],
+    },
+  ]),
+);
+
 const rejected = (
   pipeline: string,
   reason: string,
@@ -73,6 +87,18 @@ const rejected = (
   dataBytes: text?.length ?? 2_000_000,
   ...(text === undefined ? { dataTruncated: true as const } : {}),
   failedAt: '2026-11-26T10:00:01.000Z',
+});
+
+/** A failure record as read from the failure stream `failureStream` at `sequenceNumber`. */
+const inStream = (
+  failureStream: string,
+  body: FailureRecordBody | undefined,
+  sequenceNumber = '900',
+): FailureStreamRecord => ({
+  failureStream,
+  shardId: 'shardId-000000000000',
+  sequenceNumber,
+  body,
 });
 
 /** A Kinesis stub: accepts PutRecords, serves `stored` records by position. */
@@ -118,24 +144,38 @@ const kinesisStub = (stored: Record<string, string> = {}) => {
   return { puts, reads, client: { send } as unknown as KinesisClient };
 };
 
+/**
+ * Runs redrive on failure streams holding `records`: a plain failure record sits in its own pipeline's
+ * failure stream, an {@link inStream} one where it says.
+ */
 const run = async (
-  records: FailureRecordBody[],
+  records: Array<FailureRecordBody | FailureStreamRecord>,
   options: Parameters<typeof redrive>[0] = {},
   stored: Record<string, string> = {},
 ) => {
   const kinesis = kinesisStub(stored);
+  const held = records.map((record, i) =>
+    'failureStream' in record
+      ? record
+      : inStream(`dev-${record.pipeline}-failures`, record, `${i}`),
+  );
+  const streamsRead: string[] = [];
   let output = '';
   const code = await redrive({
     state: STATE,
     client: kinesis.client,
     sources: SOURCES,
-    readRejected: async () => records,
+    failureStreams: FAILURE_STREAMS,
+    readRejected: async (streams) => {
+      streamsRead.push(...streams);
+      return held.filter((record) => streams.includes(record.failureStream));
+    },
     write: (text) => {
       output += text;
     },
     ...options,
   });
-  return { code, output, ...kinesis };
+  return { code, output, streamsRead, ...kinesis };
 };
 
 describe('shardflow redrive', () => {
@@ -161,6 +201,76 @@ describe('shardflow redrive', () => {
     expect(output).toContain('sent 2 record(s) to numbers');
     expect(output).toContain('note: clicks is also read by sessions');
     expect(output).toMatch(/3 record\(s\) sent\n$/);
+  });
+
+  it('sends a rejected record to the input stream of the pipeline whose failure stream holds it', async () => {
+    // GIVEN a page-views rejection in page-views-failures, the stream only page-views writes to
+    const records = [
+      inStream('dev-page-views-failures', rejected('page-views', 'SCHEMA', '7', 'p')),
+    ];
+
+    // WHEN
+    const { code, puts, output } = await run(records);
+
+    // THEN it goes back to clicks, page-views' input, as before
+    expect(code).toBe(0);
+    expect(puts).toEqual([{ stream: 'dev-clicks', data: 'p', partitionKey: 'pk-7' }]);
+    expect(output).not.toContain('refused');
+  });
+
+  it('fails (exit 1) on a failure record whose pipeline is not its failure stream’s, sending it nowhere and saying where it is', async () => {
+    // GIVEN a record claiming page-views, written to enrich's failure stream, next to a real enrich one
+    const records = [
+      inStream('dev-enrich-failures', rejected('page-views', 'SCHEMA', '7', 'forged'), '4001'),
+      inStream('dev-enrich-failures', rejected('enrich', 'SCHEMA', '8', '{"id":8}'), '4002'),
+    ];
+
+    // WHEN
+    const { code, puts, output } = await run(records);
+    const dryRun = await run(records, { dryRun: true });
+
+    // THEN the forged record is sent nowhere (not to clicks, not to numbers), the enrich one is redriven
+    expect(code).toBe(1);
+    expect(puts).toEqual([{ stream: 'dev-numbers', data: '{"id":8}', partitionKey: 'pk-8' }]);
+    // AND it is reported with its position in the failure stream it was read from
+    expect(output).toContain(
+      'refused: enrich-failures shardId-000000000000 4001: says pipeline "page-views", but enrich-failures is the failure stream of enrich\n',
+    );
+    expect(output).toContain('refused 1 record(s) of the failure streams, sent nowhere');
+    expect(output).toMatch(/1 record\(s\) sent\n$/);
+    expect(dryRun.output).toContain('refused: enrich-failures shardId-000000000000 4001');
+  });
+
+  it('fails (exit 1) on a record of a failure stream that is no failure record, sending it nowhere', async () => {
+    const { code, puts, output } = await run([inStream('dev-enrich-failures', undefined, '77')]);
+    expect(code).toBe(1);
+    expect(puts).toEqual([]);
+    expect(output).toContain(
+      'refused: enrich-failures shardId-000000000000 77: not a failure record',
+    );
+  });
+
+  it('with --pipeline, reads only that pipeline’s failure stream, and still refuses records that are not its own there', async () => {
+    // GIVEN a forged enrich record in page-views-failures, and a real enrich one in enrich-failures
+    const records = [
+      inStream('dev-page-views-failures', rejected('enrich', 'SCHEMA', '5', 'forged'), '31'),
+      rejected('enrich', 'SCHEMA', '6', 'real'),
+      rejected('page-views', 'SCHEMA', '7', 'p'),
+    ];
+
+    // WHEN
+    const byEnrich = await run(records, { pipeline: 'enrich' });
+    const byPageViews = await run(records, { pipeline: 'page-views' });
+
+    // THEN
+    expect(byEnrich.streamsRead).toEqual(['dev-enrich-failures']);
+    expect(byEnrich.puts.map((put) => put.data)).toEqual(['real']);
+    expect(byEnrich.code).toBe(0);
+    expect(byPageViews.streamsRead).toEqual(['dev-page-views-failures']);
+    expect(byPageViews.puts.map((put) => put.data)).toEqual(['p']);
+    expect(byPageViews.output).toContain(
+      'refused: page-views-failures shardId-000000000000 31: says pipeline "enrich"',
+    );
   });
 
   it('sends a source record once even when two pipelines or two reasons rejected it', async () => {
