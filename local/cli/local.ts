@@ -2,15 +2,23 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_FAILURES_FILE } from '#local/capture/constants';
+import {
+  ensurePrivateDirectory,
+  PRIVATE_FILE_MODE,
+  restrictTree,
+} from '#local/io/privateDirectory';
 import { startLocalSession } from '#local/session/startLocalSession';
 import {
-  isAlive,
   LOCAL_DIR,
   type LocalState,
+  localStatePath,
   readLocalState,
+  readLocalStateFile,
   removeLocalState,
+  runtimeStatus,
   writeLocalState,
 } from './localState';
+import { type ProcessIdentity, type ProcessTable, systemProcessTable } from './processIdentity';
 
 /** Options of `shardflow local up`. */
 export interface LocalUpOptions {
@@ -23,6 +31,22 @@ export interface LocalUpOptions {
   readonly verbose?: boolean;
 }
 
+/** Options of `shardflow local down`. */
+export interface LocalDownOptions {
+  /** @default process.cwd() */
+  readonly projectDir?: string;
+  /** @default - the system's process table and `process.kill` */
+  readonly processes?: ProcessTable;
+  /** How long the runtime may take to stop after SIGTERM before it gets SIGKILL. @default 30 s */
+  readonly stopTimeoutMs?: number;
+}
+
+/**
+ * What the runtime keeps in a `--state-dir`: the engines' data and certificate (startEngines) and the
+ * mappings' checkpoints (startLocalSession).
+ */
+const STATE_DIR_ENTRIES = ['kinesis', 'dynamodb', 'tls', 'esm'] as const;
+
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -31,8 +55,9 @@ const STOP_TIMEOUT_MS = 30_000;
  * in a background process, returning once `.shardflow/local.json` says it is ready.
  */
 export async function localUp(options: LocalUpOptions): Promise<number> {
-  const running = readLocalState();
-  if (running && isAlive(running.pid)) {
+  secureLocalFiles(options.stateDir);
+  const running = runningRuntime();
+  if (running) {
     process.stderr.write(
       `shardflow: a local runtime is already running here (pid ${running.pid}); run \`shardflow local down\` first\n`,
     );
@@ -61,7 +86,9 @@ async function upForeground(options: LocalUpOptions): Promise<number> {
   process.on('SIGINT', requestStop);
   process.on('SIGTERM', requestStop);
   try {
-    const file = writeLocalState(session.state);
+    // Again, now that synthesis is done: the CDK makes its asset folders world-writable (0777).
+    secureLocalFiles(options.stateDir);
+    const file = writeLocalState({ ...session.state, identity: ownIdentity() });
     process.stdout.write(describe(session.state, file));
     await stopped;
     process.stderr.write('shardflow: stopping the local runtime…\n');
@@ -75,9 +102,10 @@ async function upForeground(options: LocalUpOptions): Promise<number> {
 }
 
 async function upDetached(): Promise<number> {
-  fs.mkdirSync(LOCAL_DIR, { recursive: true });
   const logFile = path.join(LOCAL_DIR, 'local.log');
-  const log = fs.openSync(logFile, 'w');
+  // A new file of this user's only: never written through a link or a file someone else left there.
+  fs.rmSync(logFile, { force: true });
+  const log = fs.openSync(logFile, 'wx', PRIVATE_FILE_MODE);
   const args = process.argv.slice(1).filter((arg) => arg !== '--detach');
   const child = spawn(process.execPath, args, {
     detached: true,
@@ -110,26 +138,139 @@ async function upDetached(): Promise<number> {
   return 1;
 }
 
-/** `shardflow local down`: stops the runtime started from this directory and waits until it is gone. */
-export async function localDown(): Promise<number> {
-  const state = readLocalState();
-  if (!state) {
+/**
+ * `shardflow local down`: stops the runtime started from this directory and waits until it is gone.
+ *
+ * It signals only the process `.shardflow/local.json` names, and only while that process is still the
+ * one that wrote the file: same start time in the same boot ({@link LocalState.identity}). A file
+ * that is stale (the PID is gone or belongs to another process now) or invalid (a PID that is not an
+ * integer greater than 1, not JSON) is removed and nothing is signalled; a file without an identity
+ * naming a live process is left alone.
+ */
+export async function localDown(options: LocalDownOptions = {}): Promise<number> {
+  const projectDir = options.projectDir ?? process.cwd();
+  const processes = options.processes ?? systemProcessTable;
+  const file = displayPath(localStatePath(projectDir));
+  const read = readLocalStateFile(projectDir);
+  if (read.status === 'absent') {
     process.stdout.write('no local runtime is running here\n');
     return 0;
   }
-  if (isAlive(state.pid)) {
-    process.kill(state.pid, 'SIGTERM');
-    const deadline = Date.now() + STOP_TIMEOUT_MS;
-    while (isAlive(state.pid) && Date.now() < deadline) {
-      await delay(100);
-    }
-    if (isAlive(state.pid)) {
-      process.kill(state.pid, 'SIGKILL');
-    }
+  if (read.status === 'invalid') {
+    removeLocalState(projectDir);
+    process.stderr.write(
+      `shardflow: ${file} is invalid (${read.reason}); removed it, nothing was stopped\n`,
+    );
+    return 1;
   }
-  removeLocalState();
+  const { state } = read;
+  const status = runtimeStatus(state, processes);
+  switch (status.status) {
+    case 'gone':
+    case 'replaced':
+      removeLocalState(projectDir, state.pid);
+      process.stdout.write(
+        `${file} was stale: ${status.status === 'gone' ? 'no process has' : 'another process has taken'} pid ${state.pid}; removed it, nothing was stopped\n`,
+      );
+      return 0;
+    case 'unverifiable':
+      process.stderr.write(
+        `shardflow: cannot verify that pid ${state.pid} is the local runtime ${file} names: ${status.reason}. Nothing was stopped; if it is, stop it with \`kill ${state.pid}\` and remove ${file}\n`,
+      );
+      return 1;
+    case 'running':
+      break;
+  }
+  const isRunning = (): boolean => runtimeStatus(state, processes).status === 'running';
+  processes.signal(state.pid, 'SIGTERM');
+  const deadline = Date.now() + (options.stopTimeoutMs ?? STOP_TIMEOUT_MS);
+  while (isRunning() && Date.now() < deadline) {
+    await delay(100);
+  }
+  if (isRunning()) {
+    processes.signal(state.pid, 'SIGKILL');
+  }
+  removeLocalState(projectDir, state.pid);
   process.stdout.write(`stopped the local runtime (pid ${state.pid})\n`);
   return 0;
+}
+
+/**
+ * The runtime `.shardflow/local.json` names, if that process still runs; a stale or invalid file is
+ * reported on stderr and ignored, so it never keeps `local up` from starting.
+ */
+export function runningRuntime(
+  projectDir: string = process.cwd(),
+  processes: ProcessTable = systemProcessTable,
+): LocalState | undefined {
+  const file = displayPath(localStatePath(projectDir));
+  const read = readLocalStateFile(projectDir);
+  if (read.status === 'absent') return undefined;
+  if (read.status === 'invalid') {
+    process.stderr.write(`shardflow: ignoring ${file}: ${read.reason}\n`);
+    return undefined;
+  }
+  const { pid } = read.state;
+  const status = runtimeStatus(read.state, processes);
+  switch (status.status) {
+    case 'running':
+      return read.state;
+    case 'gone':
+    case 'replaced':
+      process.stderr.write(
+        `shardflow: ignoring stale ${file}: ${status.status === 'gone' ? 'no process has' : 'another process has taken'} pid ${pid}\n`,
+      );
+      return undefined;
+    case 'unverifiable':
+      process.stderr.write(
+        `shardflow: ignoring ${file}: cannot verify that pid ${pid} is a local runtime (${status.reason}); if it is, stop it with \`kill ${pid}\`\n`,
+      );
+      return undefined;
+  }
+}
+
+/**
+ * Makes `.shardflow/` and the state directory private to this user — 0700, and no group or other
+ * permission on anything in `.shardflow/` or in what the runtime keeps in the state directory (fixing
+ * what older versions, another umask or the CDK left) — refusing other users' entries and symbolic
+ * links (which could redirect a write elsewhere; links are left alone inside the synthesized cloud
+ * assembly). New files are private by the CLI's umask (077).
+ */
+function secureLocalFiles(stateDir: string | undefined): void {
+  const localDir = path.resolve(LOCAL_DIR);
+  const purpose = 'the local runtime’s files';
+  ensurePrivateDirectory(localDir, { purpose, repair: true });
+  restrictTree(localDir, {
+    purpose,
+    symlinksAllowedUnder: [
+      path.join(localDir, 'cdk.out'),
+      ...(stateDir === undefined ? [] : [path.resolve(stateDir)]),
+    ],
+  });
+  if (stateDir !== undefined) {
+    const purpose = 'the local runtime’s state';
+    const dir = ensurePrivateDirectory(path.resolve(stateDir), {
+      purpose,
+      repair: true,
+      followSymlink: true,
+    });
+    // Only what the runtime keeps there: a state directory may be any folder the user named.
+    restrictTree(dir, { purpose, entries: STATE_DIR_ENTRIES });
+  }
+}
+
+/** This process' identity, for `local down`; undefined where the process table cannot be read. */
+function ownIdentity(): ProcessIdentity | undefined {
+  try {
+    return systemProcessTable.identify(process.pid);
+  } catch {
+    return undefined;
+  }
+}
+
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 function describe(state: LocalState, file: string): string {

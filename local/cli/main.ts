@@ -12,6 +12,13 @@ import { tailStream } from './tail';
 export const USAGE_EXIT_CODE = 2;
 
 /**
+ * File mode creation mask of the commands that run the local runtime: what they, the engines and the
+ * function workers (which inherit it) create — records, window state, checkpoints, logs, failure
+ * captures — is readable by the current user only (files 0600, directories 0700).
+ */
+export const LOCAL_RUNTIME_UMASK = 0o077;
+
+/**
  * Runs the shardflow CLI and resolves to the process exit code.
  *
  * @example
@@ -42,6 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--seed <n>', 'seed for --chaos', positiveInteger)
     .option('--verbose', 'print handler logs')
     .action(async (options) => {
+      process.umask(LOCAL_RUNTIME_UMASK);
       exitCode = await localUp(options);
     });
   local
@@ -168,6 +176,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .option('--verbose', 'print the handlers’ logs (progress lines instead of the live view)')
     .action(async (options: Parameters<typeof runDemo>[0]) => {
+      process.umask(LOCAL_RUNTIME_UMASK);
       exitCode = await runDemo(options);
     });
 
