@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { refusalOf } from '#local/engines/loopbackFront';
 import { CHAOS_THROTTLE_ERROR, KINESIS_PUT_RECORDS_TARGET } from './constants';
 import { seededRandom } from './seededRandom';
 
@@ -110,6 +111,22 @@ export class ChaosProxy {
   }
 
   private async handle(request: Request, response: Response): Promise<void> {
+    // The engines' own rule (loopbackFront.js): no browser request, no Host but loopback with this
+    // proxy's port. This proxy rewrites Host for the engine, so it must check it itself.
+    const refusal = refusalOf(request.rawHeaders, this.port);
+    if (refusal !== undefined) {
+      const json = JSON.stringify({
+        __type: 'AccessDeniedException',
+        message: `shardflow chaos proxy: ${refusal}`,
+      });
+      response.writeHead(403, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': 'AccessDeniedException',
+        'content-length': Buffer.byteLength(json),
+      });
+      response.end(json);
+      return;
+    }
     const payload = await body(request);
     const target = String(request.headers['x-amz-target'] ?? '');
     if (this.options.kind === 'dynamodb' && this.random() < this.options.rate) {

@@ -15,9 +15,15 @@ export interface DynamoDbEngineOptions {
   readonly onLog?: (engine: EngineName, line: string) => void;
 }
 
+/** The launcher that binds DynamoDB Local to 127.0.0.1 and guards it, next to this file. */
+const LOOPBACK_LAUNCHER = join(__dirname, 'LoopbackDynamoDbLocal.java');
+
 /**
- * Starts DynamoDB Local (Java). Always `-sharedDb`: every credential and region sees the same
- * tables, so handler processes, the CLI and tests need not agree on an access key.
+ * Starts DynamoDB Local (Java) through `LoopbackDynamoDbLocal.java`, run in source-file mode: it
+ * listens on 127.0.0.1 only and refuses browser and foreign-Host requests (DynamoDB Local alone
+ * binds every interface and has no option against it; see the launcher). Always `-sharedDb`:
+ * every credential and region sees the same tables, so handler processes, the CLI and tests need
+ * not agree on an access key.
  */
 export async function spawnDynamoDbEngine(options: DynamoDbEngineOptions): Promise<EngineProcess> {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
@@ -27,8 +33,13 @@ export async function spawnDynamoDbEngine(options: DynamoDbEngineOptions): Promi
     args: [
       ...DYNAMODB_LOCAL_JVM_OPTIONS,
       `-Djava.library.path=${join(DYNAMODB_LOCAL_DIR, 'DynamoDBLocal_lib')}`,
-      '-jar',
+      // An IPv4 socket on 127.0.0.1 rather than an IPv6 one on ::ffff:127.0.0.1: the same reach,
+      // but `ss` and /proc/net/tcp show it plainly. DynamoDB Local makes no IPv6 connections.
+      '-Djava.net.preferIPv4Stack=true',
+      // The jar's manifest names its libraries, for compiling the launcher and for running it.
+      '-cp',
       join(DYNAMODB_LOCAL_DIR, 'DynamoDBLocal.jar'),
+      LOOPBACK_LAUNCHER,
       '-port',
       String(options.port),
       '-sharedDb',

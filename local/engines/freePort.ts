@@ -10,8 +10,10 @@ interface HeldPort {
 }
 
 /**
- * Finds `count` distinct free TCP ports. A port counts as free when it can be bound both on the
- * unspecified address (the engines listen on all interfaces) and on 127.0.0.1.
+ * Finds `count` distinct free TCP ports. The engines listen on 127.0.0.1 only; a port counts as
+ * free when it can be bound both there and on the unspecified address, so a port that another
+ * program holds on all interfaces is not taken either (on macOS, a 127.0.0.1 bind succeeds next
+ * to such a listener and would share the port with it).
  *
  * @param count - how many ports
  * @param portBase - first port to try; the next free ones from here are taken in order

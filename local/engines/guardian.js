@@ -3,14 +3,18 @@
  * when that process was killed with SIGKILL and could not clean up itself.
  *
  * Plain JavaScript, so it starts in milliseconds. Usage:
- *   node guardian.js PARENT_PID GRACE_MS POLL_MS
+ *   node guardian.js PARENT_PID GRACE_MS POLL_MS [REMOVE_DIR]
  * The parent writes each engine's pid (= its process group id) to stdin, one per line. The parent
  * counts as gone when stdin reaches its end (the parent's end of the pipe closed), when the
  * guardian was re-parented, or when the parent pid no longer exists. The engines then get
- * SIGTERM, SIGKILL after GRACE_MS, and the guardian exits.
+ * SIGTERM, SIGKILL after GRACE_MS; the guardian removes REMOVE_DIR (kinesis-mock's private socket
+ * folder), if given, and exits.
  */
 
-const [parentPid, graceMs, pollMs] = process.argv.slice(2).map(Number);
+const fs = require('node:fs');
+
+const [parentPid, graceMs, pollMs] = process.argv.slice(2, 5).map(Number);
+const removeDir = process.argv[5];
 const engines = new Set();
 let pending = '';
 let stopping = false;
@@ -57,6 +61,7 @@ function killEngines() {
     if (Date.now() < deadline && [...engines].some(isAlive)) return;
     clearInterval(wait);
     for (const pid of engines) signalGroup(pid, 'SIGKILL');
+    if (removeDir !== undefined) fs.rmSync(removeDir, { recursive: true, force: true });
     process.exit(0);
   }, 50);
 }

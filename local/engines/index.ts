@@ -5,6 +5,7 @@ export {
   EngineExitedError,
   EnginePortInUseError,
   EngineStartTimeoutError,
+  JavaCompilerMissingError,
   JavaMissingError,
   JavaTooOldError,
   NoFreePortError,

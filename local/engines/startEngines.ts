@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkJava } from './checkJava';
@@ -18,9 +19,11 @@ import { EnginePortInUseError } from './errors';
 import { findFreePorts } from './freePort';
 import { Guardian } from './Guardian';
 import {
+  createKinesisSocketDir,
   type KinesisEngineOptions,
   probeKinesisEngine,
   probeKinesisTlsProxy,
+  removeKinesisSocketDir,
   spawnKinesisEngine,
   spawnKinesisTlsProxy,
   stopKinesisEngine,
@@ -37,9 +40,16 @@ const PORT_ATTEMPTS = 3;
  * Starts kinesis-mock and DynamoDB Local on free loopback ports and resolves once both answer
  * requests.
  *
- * Three processes run: kinesis-mock, a TLS proxy in front of its plain port (HTTP/2 for the SDK's
- * default client; kinesis-mock's own TLS port is unreliable), and DynamoDB Local. Ports are taken
- * in the order Kinesis plain, Kinesis TLS, DynamoDB, and kinesis-mock's unused own TLS port.
+ * Three processes run: kinesis-mock, a TLS proxy in front of it (HTTP/2 for the SDK's default
+ * client; kinesis-mock's own TLS port is unreliable), and DynamoDB Local. Ports are taken in the
+ * order Kinesis plain, Kinesis TLS, DynamoDB.
+ *
+ * Nothing listens beyond 127.0.0.1, and no browser gets through: kinesis-mock (which would bind
+ * every interface) listens only on Unix sockets in a private folder, and its plain port is a front
+ * in its own process (kinesisMockPreload.js); DynamoDB Local is bound to 127.0.0.1 by
+ * LoopbackDynamoDbLocal.java. Every port — Kinesis plain, Kinesis TLS, DynamoDB — answers 403 to a
+ * request with an `Origin` or `Sec-Fetch-*` header, or whose `Host` is not `127.0.0.1`,
+ * `localhost` or `[::1]` with that port (loopbackFront.js); SDK clients send neither.
  *
  * The engines never outlive this process: they stop on `stop()`, on exit, on SIGINT/SIGTERM/SIGHUP,
  * and — through a small guardian process — even when this process is killed with SIGKILL.
@@ -79,15 +89,15 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
   const { stateDir, onLog } = options;
   const readyTimeoutMs = options.readyTimeoutMs ?? ENGINE_READY_TIMEOUT_MS;
   const [ports, certificate] = await Promise.all([
-    findFreePorts(4, options.portBase),
+    findFreePorts(3, options.portBase),
     ensureTlsCertificate(stateDir === undefined ? undefined : join(stateDir, 'tls')),
     checkJava(),
   ]);
-  const [plainPort = 0, tlsPort = 0, dynamoDbPort = 0, mockTlsPort = 0] = ports;
+  const [plainPort = 0, tlsPort = 0, dynamoDbPort = 0] = ports;
   const kinesisOptions: KinesisEngineOptions = {
     plainPort,
     tlsPort,
-    mockTlsPort,
+    socketDir: await createKinesisSocketDir(),
     certificate,
     dataDir: stateDir === undefined ? undefined : join(stateDir, 'kinesis'),
     onLog,
@@ -98,7 +108,10 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
     onLog,
   };
 
-  const guardian = await Guardian.start();
+  const guardian = await Guardian.start(kinesisOptions.socketDir).catch(async (error: unknown) => {
+    await removeKinesisSocketDir(kinesisOptions.socketDir);
+    throw error;
+  });
   const processes: EngineProcess[] = [];
   const stop = async (): Promise<void> => {
     guardian.dismiss();
@@ -107,11 +120,13 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
       kinesis && stopKinesisEngine(kinesis, kinesisOptions, ENGINE_STOP_GRACE_MS),
       ...others.map((child) => child.stop(ENGINE_STOP_GRACE_MS)),
     ]);
+    await removeKinesisSocketDir(kinesisOptions.socketDir);
   };
   const unregister = stopOnParentExit({
     stop,
     terminateNow: () => {
       for (const child of processes) child.signal('SIGTERM');
+      rmSync(kinesisOptions.socketDir, { recursive: true, force: true });
     },
   });
   try {

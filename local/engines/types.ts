@@ -2,10 +2,12 @@
 export type EngineName = 'kinesis' | 'dynamodb';
 
 /**
- * Where the embedded engines listen. All URLs are on loopback.
+ * Where the embedded engines listen. All URLs are on 127.0.0.1, the only address anything of the
+ * engines listens on. Each answers 403 to a request with an `Origin` or `Sec-Fetch-*` header (a
+ * browser) or whose `Host` is not `127.0.0.1`, `localhost` or `[::1]` with the URL's port.
  */
 export interface EngineEndpoints {
-  /** kinesis-mock plain HTTP/1.1 port, for clients built with `NodeHttpHandler` (e.g. `http://127.0.0.1:4568`). */
+  /** kinesis-mock plain HTTP/1.1 port, for clients built with `NodeHttpHandler` (e.g. `http://127.0.0.1:4568`); a front in kinesis-mock's process, which itself listens only on private Unix sockets. */
   readonly kinesis: string;
   /** HTTPS endpoint (HTTP/2 and HTTP/1.1, certificate in `kinesisCaFile`) for the SDK's default Kinesis client in handler processes; a front that forwards to kinesis-mock. */
   readonly kinesisTls: string;
@@ -22,7 +24,7 @@ export interface EngineEndpoints {
 /** Options for {@link startEngines}. */
 export interface StartEnginesOptions {
   /**
-   * First port to try; engines take the next free loopback ports from here.
+   * First port to try; engines take the next three free loopback ports from here.
    * @default - any free ports chosen by the OS
    */
   readonly portBase?: number;

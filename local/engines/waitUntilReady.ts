@@ -9,8 +9,8 @@ const LAST_WORDS_MS = 200;
 /**
  * Calls `probe` until it resolves: the engine answers real requests.
  *
- * @throws EnginePortInUseError when the engine reports that its port is taken
- * @throws EngineExitedError when the engine exits first
+ * @throws EnginePortInUseError when the engine reports that its port is taken (exited or not)
+ * @throws EngineExitedError when the engine exits first for another reason
  * @throws EngineStartTimeoutError when it does not answer within `timeoutMs`
  */
 export async function waitUntilReady(
@@ -24,6 +24,8 @@ export async function waitUntilReady(
     if (!engine.running) {
       const exit = await engine.exited;
       await delay(LAST_WORDS_MS);
+      // The fronts exit when their port is taken: that is worth another start with other ports.
+      if (engine.portInUse) throw new EnginePortInUseError(engine.engine, engine.logTail);
       throw new EngineExitedError(engine.engine, exit, engine.logTail);
     }
     if (engine.portInUse) throw new EnginePortInUseError(engine.engine, engine.logTail);

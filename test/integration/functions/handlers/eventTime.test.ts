@@ -39,7 +39,8 @@ interface View {
   readonly type?: 'page_view' | 'click';
   readonly page?: string;
   readonly userId: string;
-  readonly ts: number;
+  /** Event time: epoch ms, or an ISO-8601 string. */
+  readonly ts: number | string;
   /** Arrival in Kinesis. @default ts */
   readonly arrival?: number;
 }
@@ -56,7 +57,7 @@ function records(views: readonly View[]): KinesisStreamRecord[] {
       sequenceNumber: String(next),
       partitionKey: v.userId,
       payload: { type: v.type ?? 'page_view', page: v.page ?? '/home', userId: v.userId, ts: v.ts },
-      arrivalMs: v.arrival ?? v.ts,
+      arrivalMs: v.arrival ?? Number(v.ts),
     });
   });
 }
@@ -362,11 +363,14 @@ describe('event time (issue 13 findings)', () => {
         s.handle([
           { shard: 0, userId: 'a', ts: T0 },
           { shard: 0, userId: 'b', ts: -1e12, arrival: T0 },
+          // issue 17, finding 9: an ISO date before 1970
+          { shard: 0, userId: 'c', ts: '1969-12-31T23:59:59Z', arrival: T0 },
         ]),
       ).resolves.toEqual({ batchItemFailures: [] });
-      // THEN the old record is refused with its reason, the other is processed
+      // THEN the old records are refused with their reason, the other is processed
       expect(s.failures().map((f) => [decoded(f).userId, f.reason])).toEqual([
         ['b', 'BAD_EVENT_TIME'],
+        ['c', 'BAD_EVENT_TIME'],
       ]);
     },
   );

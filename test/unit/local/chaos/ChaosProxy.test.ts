@@ -36,13 +36,32 @@ async function upstream(): Promise<Upstream> {
   };
 }
 
-async function post(url: string, target: string, body: unknown) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.1' },
-    body: JSON.stringify(body),
+/**
+ * A POST as the SDK makes it (node's `fetch` adds `Sec-Fetch-Mode`, a browser header the proxy
+ * refuses).
+ */
+function post(url: string, target: string, body: unknown) {
+  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.1' },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString() || '{}'),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('ChaosProxy', () => {
@@ -112,6 +131,37 @@ describe('ChaosProxy', () => {
       expect(throttled).toBe(proxy.injected);
       expect(throttled).toBeGreaterThan(0);
       expect(engine.received).toHaveLength(20 - throttled);
+    } finally {
+      await proxy.close();
+      await engine.close();
+    }
+  });
+
+  it('refuses browser requests and a Host other than loopback with its port, as the engines do', async () => {
+    // GIVEN a proxy in front of a fake engine
+    const engine = await upstream();
+    const proxy = await ChaosProxy.start({ kind: 'dynamodb', target: engine.url, rate: 0 });
+    const port = new URL(proxy.url).port;
+    const request = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/', headers },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end('{}');
+      });
+    try {
+      // WHEN / THEN a web page (Origin), or one that rebound its DNS name (Host), is refused
+      expect(await request({ origin: 'https://evil.example' })).toBe(403);
+      expect(await request({ host: `evil.example:${port}` })).toBe(403);
+      expect(await request({ 'sec-fetch-site': 'cross-site' })).toBe(403);
+      // and an SDK-like request goes through
+      expect(await request({ host: `127.0.0.1:${port}` })).toBe(200);
+      expect(engine.received).toHaveLength(1);
     } finally {
       await proxy.close();
       await engine.close();
