@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { refusalOf } from '#local/engines/loopbackFront';
+import { HOP_BY_HOP, refusalOf } from '#local/engines/loopbackFront';
 import { CHAOS_THROTTLE_ERROR, KINESIS_PUT_RECORDS_TARGET } from './constants';
 import { seededRandom } from './seededRandom';
 
@@ -28,15 +28,8 @@ export interface ChaosProxyOptions {
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
+/** Headers not copied between the client's request and the engine's (the proxy sets its own). */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length']);
 
 async function body(request: Request): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -225,7 +218,7 @@ export class ChaosProxy {
     const target = new URL(this.options.target);
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(request.headers)) {
-      if (name.startsWith(':') || HOP_BY_HOP.has(name) || value === undefined) continue;
+      if (name.startsWith(':') || NOT_FORWARDED.has(name) || value === undefined) continue;
       headers[name] = value;
     }
     headers.host = target.host;
@@ -246,7 +239,7 @@ export class ChaosProxy {
           incoming.on('end', () => {
             const responseHeaders: http.OutgoingHttpHeaders = {};
             for (const [name, value] of Object.entries(incoming.headers)) {
-              if (!HOP_BY_HOP.has(name) && value !== undefined) responseHeaders[name] = value;
+              if (!NOT_FORWARDED.has(name) && value !== undefined) responseHeaders[name] = value;
             }
             const responseBody = Buffer.concat(chunks);
             responseHeaders['content-length'] = responseBody.length;

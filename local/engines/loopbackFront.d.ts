@@ -1,5 +1,8 @@
 /** Types of loopbackFront.js (plain CommonJS: it runs in processes started with plain `node`). */
 
+/** Headers of a connection, not of a request: never forwarded. */
+export const HOP_BY_HOP: ReadonlySet<string>;
+
 /** Host names a request may name in `Host`, each followed by `:PORT`. */
 export const LOOPBACK_HOSTNAMES: readonly string[];
 

@@ -119,4 +119,4 @@ function createFrontHandler(port, socketPath, engine) {
   };
 }
 
-module.exports = { LOOPBACK_HOSTNAMES, createFrontHandler, refusalOf };
+module.exports = { HOP_BY_HOP, LOOPBACK_HOSTNAMES, createFrontHandler, refusalOf };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +5,7 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { localClients } from '#local/aws/index';
 import type { LocalState } from '#local/cli/localState';
+import { alive, shardflow } from '#test/helpers/cliProcess';
 import {
   isLoopback,
   listCallHeaders,
@@ -17,45 +17,12 @@ import {
 } from '#test/integration/local/loopbackProbes';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(PROJECT_ROOT, 'bin/shardflow.js');
 
 /** What a web page adds to a request: its Origin, or (DNS rebinding) its own host name. */
 const FOREIGN_HEADERS: readonly Record<string, string>[] = [
   { origin: 'https://evil.example' },
   { host: 'evil.example' },
 ];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function shardflow(cwd: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('shardflow local up, seen from the network', () => {
   let workDir: string;

@@ -15,9 +15,11 @@ import {
   isFuture,
   judgeRun,
   type PipelineUnderTest,
+  replayOptions,
   runScenario,
   type ScenarioEvent,
   scenarioArb,
+  useTrimHorizon,
 } from './eventTimeDriver';
 import { useHandlerTestbed } from './harness';
 
@@ -29,25 +31,9 @@ const RETENTION_MS = 7 * 86_400_000;
 const OUTPUT = `page-view-counts-${process.pid}`;
 const FAILURES = `failures-${process.pid}`;
 const testbed = useHandlerTestbed('handler-prop', [OUTPUT, FAILURES]);
-// The mappings read from TRIM_HORIZON (the construct's default): an open shard that has not
-// reported and holds records holds the watermark (the model's `waitsForUnreported`).
-const startingPosition = process.env.SHARDFLOW_STARTING_POSITION;
-beforeAll(() => {
-  process.env.SHARDFLOW_STARTING_POSITION = 'TRIM_HORIZON';
-});
-afterAll(() => {
-  if (startingPosition === undefined) delete process.env.SHARDFLOW_STARTING_POSITION;
-  else process.env.SHARDFLOW_STARTING_POSITION = startingPosition;
-});
+useTrimHorizon();
 let schedules = 0;
-/** Replays one failing schedule: SHARDFLOW_PROPERTY_SEED and SHARDFLOW_PROPERTY_PATH from its report. */
-const replay =
-  process.env.SHARDFLOW_PROPERTY_SEED === undefined
-    ? {}
-    : {
-        seed: Number(process.env.SHARDFLOW_PROPERTY_SEED),
-        path: process.env.SHARDFLOW_PROPERTY_PATH,
-      };
+const replay = replayOptions;
 
 const isView = (e: ScenarioEvent) => e.type === 'page_view';
 

@@ -103,7 +103,12 @@ export function scenarioArb(options: ScenarioOptions = {}): fc.Arbitrary<Scenari
   return fc
     .record({
       shards: fc.integer({ min: 2, max: 3 }),
-      reshard: fc.constantFrom('none' as const, 'none' as const, 'split' as const, 'merge' as const),
+      reshard: fc.constantFrom(
+        'none' as const,
+        'none' as const,
+        'split' as const,
+        'merge' as const,
+      ),
       clicksOnly: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 4 }),
       // A shard whose producers lag (buffer) by a constant: its event clock trails the others'.
       lags: fc.array(fc.constantFrom(...lagChoices), { minLength: 3, maxLength: 3 }),
@@ -345,9 +350,7 @@ export async function runScenario(
     (checkpoints[i] as number) >= (shardRecords[i] as KinesisStreamRecord[]).length;
   /** Shards Lambda reads now: not done, and (children) their parents are done. */
   const readable = (): number[] =>
-    shardRecords
-      .map((_, i) => i)
-      .filter((i) => !done(i) && parentsOf(scenario, i).every(done));
+    shardRecords.map((_, i) => i).filter((i) => !done(i) && parentsOf(scenario, i).every(done));
   const nextArrival = (i: number): number =>
     arrivalOf(
       (shardRecords[i] as KinesisStreamRecord[])[checkpoints[i] as number] as KinesisStreamRecord,
@@ -509,6 +512,31 @@ export const isFuture = (
   event: ScenarioEvent,
   elements: ReadonlyArray<{ readonly t: number }>,
 ): boolean => elements.some((e) => e.t > event.arrival + 15 * MIN);
+
+/**
+ * For the enclosing suite, the mappings read from TRIM_HORIZON (the construct's default): an open
+ * shard that has not reported and holds records holds the watermark (the model's
+ * `waitsForUnreported`). Restores the variable after the suite.
+ */
+export function useTrimHorizon(): void {
+  const before = process.env.SHARDFLOW_STARTING_POSITION;
+  beforeAll(() => {
+    process.env.SHARDFLOW_STARTING_POSITION = 'TRIM_HORIZON';
+  });
+  afterAll(() => {
+    if (before === undefined) delete process.env.SHARDFLOW_STARTING_POSITION;
+    else process.env.SHARDFLOW_STARTING_POSITION = before;
+  });
+}
+
+/** Replays one failing schedule: SHARDFLOW_PROPERTY_SEED and SHARDFLOW_PROPERTY_PATH from its report. */
+export const replayOptions: { seed?: number; path?: string } =
+  process.env.SHARDFLOW_PROPERTY_SEED === undefined
+    ? {}
+    : {
+        seed: Number(process.env.SHARDFLOW_PROPERTY_SEED),
+        path: process.env.SHARDFLOW_PROPERTY_PATH,
+      };
 
 /** The model's verdicts on every decision of a run (an element with two reasons: both judged). */
 export function judgeRun(

@@ -6,8 +6,10 @@ import {
   isFuture,
   judgeRun,
   type PipelineUnderTest,
+  replayOptions,
   runScenario,
   scenarioArb,
+  useTrimHorizon,
 } from './eventTimeDriver';
 import { useHandlerTestbed } from './harness';
 
@@ -20,22 +22,8 @@ const OUTPUT = `user-sessions-prop-${process.pid}`;
 const FAILURES = `session-failures-prop-${process.pid}`;
 const testbed = useHandlerTestbed('sessions-prop', [OUTPUT, FAILURES]);
 let schedules = 0;
-const replay =
-  process.env.SHARDFLOW_PROPERTY_SEED === undefined
-    ? {}
-    : {
-        seed: Number(process.env.SHARDFLOW_PROPERTY_SEED),
-        path: process.env.SHARDFLOW_PROPERTY_PATH,
-      };
-// The mappings read from TRIM_HORIZON (the construct's default), as the model assumes.
-const startingPosition = process.env.SHARDFLOW_STARTING_POSITION;
-beforeAll(() => {
-  process.env.SHARDFLOW_STARTING_POSITION = 'TRIM_HORIZON';
-});
-afterAll(() => {
-  if (startingPosition === undefined) delete process.env.SHARDFLOW_STARTING_POSITION;
-  else process.env.SHARDFLOW_STARTING_POSITION = startingPosition;
-});
+const replay = replayOptions;
+useTrimHorizon();
 
 const base: PipelineUnderTest = {
   definition: userSessions as AnyWindowedPipelineDefinition,

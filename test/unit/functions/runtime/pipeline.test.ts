@@ -151,14 +151,16 @@ describe('pipeline', () => {
     expect(() => pipeline('p').from('in', { schema: z.number() }).to('in')).toThrow(/must differ/);
   });
 
+  /** A tumbling page-view pipeline with these window options. */
+  const windowed = (options: Record<string, unknown>) =>
+    pipeline('p')
+      .from('in', { schema: PageView })
+      .keyBy((e) => e.page)
+      .window(tumbling('1m'), options)
+      .aggregate({ n: count() })
+      .to('out');
+
   it('fails on a bad max out-of-orderness (or its deprecated name), naming the pipeline', () => {
-    const windowed = (options: Record<string, unknown>) =>
-      pipeline('p')
-        .from('in', { schema: PageView })
-        .keyBy((e) => e.page)
-        .window(tumbling('1m'), options)
-        .aggregate({ n: count() })
-        .to('out');
     expect(() => windowed({ maxOutOfOrderness: '30 s' })).toThrow(
       /pipeline "p": maxOutOfOrderness: invalid duration/,
     );
@@ -171,13 +173,6 @@ describe('pipeline', () => {
   });
 
   it('reads maxOutOfOrderness, and allowedLateness as its deprecated name', () => {
-    const windowed = (options: Record<string, unknown>) =>
-      pipeline('p')
-        .from('in', { schema: PageView })
-        .keyBy((e) => e.page)
-        .window(tumbling('1m'), options)
-        .aggregate({ n: count() })
-        .to('out');
     expect(windowed({ maxOutOfOrderness: '30s' }).maxOutOfOrdernessMs).toBe(30_000);
     expect(windowed({ allowedLateness: '20s' }).maxOutOfOrdernessMs).toBe(20_000);
     expect(windowed({}).maxOutOfOrdernessMs).toBe(0);
