@@ -25,7 +25,7 @@ import {
   type WindowRef,
   type WindowStoreStats,
 } from '#state/index';
-import { pipelineWatermark } from '#watermark/index';
+import { DEFAULT_RETENTION_MS, pipelineWatermark } from '#watermark/index';
 
 interface Slice {
   readonly key: string;
@@ -73,6 +73,8 @@ export class InMemoryWindowStore implements PipelineStore {
     conflicts: 0,
     consumedCapacityUnits: 0,
   };
+  /** As `WindowStore`'s default: records further behind the committed watermark are EXPIRED. */
+  readonly retentionMs = DEFAULT_RETENTION_MS;
   /** Writes that carried slice state (applyDeltas), a subset of `stats.writeRequests`. */
   stateWrites = 0;
   /**
@@ -169,21 +171,6 @@ export class InMemoryWindowStore implements PipelineStore {
       sealed,
       rejected,
     };
-  }
-
-  async refuseExpired(deltas: readonly SliceDelta[]): Promise<{ rejected: RejectedDelta[] }> {
-    // As WindowStore: one read per item, nothing written; what is above the fence is refused.
-    const rejected: RejectedDelta[] = [];
-    const items = new Set<string>();
-    for (const delta of deltas) {
-      const id = `${delta.key}\u0000${delta.sliceStart}`;
-      items.add(id);
-      const fence = this.#slices.get(id)?.fences.get(delta.lane);
-      if (fence !== undefined && compareSequences(delta.lastSeq, fence) <= 0) continue;
-      rejected.push({ ...delta, afterSeq: fence, cause: 'expired' });
-    }
-    this.stats.readRequests += items.size;
-    return { rejected };
   }
 
   async updateShardWatermark(

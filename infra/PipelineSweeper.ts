@@ -8,7 +8,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { outputStreamVariable, STATE_TABLE_VARIABLE } from '#commons/environment';
+import {
+  outputStreamVariable,
+  STATE_TABLE_VARIABLE,
+  startingPositionVariable,
+} from '#commons/environment';
 import { acknowledge } from './acknowledge';
 import { SWEEPER_SERVICE_NAME } from './constants';
 import { ACCESS, grantAccess, targetOf } from './grants';
@@ -156,6 +160,7 @@ export class PipelineSweeper extends Construct {
     stateTable: dynamodb.ITable,
     outputStreams: Readonly<Record<string, kinesis.IStream>>,
     inputStream?: kinesis.IStream,
+    startingPosition?: string,
   ): void {
     if (stateTable !== this.stateTable) {
       throw new Error(
@@ -194,6 +199,11 @@ export class PipelineSweeper extends Construct {
     }
     if (inputStream !== undefined) {
       grantAccess(this.handler, targetOf(inputStream), ACCESS.probeStream);
+    }
+    // As the pipeline's handler: with TRIM_HORIZON, an open shard that has not reported yet holds
+    // the watermark while it has records.
+    if (startingPosition !== undefined) {
+      this.handler.addEnvironment(startingPositionVariable(pipelineName), startingPosition);
     }
   }
 }

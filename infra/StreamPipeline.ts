@@ -418,6 +418,7 @@ export class StreamPipeline extends Construct {
         this.stateTable,
         this.outputStreams,
         this.inputStream,
+        startingPosition,
       );
     }
 

@@ -46,7 +46,8 @@ export const ACCESS = {
   /** The sweeper's tail probe (`KinesisTailProbe`): one iterator and one `GetRecords` per silent shard. */
   probeStream: {
     service: 'kinesis',
-    actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+    // ListShards: the open shards and their parents (a split's unreported children hold the watermark).
+    actions: ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'],
     keyActions: ['kms:Decrypt'],
   },
   /**

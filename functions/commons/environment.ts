@@ -32,6 +32,14 @@ export const FAILURE_STREAM_VARIABLE = 'SHARDFLOW_FAILURE_STREAM';
 export const STARTING_POSITION_VARIABLE = 'SHARDFLOW_STARTING_POSITION';
 
 /**
+ * The sweeper's variable with one pipeline's starting position (it sweeps several pipelines):
+ * `page-views` → `SHARDFLOW_STARTING_POSITION_PAGE_VIEWS`.
+ */
+export function startingPositionVariable(pipeline: string): string {
+  return `${STARTING_POSITION_VARIABLE}_${pipeline.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/**
  * Environment variable that marks a shardflow windowed handler, set by the construct to the window
  * kind (`tumbling`, `hopping`, `session`) and on no other function. Its window state is fenced per
  * shard, so synthesis and the local runtime refuse any event source mapping that invokes such a

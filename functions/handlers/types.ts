@@ -15,7 +15,7 @@ export type PipelineStore = Pick<
   | 'pipeline'
   | 'stats'
   | 'applyDeltas'
-  | 'refuseExpired'
+  | 'retentionMs'
   | 'updateShardWatermark'
   | 'readWatermark'
   | 'commitWatermark'
@@ -156,6 +156,10 @@ export interface FailureRecordBody {
   readonly elements?: readonly number[];
   /** With `elements`: how many elements the record produced. */
   readonly elementCount?: number;
+  /** Instead of `elements` when their list would not fit: `[first, last]` runs of indices. */
+  readonly elementRanges?: ReadonlyArray<readonly [number, number]>;
+  /** Instead of `elements` when not even their ranges fit: how many were not counted. */
+  readonly elementsNotCounted?: number;
   /** ISO-8601. */
   readonly failedAt: string;
 }

@@ -26,7 +26,8 @@ const DEFAULT_CACHE_MS = 5_000;
  * Tells whether a Kinesis shard holds records after a sequence number: one GetShardIterator
  * (`AFTER_SEQUENCE_NUMBER`) and one GetRecords with `Limit: 1`. The shard is caught up when that
  * read returns no record and `MillisBehindLatest` is 0 (GetRecords may return an empty page while
- * records lie further on; `MillisBehindLatest` says so). A closed shard read to its end is caught
+ * records lie further on; `MillisBehindLatest` says so), or — with `freshSince` — when the first
+ * unread record arrived at or after it (a steady stream read as it comes is no backlog). A closed shard read to its end is caught
  * up. Used as the window store's tail probe, so a shard is idle only when it has nothing left to
  * read — not merely because its last batch is old (a backlogged, throttled or failing shard).
  *
@@ -57,7 +58,7 @@ export class KinesisTailProbe {
    * `sequenceNumber` is `undefined` (bound: pass it as a callback).
    */
   readonly caughtUp = async (position: ShardProbePosition): Promise<boolean> => {
-    const cacheKey = `${position.streamArn}|${position.shardId}|${position.sequenceNumber ?? ''}`;
+    const cacheKey = `${position.streamArn}|${position.shardId}|${position.sequenceNumber ?? ''}|${position.freshSince === undefined ? '' : 'fresh'}`;
     const now = this.#clock();
     const cached = this.#answers.get(cacheKey);
     if (cached !== undefined && now - cached.at < this.#cacheMs) return cached.caughtUp;
@@ -82,7 +83,12 @@ export class KinesisTailProbe {
       const page = await this.#client.send(
         new GetRecordsCommand({ StreamARN: position.streamArn, ShardIterator, Limit: 1 }),
       );
-      caughtUp = (page.Records?.length ?? 0) === 0 && (page.MillisBehindLatest ?? 0) === 0;
+      const next = page.Records?.[0];
+      caughtUp =
+        next === undefined
+          ? (page.MillisBehindLatest ?? 0) === 0
+          : position.freshSince !== undefined &&
+            (next.ApproximateArrivalTimestamp?.getTime() ?? 0) >= position.freshSince;
     }
     for (const [key, answer] of this.#answers) {
       if (now - answer.at >= this.#cacheMs) this.#answers.delete(key);

@@ -264,14 +264,10 @@ export class SessionStore {
       // that committed them may have crashed before its report).
       const remembered = rememberedRefusals(delta, image.fences);
       const refused = this.#refusal(delta, plan, remembered, options.committedWatermark);
-      // Only EXPIRED refusals (or replays) and nothing to write: no commit. No fence moves past
-      // them, and a retry refuses them again, the committed watermark never going back.
-      if (
-        plan === undefined ||
-        (plan.puts.length === 0 &&
-          plan.deletes.length === 0 &&
-          plan.refused.length === plan.expired.length)
-      ) {
+      // Nothing new (a replay): no commit, only the remembered refusals reported again. Every
+      // new refusal — EXPIRED too — is committed with the fences first: a duplicate invocation
+      // that read an older committed watermark then re-plans instead of counting it.
+      if (plan === undefined) {
         if (refused !== undefined) await options.onRefused?.(refused);
         return { outcome: 'skipped', refused };
       }

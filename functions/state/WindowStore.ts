@@ -8,7 +8,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { isSilent, pipelineWatermark } from '#watermark/index';
+import { isSilent, PROBE_FRESHNESS_MS, pipelineWatermark } from '#watermark/index';
 import { assertItemSize } from './assertItemSize';
 import {
   accAttr,
@@ -172,8 +172,13 @@ async function shardsBehind(
       const { streamArn, lastSequenceNumber: sequenceNumber } = shard;
       if (shard.retired || !isSilent(shard, now, idleTimeout)) return;
       if (streamArn === undefined || sequenceNumber === undefined) return;
-      if (!(await caughtUp(probe, { shardId: shard.shardId, streamArn, sequenceNumber }, onError)))
-        behind.add(shard.shardId);
+      const position = {
+        shardId: shard.shardId,
+        streamArn,
+        sequenceNumber,
+        freshSince: now - PROBE_FRESHNESS_MS,
+      };
+      if (!(await caughtUp(probe, position, onError))) behind.add(shard.shardId);
     }),
   );
   return behind;
@@ -194,41 +199,46 @@ async function caughtUp(
 }
 
 /**
- * The open shards of the reporting shards' streams that have no row yet, that Lambda reads from
- * their start (children of a reported shard, or every shard when `readsFromStart`), and that hold
- * records (the probe, reading from their start, finds some): their first batch is still coming. A
- * listing that fails is reported and skipped: only the shards that reported then count, as
- * without a lister.
+ * The open shards of the reporting shards' streams, with their stream. A listing that fails is
+ * reported and skipped: only the shards that reported then count, as without a lister.
+ */
+async function listOpenShards(
+  shards: readonly ShardWatermark[],
+  list: OpenShardLister,
+  onError: ((shardId: string, error: unknown) => void) | undefined,
+): Promise<Array<OpenShard & { readonly streamArn: string }>> {
+  const streams = new Set(
+    shards.flatMap((s) => (s.retired || s.streamArn === undefined ? [] : [s.streamArn])),
+  );
+  const found: Array<OpenShard & { readonly streamArn: string }> = [];
+  await Promise.all(
+    [...streams].map(async (streamArn) => {
+      try {
+        for (const shard of await list(streamArn)) found.push({ ...shard, streamArn });
+      } catch (error) {
+        onError?.(streamArn, error);
+      }
+    }),
+  );
+  return found;
+}
+
+/**
+ * The open shards that have no row yet, that Lambda reads from their start (children of a
+ * reported shard, or every shard when `readsFromStart`), and that hold records (the probe,
+ * reading from their start, finds some): their first batch is still coming.
  */
 async function pendingShards(
   shards: readonly ShardWatermark[],
-  list: OpenShardLister,
+  open: ReadonlyArray<OpenShard & { readonly streamArn: string }>,
   readsFromStart: boolean,
   probe: ShardTailProbe,
   onError: ((shardId: string, error: unknown) => void) | undefined,
 ): Promise<ShardWatermark[]> {
-  const known = new Set(shards.map((s) => s.shardId));
-  const reported = new Set(known);
-  const streams = new Set(
-    shards.flatMap((s) => (s.retired || s.streamArn === undefined ? [] : [s.streamArn])),
-  );
-  const unreported: Array<{ shardId: string; streamArn: string }> = [];
-  await Promise.all(
-    [...streams].map(async (streamArn) => {
-      let open: readonly OpenShard[];
-      try {
-        open = await list(streamArn);
-      } catch (error) {
-        onError?.(streamArn, error);
-        return;
-      }
-      for (const { shardId, parents } of open) {
-        if (known.has(shardId)) continue;
-        if (!readsFromStart && !parents.some((p) => reported.has(p))) continue;
-        known.add(shardId);
-        unreported.push({ shardId, streamArn });
-      }
-    }),
+  const reported = new Set(shards.map((s) => s.shardId));
+  const unreported = open.filter(
+    ({ shardId, parents }) =>
+      !reported.has(shardId) && (readsFromStart || parents.some((p) => reported.has(p))),
   );
   const pending: ShardWatermark[] = [];
   await Promise.all(
@@ -272,6 +282,8 @@ export class WindowStore {
   readonly pipeline: string;
   /** Requests made since construction (all methods). */
   readonly stats: WindowStoreStats = emptyStats();
+  /** How long state is kept after its window ends (ms): records further behind are EXPIRED. */
+  readonly retentionMs: number;
 
   readonly #client: DynamoDBSender;
   readonly #tableName: string;
@@ -300,6 +312,7 @@ export class WindowStore {
     this.#maxOutOfOrdernessMs = options.maxOutOfOrdernessMs ?? 0;
     this.#windowSizeMs = options.windowSizeMs;
     this.#retentionMs = options.retentionMs ?? WINDOW_STORE_DEFAULTS.retentionMs;
+    this.retentionMs = this.#retentionMs;
     this.#clock = options.clock ?? Date.now;
     this.#maxItemBytes = options.maxItemBytes ?? WINDOW_STORE_DEFAULTS.maxItemBytes;
     this.#concurrency = options.concurrency ?? WINDOW_STORE_DEFAULTS.concurrency;
@@ -369,27 +382,6 @@ export class WindowStore {
       sealed,
       rejected,
     };
-  }
-
-  /**
-   * The slices of `deltas` are further behind the committed watermark than the retention
-   * (EXPIRED): they take nothing more, and are not written. One consistent read per item says
-   * what each has absorbed already (a crashed attempt may have written it before the committed
-   * watermark moved on): that is skipped, as a retry must count it; everything above the lanes'
-   * fences — all of it when the item is absent (never written, or deleted by TTL) — is returned
-   * as rejected, cause `expired`. Nothing is written, so the answer is the same on every retry.
-   *
-   * @example
-   * const { rejected } = await store.refuseExpired(expiredDeltas);
-   */
-  async refuseExpired(deltas: readonly SliceDelta[]): Promise<{ rejected: RejectedDelta[] }> {
-    const counter = emptyStats();
-    const rejected: RejectedDelta[] = [];
-    await mapBounded(this.#groupDeltas(deltas), this.#concurrency, async (work) => {
-      const plan = this.#plan(work, await this.#getSlice(work, counter));
-      if (plan.acc !== undefined) this.#reject(work, plan, rejected, 'expired');
-    });
-    return { rejected };
   }
 
   /**
@@ -599,7 +591,9 @@ export class WindowStore {
         .set(ATTR.key, str(window.key))
         .set(ATTR.sliceStart, num(sliceStart))
         .set(ATTR.sliceEnd, num(sliceStart + sliceMs))
-        .set(TABLE_KEYS.timeToLiveAttribute, num(this.#expiresAt(relevantUntil)))
+        // An existing slice keeps its TTL (a seal must not keep it, and the due-index entry it
+        // may still hold, alive longer than its window's status); a stub gets one.
+        .setIfAbsent(TABLE_KEYS.timeToLiveAttribute, num(this.#expiresAt(relevantUntil)))
         // Bumps version so a read-merge-write that read the unsealed image also fails.
         .add(ATTR.version, 1)
     );
@@ -1179,10 +1173,15 @@ export class WindowStore {
         .set(ATTR.shardId, str(shardId))
         .set(ATTR.processedAt, num(processedAt))
         .remove(TABLE_KEYS.timeToLiveAttribute);
+      // A batch without any element (all filtered or invalid) says nothing of the shard's event
+      // clock: it reports the shard (first time only) but does not keep it from going idle.
       const refreshed = await this.#conditionalWrite({
         Key: key,
         UpdateExpression: r.updateExpression(),
-        ConditionExpression: processedAtBelow(r, processedAt),
+        ConditionExpression:
+          maxEventTime === undefined
+            ? `attribute_not_exists(${r.name(ATTR.processedAt)})`
+            : processedAtBelow(r, processedAt),
         ...r.attributes(),
       });
       update = refreshed ? 'refreshed' : 'unchanged';
@@ -1292,16 +1291,34 @@ export class WindowStore {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
+    // Open shards (listed with their parents): a parent whose child has reported is read to its
+    // end — Lambda reads children only once their parents are done — so it is never behind (its
+    // probe may fail: Kinesis drops a closed shard after the stream's retention). It goes idle
+    // like any caught-up shard, its clock still counting when every shard is idle.
+    const open =
+      tailProbe === undefined || options.openShards === undefined
+        ? []
+        : await listOpenShards(shards, options.openShards, onProbeError);
+    const reported = new Set(shards.map((s) => s.shardId));
+    const finished = new Set(
+      open.filter((o) => reported.has(o.shardId)).flatMap((o) => [...o.parents]),
+    );
     const behind =
       tailProbe === undefined
         ? new Set<string>()
-        : await shardsBehind(shards, now, idleTimeout, tailProbe, onProbeError);
+        : await shardsBehind(
+            shards.filter((s) => !finished.has(s.shardId)),
+            now,
+            idleTimeout,
+            tailProbe,
+            onProbeError,
+          );
     const pending =
-      tailProbe === undefined || options.openShards === undefined
+      tailProbe === undefined
         ? []
         : await pendingShards(
             shards,
-            options.openShards,
+            open,
             options.readsFromStart === true,
             tailProbe,
             onProbeError,
@@ -1470,9 +1487,18 @@ export class WindowStore {
       .set(ATTR.key, str(window.key))
       .set(ATTR.windowStart, num(window.start))
       .set(ATTR.windowEnd, num(window.end))
+      // Kept at least as long as any slice of the window (the last one lives until its own
+      // last window's end): a slice still in the due index never finds this window without its
+      // status, which would make it look OPEN and close it again.
       .set(
         TABLE_KEYS.timeToLiveAttribute,
-        num(this.#expiresAt(window.end + this.#maxOutOfOrdernessMs)),
+        num(
+          this.#expiresAt(
+            window.end +
+              (this.#windowSizeMs ?? window.end - window.start) +
+              this.#maxOutOfOrdernessMs,
+          ),
+        ),
       )
       .set(
         TABLE_KEYS.dueIndex.partitionKey,

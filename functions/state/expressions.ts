@@ -40,6 +40,13 @@ export class ExpressionBuilder {
     return this;
   }
 
+  /** Adds `SET attribute = if_not_exists(attribute, value)`: sets it only where it is absent. */
+  setIfAbsent(attribute: string, value: AttributeValue): this {
+    const name = this.name(attribute);
+    this.#set.push(`${name} = if_not_exists(${name}, ${this.value(value)})`);
+    return this;
+  }
+
   /** Adds `ADD attribute value` (numbers: increment, created at 0 when absent). */
   add(attribute: string, value: number): this {
     this.#add.push(`${this.name(attribute)} ${this.value(num(value))}`);

@@ -143,15 +143,15 @@ export interface RejectedDelta {
   /** The lane's fence on the sealed item (normalized), or `undefined` when it had none. */
   readonly afterSeq: string | undefined;
   /**
-   * Why: `sealed` — a closer sealed the slice (LATE); `full` — it was sealed because the records
-   * would have grown it beyond `maxItemBytes` (STATE_TOO_LARGE); `expired` — the slice is further
-   * behind the committed watermark than the retention, and takes nothing more (EXPIRED).
+   * Why: `sealed` — a closer, or a batch behind the committed watermark, sealed the slice (LATE,
+   * or EXPIRED when it ended more than the retention before the committed watermark); `full` — it
+   * was sealed because the records would have grown it beyond `maxItemBytes` (STATE_TOO_LARGE).
    */
   readonly cause: RejectionCause;
 }
 
 /** Why a slice refused records (see `RejectedDelta.cause`). */
-export type RejectionCause = 'sealed' | 'full' | 'expired';
+export type RejectionCause = 'sealed' | 'full';
 
 /** One shard's watermark state as stored. */
 export interface ShardWatermark {
@@ -188,6 +188,12 @@ export interface ShardPosition {
  */
 export type ShardProbePosition = Omit<ShardPosition, 'sequenceNumber'> & {
   readonly sequenceNumber: string | undefined;
+  /**
+   * Records that arrived at or after this time (epoch ms) are no backlog: a shard whose first
+   * unread record is that fresh keeps up (a steady stream the function reads as it comes).
+   * Absent: any unread record means "not caught up".
+   */
+  readonly freshSince?: number;
 };
 
 /**

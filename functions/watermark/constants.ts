@@ -30,3 +30,10 @@ export const SESSION_COMMIT_GRANULARITY_MS = 60_000;
  * that, and records older than the committed watermark minus this are refused as EXPIRED.
  */
 export const DEFAULT_RETENTION_MS = 7 * 86_400_000;
+
+/**
+ * A silent shard whose first unread record arrived less than this long ago (5 s) keeps up: a
+ * steady stream of records without event times (all filtered out) must not hold the watermark as
+ * a backlog does.
+ */
+export const PROBE_FRESHNESS_MS = 5_000;

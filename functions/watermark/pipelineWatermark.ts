@@ -30,7 +30,9 @@ export const isSilent = (
  *   the watermark back, as in event-time mode). Clocks never run ahead of what Kinesis received
  *   (`watermarkTime`), so this stays at or below `now − maxOutOfOrderness`: a record is refused
  *   only if it arrived (and was read) more than `maxOutOfOrderness` after its event time;
- * - shards without an event clock (only filtered records so far) neither hold nor move it;
+ * - shards without an event clock (only filtered records so far) neither hold nor move it — unless
+ *   they are `behind` (a backlog or a failing batch may hide records with event times): then they
+ *   hold it at the committed one, as a shard that has not reported does;
  * - the result is never below `committed`.
  *
  * @example
@@ -51,8 +53,9 @@ export function pipelineWatermark(input: WatermarkInput): WatermarkOutcome {
     return { watermark: w, mode, idle };
   };
   const none = committed === undefined ? WATERMARK_MODE.NONE : WATERMARK_MODE.COMMITTED;
-  if (input.pending > 0) return floor(undefined, none);
   const clocks = live.filter((s) => s.eventTime !== undefined);
+  const hiddenBehind = live.some((s) => s.eventTime === undefined && input.behind.has(s.shardId));
+  if (input.pending > 0 || hiddenBehind) return floor(undefined, none);
   const active = clocks.filter((s) => !idle.has(s.shardId));
   if (active.length > 0) {
     const least = Math.min(...active.map((s) => s.eventTime as number));

@@ -7,8 +7,10 @@
  *
  * - a shard's event clock is the max of min(event time, arrival) over its elements;
  * - the pipeline watermark is the min over active shards' clocks, minus the max out-of-orderness;
- *   a shard is idle when silent for longer than the idle timeout and read to its last record;
- *   shards without a clock do not count; when every shard with a clock is idle, each clock runs
+ *   a shard is idle when silent (no record with elements) for longer than the idle timeout and read
+ *   to its last record that arrived more than 5 s ago; shards without a clock do not count, unless
+ *   they are behind (then they hold it at the committed watermark); a parent whose child reported is
+ *   never behind; when every shard with a clock is idle, each clock runs
  *   on with processing time and the furthest counts; an open shard that has not reported and
  *   holds records holds it at the committed watermark; never below the committed watermark;
  * - every handler and sweep commits the watermark it read, rounded down to the commit granularity
@@ -51,7 +53,15 @@ export interface ModelShard {
   readonly records: readonly ModelRecord[];
   /** Listed by `ListShards` as open (a parent closed by a reshard is not). */
   readonly open: boolean;
+  /** The shards it was split or merged from (it is listed with them). */
+  readonly parents: readonly string[];
 }
+
+/**
+ * A silent shard whose first unread record arrived less than this long ago keeps up (the
+ * documented 5 s).
+ */
+const PROBE_FRESHNESS_MS = 5_000;
 
 /** The pipeline's event-time settings. */
 export interface ModelPipeline {
@@ -182,26 +192,32 @@ export class EventTimeModel {
     const violations: Violation[] = [];
     const { window, retentionMs } = this.#pipeline;
     const counted = new Map<string, number[]>();
+    // Counted elements with the end of their last attempt: surely stored after it.
+    const storedAt = new Map<string, Array<{ t: number; at: number }>>();
     for (const [id, decision] of decisions) {
       if (decision !== 'counted') continue;
       const element = this.#element(id);
       const list = counted.get(element.key) ?? [];
       list.push(element.t);
       counted.set(element.key, list);
+      const at = Math.max(...this.#attemptsOf(id).map((a) => a.end ?? a.start));
+      const stored = storedAt.get(element.key) ?? [];
+      stored.push({ t: element.t, at });
+      storedAt.set(element.key, stored);
     }
     for (const [id, decision] of decisions) {
       const element = this.#element(id);
-      const recordId = id.slice(0, id.lastIndexOf(':'));
-      const attempts = this.#invocations.filter((inv) =>
-        inv.records.some((r) => `${r.shardId}:${r.sequenceNumber}` === recordId),
-      );
+      const attempts = this.#attemptsOf(id);
       if (attempts.length === 0) {
         violations.push({ element: id, decision, why: 'never delivered' });
         continue;
       }
-      // Decided no earlier than the first attempt started, no later than the last one ended.
-      const early = this.committedAfter(Math.min(...attempts.map((a) => a.start)) - 1).lo;
-      const late = this.committedAfter(Math.max(...attempts.map((a) => a.end ?? a.start))).hi;
+      // Decided no earlier than the first attempt started, no later than the last one ended — and
+      // within an attempt, before that attempt wrote its own shard row (slice and session writes
+      // come first): its own records never moved the watermark it was judged against.
+      const firstStart = Math.min(...attempts.map((a) => a.start));
+      const early = this.committedAfter(firstStart - 1).lo;
+      const late = Math.max(...attempts.map((a) => this.#highestWithout(a)));
       // The end the rules compare with the committed watermark, and what the element's own
       // expiry is judged by.
       let end: number;
@@ -240,12 +256,19 @@ export class EventTimeModel {
             element.t <= s.end &&
             s.end <= late,
         );
-        const behind = window.kind === 'sliced' ? end <= late : own <= late;
+        // Sessions: the session it would have joined holds at least the counted elements of its
+        // key stored before its first attempt (sessions only grow): it must end by `late`.
+        const joined = sessionEndWith(
+          (storedAt.get(element.key) ?? []).filter((x) => x.at < firstStart).map((x) => x.t),
+          element.t,
+          window.kind === 'session' ? window.gapMs : 0,
+        );
+        const behind = window.kind === 'sliced' ? end <= late : joined <= late;
         if (!behind && !touchesClosed)
           violations.push({
             element: id,
             decision,
-            why: `LATE, but its ${window.kind === 'sliced' ? 'window' : 'session'} ends at ${window.kind === 'sliced' ? end : own}, after the highest committed watermark possible (${late}), and it touches no closed session`,
+            why: `LATE, but its ${window.kind === 'sliced' ? 'window' : 'session'} ends at ${window.kind === 'sliced' ? end : joined}, after the highest committed watermark possible (${late}), and it touches no closed session`,
           });
         continue;
       }
@@ -258,6 +281,37 @@ export class EventTimeModel {
         });
     }
     return violations;
+  }
+
+  /** The invocations whose batch held the element's record. */
+  #attemptsOf(id: string): Invocation[] {
+    const recordId = id.slice(0, id.lastIndexOf(':'));
+    return this.#invocations.filter((inv) =>
+      inv.records.some((r) => `${r.shardId}:${r.sequenceNumber}` === recordId),
+    );
+  }
+
+  readonly #without = new Map<Invocation, number>();
+
+  /**
+   * The highest committed watermark possible by the end of `attempt`, had `attempt` itself written
+   * no shard row (it writes its row only after its state writes, so its own records cannot make
+   * its own elements late).
+   */
+  #highestWithout(attempt: Invocation): number {
+    const cached = this.#without.get(attempt);
+    if (cached !== undefined) return cached;
+    const until = attempt.end ?? attempt.start;
+    let hi = NONE;
+    for (let i = 0; i <= until && i < this.#after.length; i++) {
+      const running = this.#invocations.filter((inv) => inv.start <= i);
+      if (running.length === 0) continue;
+      const now = Math.max(...running.map((inv) => inv.clock));
+      hi = Math.max(hi, this.#watermark('hi', i, now, hi, undefined, attempt));
+    }
+    const result = Math.max(hi, this.committedAfter(until - 1).lo);
+    this.#without.set(attempt, result);
+    return result;
   }
 
   #element(id: string): ModelElement {
@@ -307,9 +361,12 @@ export class EventTimeModel {
     now: number,
     committed: number,
     reader: Invocation | undefined,
+    exclude?: Invocation,
   ): number {
     const { maxOutOfOrderness, idleTimeout } = this.#pipeline;
-    const choices = this.#shards.map((shard) => this.#states(shard, bound, i, now, reader));
+    const choices = this.#shards.map((shard) =>
+      this.#states(shard, bound, i, now, reader, exclude),
+    );
     let best = bound === 'hi' ? NONE : Number.POSITIVE_INFINITY;
     const visit = (k: number, picked: ShardState[]): void => {
       if (k === choices.length) {
@@ -344,19 +401,34 @@ export class EventTimeModel {
     i: number,
     now: number,
     reader: Invocation | undefined,
+    exclude?: Invocation,
   ): ShardState[] {
-    const mine = this.#invocations.filter(
-      (inv) => inv.kind === 'batch' && inv.shardId === shard.shardId,
-    );
-    // Started by now (may have written), and surely done (wrote everything).
     const horizon = reader === undefined ? i : (reader.end ?? i);
-    const started = mine.filter((inv) => inv.start <= horizon);
-    const done = mine.filter(
-      (inv) =>
-        (inv.ok && inv.end !== undefined && reader !== undefined && inv.end < reader.start) ||
-        (inv.ok && inv.end !== undefined && reader === undefined && inv.end <= i) ||
-        inv === reader,
-    );
+    const startedOf = (shardId: string) =>
+      this.#invocations.filter(
+        (inv) =>
+          inv !== exclude &&
+          inv.kind === 'batch' &&
+          inv.shardId === shardId &&
+          inv.start <= horizon,
+      );
+    const doneOf = (shardId: string) =>
+      this.#invocations.filter(
+        (inv) =>
+          inv !== exclude &&
+          inv.kind === 'batch' &&
+          inv.shardId === shardId &&
+          ((inv.ok && inv.end !== undefined && reader !== undefined && inv.end < reader.start) ||
+            (inv.ok && inv.end !== undefined && reader === undefined && inv.end <= i) ||
+            inv === reader),
+      );
+    // Started by now (may have written), and surely done (wrote everything).
+    const started = startedOf(shard.shardId);
+    const done = doneOf(shard.shardId);
+    // A parent is read to its end before its children start: once one of them has reported, it is
+    // caught up (never behind, whatever its probe answers).
+    const children = this.#shards.filter((c) => c.parents.includes(shard.shardId));
+    const finished = children.some((c) => startedOf(c.shardId).length > 0);
     const clockOf = (records: readonly ModelRecord[]): number | undefined => {
       let max: number | undefined;
       for (const r of records)
@@ -379,32 +451,41 @@ export class EventTimeModel {
     const clockLo = clockDone ?? minOf(started.map((inv) => clockOf(inv.records)));
     const rowSurely = done.length > 0;
     const rowPossibly = started.length > 0;
+    // processedAt: the last batch with elements (an element-less batch only sets it when the row
+    // has none): at least the latest surely-done element batch, at most the latest clock at all.
+    const elementBatches = done.filter((inv) => clockOf(inv.records) !== undefined);
     const processedLo =
-      done.length > 0
-        ? Math.max(...done.map((inv) => inv.clock))
+      elementBatches.length > 0
+        ? Math.max(...elementBatches.map((inv) => inv.clock))
         : started.length > 0
           ? Math.min(...started.map((inv) => inv.clock))
           : NONE;
     const processedHi = started.length > 0 ? Math.max(...started.map((inv) => inv.clock)) : NONE;
-    // Caught up: the last record that has arrived by now was read (Kinesis shows no record that
-    // has not arrived yet).
-    const arrived = shard.records.filter((r) => r.arrival <= now);
-    const last = arrived.at(-1);
+    // Caught up: every record that arrived more than PROBE_FRESHNESS_MS ago was read (the first
+    // unread one, if any, is fresh); Kinesis shows no record that has not arrived yet.
+    const stale = shard.records.filter((r) => r.arrival < now - PROBE_FRESHNESS_MS);
+    const last = stale.at(-1);
     const reads = (inv: Invocation) =>
       last !== undefined &&
       inv.records.some((r) => BigInt(r.sequenceNumber) >= BigInt(last.sequenceNumber));
-    const caughtUpSurely = last === undefined || done.some(reads);
-    const caughtUpPossibly = last === undefined || started.some(reads);
+    const caughtUpSurely = finished || last === undefined || done.some(reads);
+    const caughtUpPossibly = finished || last === undefined || started.some(reads);
     const { idleTimeout } = this.#pipeline;
-    const idlePossible = now - processedLo > idleTimeout && caughtUpPossibly;
+    const silentPossibly = now - processedLo > idleTimeout;
+    const idlePossible = silentPossibly && caughtUpPossibly;
     const activePossible = now - processedHi <= idleTimeout || !caughtUpSurely;
 
     const states: ShardState[] = [];
     if (!rowSurely) {
-      const pending = this.#pipeline.waitsForUnreported && shard.open && arrived.length > 0;
+      const arrived = shard.records.some((r) => r.arrival <= now);
+      const pending = this.#pipeline.waitsForUnreported && shard.open && arrived;
       states.push(pending ? { state: 'pending' } : { state: 'absent' });
     }
-    if (rowPossibly && clockDone === undefined) states.push({ state: 'no-clock' });
+    if (rowPossibly && clockDone === undefined) {
+      states.push({ state: 'no-clock' });
+      // A shard without a clock that is behind holds the watermark at the committed one.
+      if (silentPossibly && !caughtUpSurely) states.push({ state: 'pending' });
+    }
     const clock = bound === 'hi' ? clockHi : clockLo;
     if (clock !== undefined) {
       if (idlePossible)

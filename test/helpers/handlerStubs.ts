@@ -52,7 +52,7 @@ export const stubPipelineStore = (overrides: Partial<PipelineStore> = {}): Pipel
     sealed: 0,
     rejected: [],
   })),
-  refuseExpired: jest.fn(async () => ({ rejected: [] })),
+  retentionMs: 7 * 86_400_000,
   updateShardWatermark: jest.fn(async () => 'advanced' as const),
   readWatermark: jest.fn(async () => ({
     watermark: undefined,

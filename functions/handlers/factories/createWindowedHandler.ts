@@ -39,7 +39,7 @@ import type {
   SliceDelta,
   WindowRef,
 } from '#state/index';
-import { isExpired, isWindowLate, DEFAULT_RETENTION_MS as RETENTION_MS } from '#watermark/index';
+import { isWindowLate } from '#watermark/index';
 import { HANDLER_DEFAULTS, METRIC, METRICS_NAMESPACE } from '../constants';
 import type {
   PipelineStore,
@@ -170,14 +170,15 @@ export function createWindowedHandler(
         };
       } else {
         const deltas = toSliceDeltas(definition, plan.partials.values());
-        // Slices further behind the committed watermark than the retention take nothing more
-        // (their state may be gone): what they have not absorbed is EXPIRED, nothing is written.
-        const expired = deltas.filter((d) => isExpired(d.sliceEnd, before.committed, RETENTION_MS));
-        const live = deltas.filter((d) => !expired.includes(d));
-        const old = expired.length === 0 ? [] : (await store.refuseExpired(expired)).rejected;
-        await sealSlicesBehind(store, slicedAssigner(definition), live, before.committed);
-        const result = await store.applyDeltas(live);
-        lateRefused = refusedRecords(event.Records, plan, [...old, ...result.rejected]);
+        // Slices behind the committed watermark are sealed first: what they have not absorbed is
+        // refused — EXPIRED when further behind than the state retention (their state may be
+        // gone), LATE otherwise. A seal is a write, so two invocations of a batch that read
+        // different committed watermarks never both count and refuse a record.
+        await sealSlicesBehind(store, slicedAssigner(definition), deltas, before.committed);
+        const result = await store.applyDeltas(deltas);
+        const expiredBefore =
+          before.committed === undefined ? undefined : before.committed - store.retentionMs;
+        lateRefused = refusedRecords(event.Records, plan, result.rejected, expiredBefore);
         retries += await sendFailures(failureSink, definition.name, lateRefused, now);
         applied = {
           items: result.items,
@@ -265,7 +266,6 @@ export function createWindowedHandler(
 const REASON_OF_CAUSE: Readonly<Record<RejectionCause, FailureReason>> = {
   sealed: FAILURE_REASON.LATE,
   full: FAILURE_REASON.STATE_TOO_LARGE,
-  expired: FAILURE_REASON.EXPIRED,
 };
 
 const DETAIL_OF_REASON: Readonly<Record<string, string>> = {
@@ -274,7 +274,7 @@ const DETAIL_OF_REASON: Readonly<Record<string, string>> = {
   [FAILURE_REASON.STATE_TOO_LARGE]:
     'is full: these elements would have grown its state item beyond its size limit',
   [FAILURE_REASON.EXPIRED]:
-    'ended more than the state retention (7 days) before the committed watermark: it takes nothing more',
+    'ended more than the state retention (7 days) before the committed watermark: it takes nothing more (its state may be gone)',
 };
 
 /**
@@ -286,6 +286,7 @@ function refusedRecords(
   records: readonly KinesisStreamRecord[],
   plan: Pick<BatchPlan, 'partials' | 'elementCounts'>,
   rejected: readonly RejectedDelta[],
+  expiredBefore: number | undefined,
 ): RecordFailure[] {
   if (rejected.length === 0) return [];
   const refused = new Map<
@@ -295,7 +296,11 @@ function refusedRecords(
   for (const r of rejected) {
     const partial = plan.partials.get(partialKey(r.key, r.sliceStart));
     if (partial === undefined) continue;
-    const reason = REASON_OF_CAUSE[r.cause];
+    // A sealed slice that ended more than the retention before the committed watermark: EXPIRED.
+    const reason =
+      r.cause === 'sealed' && expiredBefore !== undefined && r.sliceEnd <= expiredBefore
+        ? FAILURE_REASON.EXPIRED
+        : REASON_OF_CAUSE[r.cause];
     partial.elementSequences.forEach((sequence, i) => {
       if (
         partial.elementLanes[i] !== r.lane ||
@@ -311,7 +316,11 @@ function refusedRecords(
   const failures: RecordFailure[] = [];
   for (const record of records) {
     const meta = recordMeta(record);
-    for (const reason of Object.values(REASON_OF_CAUSE)) {
+    for (const reason of [
+      FAILURE_REASON.LATE,
+      FAILURE_REASON.EXPIRED,
+      FAILURE_REASON.STATE_TOO_LARGE,
+    ]) {
       const entry = refused.get(`${meta.shardId}\u0000${meta.sequenceNumber}\u0000${reason}`);
       if (entry === undefined) continue;
       const { sliceStart, sliceEnd } = entry.rejected;

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { STARTING_POSITION_VARIABLE } from '#commons/environment';
+import { STARTING_POSITION_VARIABLE, startingPositionVariable } from '#commons/environment';
 import { KinesisTailProbe } from '#sources/index';
 import type { OpenShardLister, ShardTailProbe } from '#state/index';
 
@@ -56,10 +56,16 @@ export function tailProbeOf(
     if (injected.openShards !== undefined) return injected.openShards ?? undefined;
     return injected.tailProbe === undefined ? real().openShards : undefined;
   };
+  // The sweeper, which serves several pipelines, has one variable per pipeline.
+  const readsFromStartOf = (extra: Readonly<Record<string, unknown>>): boolean =>
+    typeof extra.pipeline === 'string' &&
+    env[startingPositionVariable(extra.pipeline)] !== undefined
+      ? env[startingPositionVariable(extra.pipeline)] === 'TRIM_HORIZON'
+      : readsFromStart;
   const withFields = (extra: Readonly<Record<string, unknown>>): HandlerTailProbe => ({
     tailProbe,
     openShards,
-    readsFromStart,
+    readsFromStart: readsFromStartOf(extra),
     onProbeError: (shardId, error) =>
       logger.warn('tail probe failed; the shard keeps holding the watermark back', {
         ...extra,

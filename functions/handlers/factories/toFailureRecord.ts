@@ -55,11 +55,36 @@ export function toFailureRecord(
       : { elements: failure.elements, elementCount: failure.elementCount ?? 1 }),
     failedAt: new Date(failedAt).toISOString(),
   };
-  const text = JSON.stringify(body);
-  if (utf8Bytes(text) + utf8Bytes(partitionKey) <= MAX_BYTES_PER_RECORD) {
-    return { data: text, partitionKey };
+  // Whole, else without the data, else with the elements as ranges, else with their count only:
+  // a failure record never fails its batch for its size.
+  const fits = (candidate: object): string | undefined => {
+    const text = JSON.stringify(candidate);
+    return utf8Bytes(text) + utf8Bytes(partitionKey) <= MAX_BYTES_PER_RECORD ? text : undefined;
+  };
+  const { elements, ...whole } = body;
+  const ranges = elements === undefined ? undefined : toRanges(elements);
+  const noData = { data: '', dataTruncated: true as const };
+  const text =
+    fits(body) ??
+    (ranges === undefined ? undefined : fits({ ...whole, elementRanges: ranges })) ??
+    fits({ ...body, ...noData }) ??
+    (ranges === undefined ? undefined : fits({ ...whole, ...noData, elementRanges: ranges })) ??
+    (elements === undefined
+      ? undefined
+      : fits({ ...whole, ...noData, elementsNotCounted: elements.length }));
+  const truncated = { ...body, ...noData };
+  return { data: text ?? JSON.stringify(truncated), partitionKey };
+}
+
+/** `[first, last]` runs of consecutive indices (sorted input). */
+function toRanges(indices: readonly number[]): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const i of indices) {
+    const last = ranges.at(-1);
+    if (last !== undefined && last[1] + 1 === i) last[1] = i;
+    else ranges.push([i, i]);
   }
-  return { data: JSON.stringify({ ...body, data: '', dataTruncated: true }), partitionKey };
+  return ranges;
 }
 
 const isoOrEmpty = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : '');

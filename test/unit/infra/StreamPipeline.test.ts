@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { PipelineSweeper } from '#infra/PipelineSweeper';
+import { StateTable } from '#infra/StateTable';
 import { StreamPipeline, type StreamPipelineProps } from '#infra/StreamPipeline';
 import type { PipelineDefinitionConfig } from '#infra/types';
 import { pageViews } from '#pipelines/page-views';
@@ -238,6 +239,53 @@ describe('StreamPipeline', () => {
           .Environment.Variables.SHARDFLOW_WINDOW_KIND !== undefined,
     );
     expect(marked).toHaveLength(1);
+  });
+
+  it('gives the shared sweeper each windowed pipeline’s starting position, as SHARDFLOW_STARTING_POSITION_<PIPELINE>', () => {
+    // GIVEN an app that skips bundling, with one state table and one sweeper
+    const stack = new Stack(new App({ context: { [cxapi.BUNDLING_STACKS]: [] } }), 'test');
+    const state = new StateTable(stack, 'State');
+    const sweeper = new PipelineSweeper(stack, 'Sweeper', {
+      entry: path.join(ROOT, 'functions/handlers/sweeper.ts'),
+      stateTable: state.table,
+    });
+
+    // WHEN two windowed pipelines register with it: page-views from the default TRIM_HORIZON,
+    // counts from LATEST
+    new StreamPipeline(stack, 'PageViews', {
+      definition: pageViews,
+      entry: PAGE_VIEWS_ENTRY,
+      stateTable: state.table,
+      sweeper,
+    });
+    new StreamPipeline(stack, 'Counts', {
+      definition: windowed(),
+      entry: PAGE_VIEWS_ENTRY,
+      stateTable: state.table,
+      sweeper,
+      startingPosition: lambda.StartingPosition.LATEST,
+    });
+
+    // THEN the sweeper function has one starting-position variable per pipeline, and no other
+    const sweepers = Object.values(
+      Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^shardflow sweeper') },
+      }),
+    );
+    expect(sweepers).toHaveLength(1);
+    const variables = (
+      sweepers[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }
+    ).Properties.Environment.Variables;
+    expect(
+      Object.fromEntries(
+        Object.entries(variables).filter(([name]) =>
+          name.startsWith('SHARDFLOW_STARTING_POSITION'),
+        ),
+      ),
+    ).toEqual({
+      SHARDFLOW_STARTING_POSITION_PAGE_VIEWS: 'TRIM_HORIZON',
+      SHARDFLOW_STARTING_POSITION_COUNTS: 'LATEST',
+    });
   });
 
   describe('state and failure stream protections', () => {

@@ -53,7 +53,7 @@ const STREAM_READ = [
   'kinesis:SubscribeToShard',
 ];
 /** What the sweeper's tail probe needs on a windowed pipeline's input stream. */
-const SWEEPER_TAIL_PROBE = ['kinesis:GetRecords', 'kinesis:GetShardIterator'];
+const SWEEPER_TAIL_PROBE = ['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'];
 /** `KinesisSink` calls nothing but `PutRecords`. */
 const STREAM_WRITE = ['kinesis:PutRecords'];
 const STATE = [

@@ -129,7 +129,7 @@ const countingStateWrites = (store: WindowStore) => {
     pipeline: store.pipeline,
     stats: store.stats,
     applyDeltas: around(store.applyDeltas),
-    refuseExpired: store.refuseExpired.bind(store),
+    retentionMs: store.retentionMs,
     updateShardWatermark: around(store.updateShardWatermark),
     readWatermark: store.readWatermark.bind(store),
     commitWatermark: store.commitWatermark.bind(store),

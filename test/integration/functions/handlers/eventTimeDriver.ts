@@ -249,14 +249,17 @@ export async function runScenario(
   const shardRecords = toRecords(scenario);
   const arrivalOf = (record: KinesisStreamRecord): number =>
     Math.round(record.kinesis.approximateArrivalTimestamp * 1000);
-  // Kinesis's answers: a shard is caught up once the last record that has arrived by now was
-  // processed; the open shards are the children when shard 0 was split.
-  const tailProbe: ShardTailProbe = async ({ shardId, sequenceNumber }) => {
+  // Kinesis's answers: a shard is caught up once every record that has arrived by now was read
+  // (or the first unread one is fresh enough, when asked); the open shards and their parents.
+  const tailProbe: ShardTailProbe = async ({ shardId, sequenceNumber, freshSince }) => {
     const records = shardRecords[Number(shardId.slice(-1))] ?? [];
-    const arrived = records.filter((r) => arrivalOf(r) <= now).at(-1);
-    if (arrived === undefined) return true;
-    if (sequenceNumber === undefined) return false;
-    return BigInt(sequenceNumber) >= BigInt(arrived.kinesis.sequenceNumber);
+    const unread = records.find(
+      (r) =>
+        arrivalOf(r) <= now &&
+        (sequenceNumber === undefined || BigInt(r.kinesis.sequenceNumber) > BigInt(sequenceNumber)),
+    );
+    if (unread === undefined) return true;
+    return freshSince !== undefined && arrivalOf(unread) >= freshSince;
   };
   const shardIndexes = Array.from({ length: scenario.shards }, (_, i) => i);
   const closed = new Set(shardIndexes.flatMap((i) => parentsOf(scenario, i)));
@@ -464,6 +467,7 @@ export async function runScenario(
   const modelShards: ModelShard[] = shardRecords.map((records, i) => ({
     shardId: shardIdOf(i),
     open: openIds.includes(shardIdOf(i)),
+    parents: parentsOf(scenario, i).map(shardIdOf),
     records: records.map((record): ModelRecord => {
       const id = idOf(record);
       const event = scenario.events.filter((e) => e.shard === i)[

@@ -27,4 +27,12 @@ describe('tailProbeOf', () => {
     expect(off.tailProbe()).toBeUndefined();
     expect(off.openShards()).toBeUndefined();
   });
+
+  it('reads the starting position of each pipeline the sweeper serves', () => {
+    const env = { SHARDFLOW_STARTING_POSITION_PAGE_VIEWS: 'TRIM_HORIZON' };
+    const probe = tailProbeOf({}, logger, {}, env);
+    expect(probe.readsFromStart).toBe(false);
+    expect(probe.withFields({ pipeline: 'page-views' }).readsFromStart).toBe(true);
+    expect(probe.withFields({ pipeline: 'sessions' }).readsFromStart).toBe(false);
+  });
 });

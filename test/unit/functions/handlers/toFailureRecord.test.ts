@@ -135,3 +135,44 @@ describe('sendFailures', () => {
     expect(Buffer.from(bodies[1]?.data ?? '', 'base64').toString()).toBe('nope');
   });
 });
+
+describe('toFailureRecord with very many refused elements', () => {
+  const many = (elements: number[]) =>
+    failureOf(Buffer.from('{"fan":"out"}'), {
+      reason: 'LATE',
+      detail: 'slice of key was sealed',
+      elements,
+      elementCount: 400_000,
+    });
+
+  it('lists the elements whole when they fit', () => {
+    const body = bodyOf(toFailureRecord('p', many([0, 2, 3]), FAILED_AT));
+    expect(body).toMatchObject({ elements: [0, 2, 3], elementCount: 400_000 });
+  });
+
+  it('writes runs of elements as ranges when their list would not fit in one Kinesis record', () => {
+    // GIVEN 200,000 consecutive elements: their list alone is over 1 MiB
+    const record = toFailureRecord(
+      'p',
+      many(Array.from({ length: 200_000 }, (_, i) => i)),
+      FAILED_AT,
+    );
+    // THEN it fits, with one range
+    expect(sizeOf(record)).toBeLessThanOrEqual(MAX_BYTES_PER_RECORD);
+    const body = bodyOf(record);
+    expect(body.elements).toBeUndefined();
+    expect(body.elementRanges).toEqual([[0, 199_999]]);
+    expect(body.data).not.toBe('');
+  });
+
+  it('keeps only the number of elements when not even their ranges fit', () => {
+    // GIVEN 200,000 elements, every other one: 200,000 ranges
+    const record = toFailureRecord(
+      'p',
+      many(Array.from({ length: 200_000 }, (_, i) => 2 * i)),
+      FAILED_AT,
+    );
+    expect(sizeOf(record)).toBeLessThanOrEqual(MAX_BYTES_PER_RECORD);
+    expect(bodyOf(record)).toMatchObject({ elementsNotCounted: 200_000, elementCount: 400_000 });
+  });
+});

@@ -20,6 +20,13 @@ describe('encodeElementIds / decodeElementIds', () => {
     expect(decodeElementIds('')).toEqual([]);
   });
 
+  it('writes a run of consecutive ordinals of one record as one entry', () => {
+    const many = Array.from({ length: 80_000 }, (_, ordinal) => ({ sequenceNumber: '7', ordinal }));
+    const text = encodeElementIds([...many, { sequenceNumber: '9', ordinal: 3, code: 'X' }]);
+    expect(text).toBe(`7.0-${(79_999).toString(36)},2.3~X`);
+    expect(decodeElementIds(text)).toHaveLength(80_001);
+  });
+
   it('round-trips any set of 128-digit sequence numbers, ordinals and codes', () => {
     const id = fc.record({
       sequenceNumber: fc.bigInt({ min: 0n, max: 10n ** 128n - 1n }).map(String),

@@ -93,6 +93,15 @@ describe('pipelineWatermark', () => {
     );
   });
 
+  it('holds at the committed watermark while a shard without a clock is behind (its backlog may hide event times)', () => {
+    const shards = [shard('a', 100_000), shard('f', undefined, NOW - 120_000)];
+    expect(pipelineWatermark(input({ shards, behind: new Set(['f']), committed: 40_000 }))).toEqual(
+      { watermark: 40_000, mode: 'committed', idle: new Set() },
+    );
+    // caught up, it holds nothing
+    expect(pipelineWatermark(input({ shards, committed: 40_000 })).watermark).toBe(99_000);
+  });
+
   it('holds at the committed watermark while an unreported shard still has its first batch coming', () => {
     const shards = [shard('a', 100_000)];
     expect(pipelineWatermark(input({ shards, pending: 1 }))).toEqual({
