@@ -122,8 +122,14 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
     ]);
     await removeKinesisSocketDir(kinesisOptions.socketDir);
   };
+  // One stop, whoever asks first (a signal, or the caller): a second caller waits for the same one.
+  let stopping: Promise<void> | undefined;
+  const stopOnce = (): Promise<void> => {
+    stopping ??= stop();
+    return stopping;
+  };
   const unregister = stopOnParentExit({
-    stop,
+    stop: stopOnce,
     terminateNow: () => {
       for (const child of processes) child.signal('SIGTERM');
       rmSync(kinesisOptions.socketDir, { recursive: true, force: true });
@@ -152,18 +158,14 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
     ]);
   } catch (error) {
     unregister();
-    await stop();
+    await stopOnce();
     throw error;
   }
 
-  let stopping: Promise<void> | undefined;
   return {
     endpoints: endpointsOf(kinesisOptions, dynamoDbOptions, certificate.caFile),
     pids: processes.map((child) => child.pid),
-    stop: () => {
-      stopping ??= stop().finally(unregister);
-      return stopping;
-    },
+    stop: () => stopOnce().finally(unregister),
   };
 }
 

@@ -12,7 +12,7 @@ const active = new Set<StoppableEngines>();
 /**
  * Stops `engines` when this process ends: on 'exit' (SIGTERM, the guardian follows with SIGKILL),
  * and on SIGINT, SIGTERM and SIGHUP (stop, then re-raise the signal so the process ends with the
- * usual status, unless someone else listens to it too). Returns the function that unregisters them.
+ * usual status, unless someone else listened to it when it came). Returns the function that unregisters them.
  */
 export function stopOnParentExit(engines: StoppableEngines): () => void {
   if (active.size === 0) addListeners();
@@ -29,10 +29,13 @@ function onExit(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   removeListeners();
+  // Decided now, not once the engines are down: a listener that was there when the signal came
+  // owns the exit, even if it has removed itself by the time the engines have stopped.
+  const handledElsewhere = process.listenerCount(signal) > 0;
   const stopping = [...active].map((engines) => engines.stop());
   active.clear();
   void Promise.allSettled(stopping).then(() => {
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    if (!handledElsewhere) process.kill(process.pid, signal);
   });
 }
 

@@ -513,7 +513,11 @@ describe('WindowStore watermarks against DynamoDB Local', () => {
     // WHEN: the stream still holds records after 42 — s2 is backlogged, not idle
     expect(await read(async () => false)).toMatchObject({ watermark: 39_000, mode: 'event-time' });
     // THEN: only the silent shard was asked about, at its stored position
-    expect(asked).toEqual([{ shardId: 's2', streamArn, sequenceNumber: '42' }]);
+    expect(asked).toEqual([
+      // freshSince: a record that arrived in the last PROBE_FRESHNESS_MS (5 s) still counts as
+      // unread, whatever the stored position says (a put racing the probe)
+      { shardId: 's2', streamArn, sequenceNumber: '42', freshSince: 1_000_000 - 5_000 },
+    ]);
     // WHEN: the probe fails — s2 keeps holding the watermark back, and the error is reported
     expect(
       await read(async () => {
