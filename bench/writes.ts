@@ -5,7 +5,6 @@ import { CreateTableCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createPipelineStore } from '#handlers/factories/createPipelineStore';
-import { LOCAL_CREDENTIALS } from '#local/aws/index';
 import type { EngineEndpoints } from '#local/engines/index';
 import type { AnyWindowedPipelineDefinition } from '#runtime/index';
 import { createTableInput } from '#state/index';
@@ -49,13 +48,16 @@ export interface WriteCost {
 
 /**
  * A DynamoDB client on DynamoDB Local with the SDK's Lambda defaults (50 sockets, no connection
- * timeout): the local clients' 2 s connection timeout fails Powertools' 1,000 parallel records
- * while they queue for a socket.
+ * timeout), signing with the run's credentials: the local clients' 2 s connection timeout fails
+ * Powertools' 1,000 parallel records while they queue for a socket.
  */
 function benchClient(endpoints: EngineEndpoints): DynamoDBClient {
   return new DynamoDBClient({
     region: endpoints.region,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: {
+      accessKeyId: endpoints.credentials.accessKeyId,
+      secretAccessKey: endpoints.credentials.secretAccessKey,
+    },
     endpoint: endpoints.dynamodb,
     maxAttempts: 5,
     requestHandler: new NodeHttpHandler({ httpAgent: { maxSockets: 50 } }),

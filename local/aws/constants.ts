@@ -1,10 +1,3 @@
-/** Credentials every local client signs with; the engines accept any. */
-export const LOCAL_CREDENTIALS = {
-  accessKeyId: 'test',
-  secretAccessKey: 'test',
-  sessionToken: 'test',
-} as const;
-
 /** Attempts per request of local clients: enough to ride out a busy engine, few enough to fail fast. */
 export const LOCAL_MAX_ATTEMPTS = 5;
 

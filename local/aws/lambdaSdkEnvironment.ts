@@ -1,5 +1,4 @@
 import type { EngineEndpoints } from '#local/engines/types';
-import { LOCAL_CREDENTIALS } from './constants';
 
 /**
  * The environment of a local Lambda handler process, so that unmodified default SDK v3 clients
@@ -7,7 +6,10 @@ import { LOCAL_CREDENTIALS } from './constants';
  *
  * Kinesis goes to kinesis-mock's TLS port, which speaks the HTTP/2 of the default client; its
  * certificate (for 127.0.0.1 and localhost) is trusted through NODE_EXTRA_CA_CERTS, so TLS
- * verification stays on.
+ * verification stays on. The credentials are the run's (`endpoints.credentials`), the only ones
+ * the engines accept; there is no session token, and the default credential chain takes the
+ * first two variables as static credentials. The environment holds a secret: give it only to
+ * processes of this user, never on a command line.
  *
  * @example
  * ```ts
@@ -18,9 +20,8 @@ export function lambdaSdkEnvironment(endpoints: EngineEndpoints): Record<string,
   return {
     AWS_ENDPOINT_URL_KINESIS: endpoints.kinesisTls,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_SESSION_TOKEN: LOCAL_CREDENTIALS.sessionToken,
+    AWS_ACCESS_KEY_ID: endpoints.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: endpoints.credentials.secretAccessKey,
     AWS_REGION: endpoints.region,
     AWS_DEFAULT_REGION: endpoints.region,
     NODE_EXTRA_CA_CERTS: endpoints.kinesisCaFile,

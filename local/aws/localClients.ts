@@ -5,15 +5,15 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { EngineEndpoints } from '#local/engines/types';
 import {
   LOCAL_CONNECTION_TIMEOUT_MS,
-  LOCAL_CREDENTIALS,
   LOCAL_MAX_ATTEMPTS,
   LOCAL_REQUEST_TIMEOUT_MS,
 } from './constants';
 import type { LocalClients } from './types';
 
 /**
- * Builds SDK clients for the embedded engines. Kinesis goes to kinesis-mock's plain port over
- * HTTP/1.1 (`NodeHttpHandler`); the SDK's default HTTP/2 handler fails there.
+ * Builds SDK clients for the embedded engines, signing with the run's credentials
+ * (`endpoints.credentials`), the only ones the engines accept. Kinesis goes to kinesis-mock's plain
+ * port over HTTP/1.1 (`NodeHttpHandler`); the SDK's default HTTP/2 handler fails there.
  *
  * @example
  * ```ts
@@ -24,7 +24,10 @@ import type { LocalClients } from './types';
 export function localClients(endpoints: EngineEndpoints): LocalClients {
   const common = {
     region: endpoints.region,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: {
+      accessKeyId: endpoints.credentials.accessKeyId,
+      secretAccessKey: endpoints.credentials.secretAccessKey,
+    },
     maxAttempts: LOCAL_MAX_ATTEMPTS,
   };
   const requestHandler = (): NodeHttpHandler =>

@@ -18,6 +18,11 @@ export interface ChaosProxyOptions {
   /** @default 1 */
   readonly seed?: number;
   /**
+   * The run's access key id (`EngineEndpoints.credentials.accessKeyId`): like the engines, the
+   * proxy refuses requests not signed with it.
+   */
+  readonly accessKeyId: string;
+  /**
    * PEM key and certificate: serve TLS (HTTP/2 and HTTP/1.1 via ALPN), as the SDK's default
    * Kinesis client expects. Without them the proxy serves plain HTTP/1.1.
    * @default - plain HTTP/1.1
@@ -105,8 +110,10 @@ export class ChaosProxy {
 
   private async handle(request: Request, response: Response): Promise<void> {
     // The engines' own rule (loopbackFront.js): no browser request, no Host but loopback with this
-    // proxy's port. This proxy rewrites Host for the engine, so it must check it itself.
-    const refusal = refusalOf(request.rawHeaders, this.port);
+    // proxy's port, nothing not signed with the run's access key id. This proxy rewrites Host for
+    // the engine, so it must check it itself; the key id too, so that no loopback port of the
+    // runtime serves another user (the engine checks the forwarded Authorization again).
+    const refusal = refusalOf(request.rawHeaders, this.port, this.options.accessKeyId);
     if (refusal !== undefined) {
       const json = JSON.stringify({
         __type: 'AccessDeniedException',

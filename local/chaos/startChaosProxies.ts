@@ -29,17 +29,20 @@ export async function startChaosProxies(
     server: { key: string; cert: string };
   };
   const seed = chaos.seed ?? 1;
+  const { accessKeyId } = endpoints.credentials;
   const dynamodb = await ChaosProxy.start({
     kind: 'dynamodb',
     target: endpoints.dynamodb,
     rate: chaos.rate,
     seed,
+    accessKeyId,
   });
   const kinesis = await ChaosProxy.start({
     kind: 'kinesis',
     target: endpoints.kinesis,
     rate: chaos.rate,
     seed,
+    accessKeyId,
     tls: server,
   }).catch(async (error: Error) => {
     await dynamodb.close();

@@ -3,12 +3,18 @@ import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DYNAMODB_LOCAL_DIR, DYNAMODB_LOCAL_JVM_OPTIONS } from './constants';
 import { EngineProcess } from './EngineProcess';
+import { ACCESS_KEY_ID_VARIABLE } from './loopbackFront';
 import { probeClientConfig } from './probeClientConfig';
-import type { EngineName } from './types';
+import type { EngineCredentials, EngineName } from './types';
 
 /** Where and how {@link spawnDynamoDbEngine} runs DynamoDB Local. */
 export interface DynamoDbEngineOptions {
   readonly port: number;
+  /**
+   * The run's credentials: the launcher refuses requests not signed with its access key id, which
+   * it gets through its environment (never its command line).
+   */
+  readonly credentials: EngineCredentials;
   /** Folder for the database file. @default - in memory */
   readonly dataDir?: string;
   /** @default - discarded */
@@ -20,10 +26,11 @@ const LOOPBACK_LAUNCHER = join(__dirname, 'LoopbackDynamoDbLocal.java');
 
 /**
  * Starts DynamoDB Local (Java) through `LoopbackDynamoDbLocal.java`, run in source-file mode: it
- * listens on 127.0.0.1 only and refuses browser and foreign-Host requests (DynamoDB Local alone
- * binds every interface and has no option against it; see the launcher). Always `-sharedDb`:
- * every credential and region sees the same tables, so handler processes, the CLI and tests need
- * not agree on an access key.
+ * listens on 127.0.0.1 only and refuses browser, foreign-Host and unauthenticated requests
+ * (DynamoDB Local alone binds every interface and has no option against it; see the launcher).
+ * Always `-sharedDb`: every credential and region sees the same tables (one
+ * `shared-local-instance.db`), so the tables in `dataDir` outlive the run's access key id, which
+ * is new for every start.
  */
 export async function spawnDynamoDbEngine(options: DynamoDbEngineOptions): Promise<EngineProcess> {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
@@ -46,15 +53,15 @@ export async function spawnDynamoDbEngine(options: DynamoDbEngineOptions): Promi
       '-disableTelemetry',
       ...(options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', options.dataDir]),
     ],
-    env: {},
+    env: { [ACCESS_KEY_ID_VARIABLE]: options.credentials.accessKeyId },
     cwd: DYNAMODB_LOCAL_DIR,
     onLog: options.onLog,
   });
 }
 
-/** Resolves when DynamoDB Local answers ListTables; rejects otherwise. */
+/** Resolves when DynamoDB Local answers ListTables signed with the run's credentials; rejects otherwise. */
 export async function probeDynamoDbEngine(options: DynamoDbEngineOptions): Promise<void> {
-  const client = new DynamoDBClient(probeClientConfig(options.port));
+  const client = new DynamoDBClient(probeClientConfig(options.port, options.credentials));
   try {
     await client.send(new ListTablesCommand({}));
   } finally {

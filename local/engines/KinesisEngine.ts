@@ -16,9 +16,10 @@ import {
 } from './constants';
 import { EngineProcess } from './EngineProcess';
 import { repairKinesisState, snapshotKinesisState } from './kinesisStateFile';
+import { ACCESS_KEY_ID_VARIABLE } from './loopbackFront';
 import { probeClientConfig } from './probeClientConfig';
 import type { TlsCertificateFiles } from './tlsCertificate';
-import type { EngineName } from './types';
+import type { EngineCredentials, EngineName } from './types';
 
 /** Where and how {@link spawnKinesisEngine} runs kinesis-mock. */
 export interface KinesisEngineOptions {
@@ -35,6 +36,11 @@ export interface KinesisEngineOptions {
    */
   readonly socketDir: string;
   readonly certificate: TlsCertificateFiles;
+  /**
+   * The run's credentials: both fronts refuse requests not signed with its access key id, which
+   * they get through their environment (never their command line).
+   */
+  readonly credentials: EngineCredentials;
   /** Folder for persisted data. @default - in memory */
   readonly dataDir?: string;
   /** @default - discarded */
@@ -131,7 +137,8 @@ export function kinesisMockSocketPath(options: KinesisEngineOptions): string {
 
 /**
  * Starts kinesis-mock (a Node script) with kinesisMockPreload.js, which puts its servers on Unix
- * sockets in `socketDir` and serves its plain HTTP/1.1 front on 127.0.0.1:`plainPort`.
+ * sockets in `socketDir` and serves its plain HTTP/1.1 front on 127.0.0.1:`plainPort`, for requests
+ * signed with the run's access key id only.
  */
 export async function spawnKinesisEngine(options: KinesisEngineOptions): Promise<EngineProcess> {
   const persistence: Record<string, string> =
@@ -153,6 +160,7 @@ export async function spawnKinesisEngine(options: KinesisEngineOptions): Promise
     command: process.execPath,
     args: ['--require', PRELOAD_SCRIPT, KINESIS_MOCK_MAIN],
     env: {
+      [ACCESS_KEY_ID_VARIABLE]: options.credentials.accessKeyId,
       SHARDFLOW_KINESIS_SOCKET_DIR: options.socketDir,
       SHARDFLOW_KINESIS_PLAIN_PORT: String(options.plainPort),
       KINESIS_MOCK_PLAIN_PORT: String(KINESIS_MOCK_SOCKET_PORTS.plain),
@@ -172,8 +180,8 @@ export async function spawnKinesisEngine(options: KinesisEngineOptions): Promise
 
 /**
  * Starts the TLS proxy that serves HTTP/2 and HTTP/1.1 on 127.0.0.1:`tlsPort` with the generated
- * certificate, refuses browser and foreign-Host requests, and forwards to kinesis-mock's plain
- * socket. kinesis-mock's own TLS port fails about 1 in 70 HTTP/2 requests of the SDK's default
+ * certificate, refuses browser, foreign-Host and unauthenticated requests (the access key id
+ * goes in its environment), and forwards to kinesis-mock's plain socket. kinesis-mock's own TLS port fails about 1 in 70 HTTP/2 requests of the SDK's default
  * client with ERR_HTTP2_ERROR, and sometimes hangs.
  */
 export function spawnKinesisTlsProxy(options: KinesisEngineOptions): Promise<EngineProcess> {
@@ -186,7 +194,7 @@ export function spawnKinesisTlsProxy(options: KinesisEngineOptions): Promise<Eng
       kinesisMockSocketPath(options),
       options.certificate.serverJsonPath,
     ],
-    env: {},
+    env: { [ACCESS_KEY_ID_VARIABLE]: options.credentials.accessKeyId },
     onLog: options.onLog,
   });
 }
@@ -206,9 +214,12 @@ export async function stopKinesisEngine(
   if (dataDir !== undefined) await repairKinesisState(dataDir);
 }
 
-/** Resolves when kinesis-mock answers ListStreams through its plain front; rejects otherwise. */
+/**
+ * Resolves when kinesis-mock answers ListStreams, signed with the run's credentials, through its
+ * plain front; rejects otherwise.
+ */
 export async function probeKinesisEngine(options: KinesisEngineOptions): Promise<void> {
-  const client = new KinesisClient(probeClientConfig(options.plainPort));
+  const client = new KinesisClient(probeClientConfig(options.plainPort, options.credentials));
   try {
     await client.send(new ListStreamsCommand({}));
   } finally {

@@ -9,6 +9,21 @@ export const LOCAL_ACCOUNT_ID = '000000000000';
 /** Loopback address the engines are reached on. */
 export const LOOPBACK_HOST = '127.0.0.1';
 
+/**
+ * Prefix of each run's access key id: tells a reader what the key is, and is not AWS's `AKIA` or
+ * `ASIA`, so that secret scanners do not take it for a real AWS key.
+ */
+export const LOCAL_ACCESS_KEY_ID_PREFIX = 'SFLOCAL';
+
+/**
+ * Random bytes of each run's access key id after the prefix (160 bits, 32 base32 characters):
+ * it is the secret that keeps other users of the machine out of the engines.
+ */
+export const LOCAL_ACCESS_KEY_ID_RANDOM_BYTES = 20;
+
+/** Random bytes of each run's secret access key (240 bits, 40 base64url characters). */
+export const LOCAL_SECRET_ACCESS_KEY_RANDOM_BYTES = 30;
+
 /** Oldest Java major version DynamoDB Local 3.x runs on. */
 export const MIN_JAVA_MAJOR_VERSION = 17;
 

@@ -1,5 +1,6 @@
 export { checkJava } from './checkJava';
 export { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './constants';
+export { createEngineCredentials } from './createEngineCredentials';
 export {
   EngineError,
   EngineExitedError,
@@ -13,4 +14,10 @@ export {
 export { findFreePorts } from './freePort';
 export { startEngines } from './startEngines';
 export { ensureTlsCertificate, type TlsCertificateFiles } from './tlsCertificate';
-export type { EngineEndpoints, EngineName, RunningEngines, StartEnginesOptions } from './types';
+export type {
+  EngineCredentials,
+  EngineEndpoints,
+  EngineName,
+  RunningEngines,
+  StartEnginesOptions,
+} from './types';

@@ -19,9 +19,12 @@
  *    fs2 reads the bound address back (`server.address()`) and each accepted socket's addresses,
  *    and cannot parse a Unix socket's; both are answered with 127.0.0.1 and the port.
  * 2. The plain endpoint clients use (`$SHARDFLOW_KINESIS_PLAIN_PORT`) is served in this same
- *    process on 127.0.0.1 by a front (loopbackFront.js) that refuses browser and foreign-Host
- *    requests and forwards the rest to the plain socket. In the engine's own process, it lives and
- *    dies with kinesis-mock. The TLS front (kinesisTlsProxy.js) forwards to the same socket.
+ *    process on 127.0.0.1 by a front (loopbackFront.js) that refuses browser, foreign-Host and
+ *    unauthenticated requests — any not signed with the run's access key id, which it takes from
+ *    `$SHARDFLOW_LOCAL_ACCESS_KEY_ID` (and removes from the environment kinesis-mock sees) — and
+ *    forwards the rest to the plain socket. In the engine's own process, it lives and dies with
+ *    kinesis-mock. The TLS front (kinesisTlsProxy.js) forwards to the same socket.
+ *    Without a valid access key id the process exits before kinesis-mock starts.
  *
  * If the front's port is taken, the process logs EADDRINUSE and exits, so startEngines tries again
  * with other ports.
@@ -30,8 +33,15 @@
 const net = require('node:net');
 const http = require('node:http');
 const path = require('node:path');
-const { createFrontHandler } = require('./loopbackFront');
+const { createFrontHandler, takeAccessKeyId } = require('./loopbackFront');
 
+let accessKeyId;
+try {
+  accessKeyId = takeAccessKeyId(process.env);
+} catch (error) {
+  console.error(`kinesis preload: ${error.message}`);
+  process.exit(1);
+}
 const socketDir = process.env.SHARDFLOW_KINESIS_SOCKET_DIR ?? '';
 const frontPort = Number(process.env.SHARDFLOW_KINESIS_PLAIN_PORT);
 const plainSocket = path.join(socketDir, `${process.env.KINESIS_MOCK_PLAIN_PORT}.sock`);
@@ -73,7 +83,9 @@ net.Server.prototype.listen = function listenOnPrivateSocket(...args) {
   return listen.call(this, path.join(socketDir, `${port}.sock`), callback);
 };
 
-const front = http.createServer(createFrontHandler(frontPort, plainSocket, 'kinesis-mock'));
+const front = http.createServer(
+  createFrontHandler(frontPort, plainSocket, 'kinesis-mock', accessKeyId),
+);
 front.on('error', (error) => {
   console.error(`kinesis front on 127.0.0.1:${frontPort}: ${error.code ?? ''} ${error.message}`);
   process.exit(1);

@@ -1,7 +1,9 @@
 /**
  * TLS front for kinesis-mock: accepts HTTP/2 (and HTTP/1.1) over TLS with the generated
- * certificate on 127.0.0.1 only, refuses browser and foreign-Host requests (loopbackFront.js) and
- * forwards the others to kinesis-mock's plain HTTP/1.1 Unix socket (see kinesisMockPreload.js).
+ * certificate on 127.0.0.1 only, refuses browser, foreign-Host and unauthenticated requests
+ * (loopbackFront.js; the run's access key id comes from `$SHARDFLOW_LOCAL_ACCESS_KEY_ID`, never
+ * from the command line, and without it the proxy exits) and forwards the others to kinesis-mock's
+ * plain HTTP/1.1 Unix socket (see kinesisMockPreload.js).
  *
  * kinesis-mock's own TLS port answers about 1 in 70 HTTP/2 requests of the SDK's default client
  * with a protocol error (ERR_HTTP2_ERROR), and sometimes never answers at all; its plain port
@@ -11,15 +13,22 @@
 
 const fs = require('node:fs');
 const http2 = require('node:http2');
-const { createFrontHandler } = require('./loopbackFront');
+const { createFrontHandler, takeAccessKeyId } = require('./loopbackFront');
 
+let accessKeyId;
+try {
+  accessKeyId = takeAccessKeyId(process.env);
+} catch (error) {
+  console.error(`kinesis TLS proxy: ${error.message}`);
+  process.exit(1);
+}
 const listenPort = Number(process.argv[2]);
 const targetSocket = process.argv[3];
 const { key, cert } = JSON.parse(fs.readFileSync(process.argv[4], 'utf8')).server;
 
 const server = http2.createSecureServer(
   { key, cert, allowHTTP1: true },
-  createFrontHandler(listenPort, targetSocket, 'kinesis-mock'),
+  createFrontHandler(listenPort, targetSocket, 'kinesis-mock', accessKeyId),
 );
 
 server.on('error', (error) => {

@@ -9,6 +9,7 @@ import {
   LOCAL_REGION,
   LOOPBACK_HOST,
 } from './constants';
+import { createEngineCredentials } from './createEngineCredentials';
 import {
   type DynamoDbEngineOptions,
   probeDynamoDbEngine,
@@ -30,7 +31,12 @@ import {
 } from './KinesisEngine';
 import { stopOnParentExit } from './stopOnParentExit';
 import { ensureTlsCertificate } from './tlsCertificate';
-import type { EngineEndpoints, RunningEngines, StartEnginesOptions } from './types';
+import type {
+  EngineCredentials,
+  EngineEndpoints,
+  RunningEngines,
+  StartEnginesOptions,
+} from './types';
 import { waitUntilReady } from './waitUntilReady';
 
 /** How often a start is tried when a probed port was taken before an engine could bind it. */
@@ -51,6 +57,13 @@ const PORT_ATTEMPTS = 3;
  * request with an `Origin` or `Sec-Fetch-*` header, or whose `Host` is not `127.0.0.1`,
  * `localhost` or `[::1]` with that port (loopbackFront.js); SDK clients send neither.
  *
+ * Nor does another user of the machine get through, though 127.0.0.1 is open to every user: each
+ * start generates new random credentials (`endpoints.credentials`), and every port answers 403 to
+ * a request whose SigV4 `Authorization` does not name exactly their access key id. The engine
+ * processes get the key id through their environment (readable only by this user), never their
+ * command line; a front without it does not start. Use `localClients(endpoints)` or
+ * `lambdaSdkEnvironment(endpoints)` to sign with them.
+ *
  * The engines never outlive this process: they stop on `stop()`, on exit, on SIGINT/SIGTERM/SIGHUP,
  * and — through a small guardian process — even when this process is killed with SIGKILL.
  * The engines do not keep the event loop alive.
@@ -60,7 +73,7 @@ const PORT_ATTEMPTS = 3;
  * mid-write), DynamoDB tables in `<stateDir>/dynamodb`, and the TLS certificate in
  * `<stateDir>/tls`; otherwise all is in memory and the certificate is cached under the OS temp
  * folder. DynamoDB Local always runs with `-sharedDb`: every credential and region sees the same
- * tables.
+ * tables, so a restart with `stateDir` finds its tables under the new access key id.
  *
  * @throws JavaMissingError / JavaTooOldError when Java 17+ is not on PATH
  * @throws EngineExitedError / EngineStartTimeoutError with the engine's last log lines
@@ -94,16 +107,19 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
     checkJava(),
   ]);
   const [plainPort = 0, tlsPort = 0, dynamoDbPort = 0] = ports;
+  const credentials = createEngineCredentials();
   const kinesisOptions: KinesisEngineOptions = {
     plainPort,
     tlsPort,
     socketDir: await createKinesisSocketDir(),
     certificate,
+    credentials,
     dataDir: stateDir === undefined ? undefined : join(stateDir, 'kinesis'),
     onLog,
   };
   const dynamoDbOptions: DynamoDbEngineOptions = {
     port: dynamoDbPort,
+    credentials,
     dataDir: stateDir === undefined ? undefined : join(stateDir, 'dynamodb'),
     onLog,
   };
@@ -163,7 +179,7 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
   }
 
   return {
-    endpoints: endpointsOf(kinesisOptions, dynamoDbOptions, certificate.caFile),
+    endpoints: endpointsOf(kinesisOptions, dynamoDbOptions, certificate.caFile, credentials),
     pids: processes.map((child) => child.pid),
     stop: () => stopOnce().finally(unregister),
   };
@@ -173,6 +189,7 @@ function endpointsOf(
   kinesis: KinesisEngineOptions,
   dynamodb: DynamoDbEngineOptions,
   kinesisCaFile: string,
+  credentials: EngineCredentials,
 ): EngineEndpoints {
   return {
     kinesis: `http://${LOOPBACK_HOST}:${kinesis.plainPort}`,
@@ -181,5 +198,6 @@ function endpointsOf(
     kinesisCaFile,
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT_ID,
+    credentials,
   };
 }

@@ -2,9 +2,21 @@
 export type EngineName = 'kinesis' | 'dynamodb';
 
 /**
- * Where the embedded engines listen. All URLs are on 127.0.0.1, the only address anything of the
- * engines listens on. Each answers 403 to a request with an `Origin` or `Sec-Fetch-*` header (a
- * browser) or whose `Host` is not `127.0.0.1`, `localhost` or `[::1]` with the URL's port.
+ * The credentials of one run of the engines, generated at random by `startEngines`. The access key
+ * id is a secret: it is all that keeps other users of the machine out of the engines.
+ */
+export interface EngineCredentials {
+  /** `SFLOCAL` and 32 random base32 characters; every request must be signed with it. */
+  readonly accessKeyId: string;
+  /** Random; the SDK signs with it, the engines do not check the signature. */
+  readonly secretAccessKey: string;
+}
+
+/**
+ * Where the embedded engines listen, and the credentials they require. All URLs are on 127.0.0.1,
+ * the only address anything of the engines listens on. Each answers 403 to a request with an
+ * `Origin` or `Sec-Fetch-*` header (a browser), whose `Host` is not `127.0.0.1`, `localhost` or
+ * `[::1]` with the URL's port, or that is not signed with {@link EngineEndpoints.credentials}.
  */
 export interface EngineEndpoints {
   /** kinesis-mock plain HTTP/1.1 port, for clients built with `NodeHttpHandler` (e.g. `http://127.0.0.1:4568`); a front in kinesis-mock's process, which itself listens only on private Unix sockets. */
@@ -19,6 +31,14 @@ export interface EngineEndpoints {
   readonly region: string;
   /** Account id used in local ARNs. */
   readonly accountId: string;
+  /**
+   * This run's credentials, new for every start. Every engine port refuses (403
+   * AccessDeniedException) a request whose SigV4 `Authorization` does not name exactly
+   * `credentials.accessKeyId`: 127.0.0.1 is open to every user of the machine, the key id is not.
+   * Keep it private: it is written only to `.shardflow/local.json` (mode 0600) and given to
+   * processes through their environment, never on a command line.
+   */
+  readonly credentials: EngineCredentials;
 }
 
 /** Options for {@link startEngines}. */

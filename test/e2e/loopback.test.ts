@@ -13,6 +13,7 @@ import {
   nonLoopbackAddresses,
   processTree,
   rawRequest,
+  rawRequestAs,
   tcpConnect,
 } from '#test/integration/local/loopbackProbes';
 
@@ -23,6 +24,12 @@ const FOREIGN_HEADERS: readonly Record<string, string>[] = [
   { origin: 'https://evil.example' },
   { host: 'evil.example' },
 ];
+
+/** An access key id that is not the run's, as another user of the machine would have to guess. */
+const GUESSED_KEY_ID = 'SFLOCALAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+/** `nobody`: another user of the machine. */
+const OTHER_UID = 65534;
 
 describe('shardflow local up, seen from the network', () => {
   let workDir: string;
@@ -40,7 +47,7 @@ describe('shardflow local up, seen from the network', () => {
     fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('keeps every listening socket of the runtime on loopback and refuses browsers, while SDK clients work', async () => {
+  it('keeps every listening socket of the runtime on loopback and refuses browsers and other key ids, while SDK clients work', async () => {
     // GIVEN a detached runtime, with chaos proxies so that they are checked too
     const up = await shardflow(workDir, [
       'local',
@@ -70,20 +77,49 @@ describe('shardflow local up, seen from the network', () => {
       ),
     );
     const ca = fs.readFileSync(endpoints.kinesisCaFile, 'utf8');
+    const ports = [
+      [endpoints.kinesis, 'kinesis'],
+      [endpoints.kinesisTls, 'kinesis'],
+      [endpoints.dynamodb, 'dynamodb'],
+    ] as const;
+    const { accessKeyId } = endpoints.credentials;
+    // Signed with the run's key id (from local.json), so that only the browser headers refuse them.
     const browser = await Promise.all(
-      (
-        [
-          [endpoints.kinesis, 'kinesis'],
-          [endpoints.kinesisTls, 'kinesis'],
-          [endpoints.dynamodb, 'dynamodb'],
-        ] as const
-      ).flatMap(([url, engine]) =>
+      ports.flatMap(([url, engine]) =>
         FOREIGN_HEADERS.map(async (headers) => {
-          const answer = await rawRequest(url, { ...listCallHeaders(engine), ...headers }, { ca });
-          return `${url} ${Object.values(headers)[0]}: ${answer.status}`;
+          const signed = { ...listCallHeaders(engine, accessKeyId), ...headers };
+          const answer = await rawRequest(url, signed, { ca });
+          return `${url} ${Object.values(headers)[0]}: ${answer.status} ${answer.body}`;
         }),
       ),
     );
+    const unauthenticated = await Promise.all(
+      ports.flatMap(([url, engine]) =>
+        [GUESSED_KEY_ID, 'test'].map(async (keyId) => {
+          const answer = await rawRequest(url, listCallHeaders(engine, keyId), { ca });
+          return `${url} ${keyId}: ${answer.status}`;
+        }),
+      ),
+    );
+    const signed = await Promise.all(
+      ports.map(async ([url, engine]) => {
+        const answer = await rawRequest(url, listCallHeaders(engine, accessKeyId), { ca });
+        return `${url}: ${answer.status}`;
+      }),
+    );
+    const otherUser =
+      process.getuid?.() === 0
+        ? await Promise.all(
+            ports.map(async ([url, engine]) => {
+              const answer = await rawRequestAs(
+                OTHER_UID,
+                url,
+                listCallHeaders(engine, GUESSED_KEY_ID),
+              );
+              return `${url} uid ${answer.uid}: ${answer.status}`;
+            }),
+          )
+        : undefined;
     const { kinesis, dynamodb } = localClients(endpoints);
     const [streams, tables] = await Promise.all([
       kinesis.send(new ListStreamsCommand({})),
@@ -99,7 +135,18 @@ describe('shardflow local up, seen from the network', () => {
       console.warn('not checked: this machine has no address besides loopback and link-local');
     }
     expect(outside.filter((outcome) => !outcome.endsWith('ECONNREFUSED'))).toEqual([]);
-    expect(browser.filter((outcome) => !outcome.endsWith(': 403'))).toEqual([]);
+    expect(
+      browser.filter(
+        (outcome) => !/: 403 .*shardflow local engine: (a browser request|Host )/.test(outcome),
+      ),
+    ).toEqual([]);
+    expect(unauthenticated.filter((outcome) => !outcome.endsWith(': 403'))).toEqual([]);
+    expect(signed.filter((outcome) => !outcome.endsWith(': 200'))).toEqual([]);
+    if (otherUser === undefined) console.warn('not checked as another user: not running as root');
+    expect(
+      otherUser?.filter((outcome) => !outcome.endsWith(`uid ${OTHER_UID}: 403`)) ?? [],
+    ).toEqual([]);
+    expect(accessKeyId).toMatch(/^SFLOCAL[A-Z2-7]{32}$/);
     expect(streams.StreamNames).toContain(state.names.numbers?.physicalName);
     expect(tables.TableNames?.length).toBeGreaterThan(0);
 

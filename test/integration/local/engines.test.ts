@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -173,13 +173,15 @@ describe('startEngines', () => {
     );
 
     it(
-      'keeps streams, records, tables and items in stateDir across a restart',
+      'keeps streams, records, tables and items in stateDir across a restart, under a new access key id',
       async () => {
         // GIVEN
         const stateDir = await mkdtemp(join(tmpdir(), 'shardflow-state-'));
         const streamName = uniqueName('kept');
         const tableName = uniqueName('kept');
+        let firstKeyId = '';
         await withEngines(startEngines({ stateDir }), async (engines) => {
+          firstKeyId = engines.endpoints.credentials.accessKeyId;
           const { kinesis, documentClient, dynamodb } = localClients(engines.endpoints);
           await createActiveStream(kinesis, streamName);
           await kinesis.send(
@@ -201,6 +203,11 @@ describe('startEngines', () => {
 
         // THEN
         await withEngines(Promise.resolve(restarted), async (engines) => {
+          // -sharedDb: one database file for every key id, so the new one sees the same tables
+          expect(engines.endpoints.credentials.accessKeyId).not.toBe(firstKeyId);
+          expect(
+            (await readdir(join(stateDir, 'dynamodb'))).filter((f) => f.endsWith('.db')),
+          ).toEqual(['shared-local-instance.db']);
           const { kinesis, documentClient } = localClients(engines.endpoints);
           expect(await readAll(kinesis, streamName)).toEqual(['kept']);
           const item = await documentClient.send(

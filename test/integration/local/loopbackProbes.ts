@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -132,8 +133,15 @@ export interface RawAnswer {
   readonly body: string;
 }
 
-/** The headers of a Kinesis ListStreams or DynamoDB ListTables call, with a made-up signature. */
-export function listCallHeaders(engine: 'kinesis' | 'dynamodb'): Record<string, string> {
+/**
+ * The headers of a Kinesis ListStreams or DynamoDB ListTables call, with a SigV4 `Authorization`
+ * that names `accessKeyId` and a made-up signature (the engines check the key id, not the
+ * signature).
+ */
+export function listCallHeaders(
+  engine: 'kinesis' | 'dynamodb',
+  accessKeyId: string,
+): Record<string, string> {
   const [target, contentType] =
     engine === 'kinesis'
       ? ['Kinesis_20131202.ListStreams', 'application/x-amz-json-1.1']
@@ -142,8 +150,73 @@ export function listCallHeaders(engine: 'kinesis' | 'dynamodb'): Record<string, 
     'content-type': contentType,
     'x-amz-target': target,
     'x-amz-date': '20260101T000000Z',
-    authorization: `AWS4-HMAC-SHA256 Credential=probe/20260101/us-east-1/${engine}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00`,
+    authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260101/us-east-1/${engine}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00`,
   };
+}
+
+/** Whether this process may run another as a different user (`setpriv --reuid`). */
+export function canSwitchUser(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/**
+ * Sends the request of {@link rawRequest} from a process of another user (`uid`, with the same
+ * gid and no supplementary groups) started by `setpriv`, as another user of the machine could;
+ * needs root. The request goes in through stdin, never the command line. For https, the
+ * certificate is not verified (that user need not trust it).
+ */
+export function rawRequestAs(
+  uid: number,
+  url: string,
+  headers: Record<string, string>,
+): Promise<RawAnswer & { readonly uid: number }> {
+  const script = `
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', () => {
+  const { url, headers } = JSON.parse(input);
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  const request = require(secure ? 'node:https' : 'node:http').request(
+    { host: target.hostname, port: target.port, method: 'POST', path: '/', headers, agent: false,
+      ...(secure ? { rejectUnauthorized: false } : {}) },
+    (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => { body += chunk; });
+      response.on('end', () => console.log(JSON.stringify({
+        uid: process.getuid(), status: response.statusCode,
+        allowOrigin: response.headers['access-control-allow-origin'], body,
+      })));
+    },
+  );
+  request.on('error', (error) => { console.error(error.message); process.exit(2); });
+  request.end('{}');
+});
+`;
+  const id = String(uid);
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'setpriv',
+      [`--reuid=${id}`, `--regid=${id}`, '--clear-groups', process.execPath, '-e', script],
+      { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout));
+      else reject(new Error(`request as uid ${id} exited with ${code}: ${stderr.trim()}`));
+    });
+    child.stdin.end(JSON.stringify({ url, headers }));
+  });
 }
 
 /**

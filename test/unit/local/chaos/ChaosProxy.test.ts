@@ -2,6 +2,13 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChaosProxy } from '#local/chaos/ChaosProxy';
 
+/** The run's access key id the proxies are given. */
+const ACCESS_KEY_ID = 'SFLOCALABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A SigV4 Authorization naming `keyId`, as the SDK writes it (the signature is not checked). */
+const authorization = (keyId: string) =>
+  `AWS4-HMAC-SHA256 Credential=${keyId}/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00`;
+
 interface Upstream {
   readonly url: string;
   readonly received: { target: string; body: { Records?: { Data: string }[] } }[];
@@ -46,7 +53,11 @@ function post(url: string, target: string, body: unknown) {
       url,
       {
         method: 'POST',
-        headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.1' },
+        headers: {
+          'x-amz-target': target,
+          'content-type': 'application/x-amz-json-1.1',
+          authorization: authorization(ACCESS_KEY_ID),
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -73,6 +84,7 @@ describe('ChaosProxy', () => {
       target: engine.url,
       rate: 0.5,
       seed: 3,
+      accessKeyId: ACCESS_KEY_ID,
     });
     const records = Array.from({ length: 20 }, (_, i) => ({ Data: `${i}`, PartitionKey: 'k' }));
 
@@ -114,6 +126,7 @@ describe('ChaosProxy', () => {
       target: engine.url,
       rate: 0.5,
       seed: 3,
+      accessKeyId: ACCESS_KEY_ID,
     });
 
     try {
@@ -137,15 +150,27 @@ describe('ChaosProxy', () => {
     }
   });
 
-  it('refuses browser requests and a Host other than loopback with its port, as the engines do', async () => {
+  it('refuses browser requests, a Host other than loopback with its port and other key ids, as the engines do', async () => {
     // GIVEN a proxy in front of a fake engine
     const engine = await upstream();
-    const proxy = await ChaosProxy.start({ kind: 'dynamodb', target: engine.url, rate: 0 });
+    const proxy = await ChaosProxy.start({
+      kind: 'dynamodb',
+      target: engine.url,
+      rate: 0,
+      accessKeyId: ACCESS_KEY_ID,
+    });
+    const otherKeyId = 'SFLOCALZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ';
     const port = new URL(proxy.url).port;
     const request = (headers: Record<string, string>) =>
       new Promise<number>((resolve, reject) => {
         const req = http.request(
-          { host: '127.0.0.1', port, method: 'POST', path: '/', headers },
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/',
+            headers: { authorization: authorization(ACCESS_KEY_ID), ...headers },
+          },
           (response) => {
             response.resume();
             resolve(response.statusCode ?? 0);
@@ -159,6 +184,9 @@ describe('ChaosProxy', () => {
       expect(await request({ origin: 'https://evil.example' })).toBe(403);
       expect(await request({ host: `evil.example:${port}` })).toBe(403);
       expect(await request({ 'sec-fetch-site': 'cross-site' })).toBe(403);
+      // as is a request signed with another key id (another user of the machine)
+      expect(await request({ authorization: authorization(otherKeyId) })).toBe(403);
+      expect(engine.received).toHaveLength(0);
       // and an SDK-like request goes through
       expect(await request({ host: `127.0.0.1:${port}` })).toBe(200);
       expect(engine.received).toHaveLength(1);
