@@ -7,7 +7,7 @@ import { readFailures } from '#local/capture/readFailures';
 import { readRecordAt } from '#local/capture/readRecordAt';
 import type { CapturedFailure } from '#local/capture/types';
 import { readStream } from '#local/io/readStream';
-import { isAlive, type LocalState, readLocalState } from './localState';
+import { type LocalState, runningRuntime } from './localState';
 
 /** Logical names of pipelines' failure streams end with this. */
 const FAILURE_STREAM_SUFFIX = '-failures';
@@ -26,7 +26,8 @@ export interface PrintFailuresOptions {
   readonly write?: (text: string) => void;
   /**
    * The running local deployment whose `<pipeline>-failures` streams are read too.
-   * @default - `.shardflow/local.json` under `projectDir`, if a runtime is running
+   * @default - `.shardflow/local.json` under `projectDir`, if the runtime it names is verified to
+   *   run (`runningRuntime`); otherwise only the failure file is read
    */
   readonly state?: LocalState;
 }
@@ -169,8 +170,7 @@ export async function printFailures(options: PrintFailuresOptions = {}): Promise
   const projectDir = options.projectDir ?? process.cwd();
   const file = options.file ?? join(projectDir, DEFAULT_FAILURES_FILE);
   const failures = readFailures(file);
-  const running = readLocalState(projectDir);
-  const state = options.state ?? (running && isAlive(running.pid) ? running : undefined);
+  const state = options.state ?? runningRuntime(projectDir);
   const rejected =
     state === undefined ? [] : await resolveRejectedData(state, await readRejectedRecords(state));
   if (options.json) {

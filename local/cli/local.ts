@@ -9,16 +9,23 @@ import {
 } from '#local/io/privateDirectory';
 import { startLocalSession } from '#local/session/startLocalSession';
 import {
+  displayPath,
   LOCAL_DIR,
   type LocalState,
   localStatePath,
   readLocalState,
   readLocalStateFile,
   removeLocalState,
+  runningRuntime,
   runtimeStatus,
   writeLocalState,
 } from './localState';
-import { type ProcessIdentity, type ProcessTable, systemProcessTable } from './processIdentity';
+import {
+  type ProcessIdentity,
+  type ProcessTable,
+  sameProcess,
+  systemProcessTable,
+} from './processIdentity';
 
 /** Options of `shardflow local up`. */
 export interface LocalUpOptions {
@@ -141,27 +148,42 @@ async function upDetached(): Promise<number> {
 /**
  * `shardflow local down`: stops the runtime started from this directory and waits until it is gone.
  *
- * It signals only the process `.shardflow/local.json` names, and only while that process is still the
- * one that wrote the file: same start time in the same boot ({@link LocalState.identity}). A file
- * that is stale (the PID is gone or belongs to another process now) or invalid (a PID that is not an
- * integer greater than 1, not JSON) is removed and nothing is signalled; a file without an identity
- * naming a live process is left alone.
+ * It signals only the process `.shardflow/local.json` names, and only when everything says that
+ * process is the runtime that wrote the file:
+ *
+ * - the file can only have been written by the current user: `.shardflow/` and `local.json` are the
+ *   user's and neither group- nor other-writable, no folder above lets another user replace them,
+ *   and `local.json` is not a symbolic link ({@link readLocalStateFile});
+ * - the process still has the start time and boot the file records ({@link LocalState.identity}),
+ *   belongs to the current user, and runs shardflow's `local up` ({@link runtimeStatus}).
+ *
+ * A file that is stale (the PID is gone or belongs to another process now) or invalid (a PID that is
+ * not an integer greater than 1, not JSON, a symbolic link) is removed and nothing is signalled; a file
+ * that is not trusted, without an identity, or naming a process that is not this user's runtime is
+ * left alone, and nothing is signalled either.
  */
 export async function localDown(options: LocalDownOptions = {}): Promise<number> {
   const projectDir = options.projectDir ?? process.cwd();
   const processes = options.processes ?? systemProcessTable;
   const file = displayPath(localStatePath(projectDir));
   const read = readLocalStateFile(projectDir);
-  if (read.status === 'absent') {
-    process.stdout.write('no local runtime is running here\n');
-    return 0;
-  }
-  if (read.status === 'invalid') {
-    removeLocalState(projectDir);
-    process.stderr.write(
-      `shardflow: ${file} is invalid (${read.reason}); removed it, nothing was stopped\n`,
-    );
-    return 1;
+  switch (read.status) {
+    case 'absent':
+      process.stdout.write('no local runtime is running here\n');
+      return 0;
+    case 'invalid':
+      removeLocalState(projectDir);
+      process.stderr.write(
+        `shardflow: ${file} is invalid (${read.reason}); removed it, nothing was stopped\n`,
+      );
+      return 1;
+    case 'untrusted':
+      process.stderr.write(
+        `shardflow: not trusting ${file}: ${read.reason}. Another user may have written it, so nothing was stopped; remove it (and make the folder yours alone) before the next \`shardflow local up\`\n`,
+      );
+      return 1;
+    case 'valid':
+      break;
   }
   const { state } = read;
   const status = runtimeStatus(state, processes);
@@ -178,10 +200,23 @@ export async function localDown(options: LocalDownOptions = {}): Promise<number>
         `shardflow: cannot verify that pid ${state.pid} is the local runtime ${file} names: ${status.reason}. Nothing was stopped; if it is, stop it with \`kill ${state.pid}\` and remove ${file}\n`,
       );
       return 1;
+    case 'foreign':
+      process.stderr.write(
+        `shardflow: ${file} names a process that is not your local runtime: ${status.reason}. Nothing was stopped; the file was not written by a runtime of yours, remove it\n`,
+      );
+      return 1;
     case 'running':
       break;
   }
-  const isRunning = (): boolean => runtimeStatus(state, processes).status === 'running';
+  // Verified once, above; from now on it is that process for as long as it has the same identity.
+  const { identity } = state;
+  const isRunning = (): boolean => {
+    try {
+      return identity !== undefined && sameProcess(processes.identify(state.pid), identity);
+    } catch {
+      return false; // the process table cannot be read any more: nothing more is signalled
+    }
+  };
   processes.signal(state.pid, 'SIGTERM');
   const deadline = Date.now() + (options.stopTimeoutMs ?? STOP_TIMEOUT_MS);
   while (isRunning() && Date.now() < deadline) {
@@ -193,40 +228,6 @@ export async function localDown(options: LocalDownOptions = {}): Promise<number>
   removeLocalState(projectDir, state.pid);
   process.stdout.write(`stopped the local runtime (pid ${state.pid})\n`);
   return 0;
-}
-
-/**
- * The runtime `.shardflow/local.json` names, if that process still runs; a stale or invalid file is
- * reported on stderr and ignored, so it never keeps `local up` from starting.
- */
-export function runningRuntime(
-  projectDir: string = process.cwd(),
-  processes: ProcessTable = systemProcessTable,
-): LocalState | undefined {
-  const file = displayPath(localStatePath(projectDir));
-  const read = readLocalStateFile(projectDir);
-  if (read.status === 'absent') return undefined;
-  if (read.status === 'invalid') {
-    process.stderr.write(`shardflow: ignoring ${file}: ${read.reason}\n`);
-    return undefined;
-  }
-  const { pid } = read.state;
-  const status = runtimeStatus(read.state, processes);
-  switch (status.status) {
-    case 'running':
-      return read.state;
-    case 'gone':
-    case 'replaced':
-      process.stderr.write(
-        `shardflow: ignoring stale ${file}: ${status.status === 'gone' ? 'no process has' : 'another process has taken'} pid ${pid}\n`,
-      );
-      return undefined;
-    case 'unverifiable':
-      process.stderr.write(
-        `shardflow: ignoring ${file}: cannot verify that pid ${pid} is a local runtime (${status.reason}); if it is, stop it with \`kill ${pid}\`\n`,
-      );
-      return undefined;
-  }
 }
 
 /**
@@ -266,11 +267,6 @@ function ownIdentity(): ProcessIdentity | undefined {
   } catch {
     return undefined;
   }
-}
-
-function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 function describe(state: LocalState, file: string): string {

@@ -16,6 +16,17 @@ export interface ProcessIdentity {
   readonly bootId?: string;
 }
 
+/** Who runs a process, and what it runs. */
+export interface ProcessDetails {
+  /** Real user id (Linux: the first `Uid:` field of `/proc/<pid>/status`; elsewhere `ps -o ruid=`). */
+  readonly uid: number;
+  /**
+   * Its arguments, the program first. Linux: `/proc/<pid>/cmdline`, exact (empty for a zombie).
+   * Elsewhere: `ps -o args=` split at white space, so an argument with spaces comes in pieces.
+   */
+  readonly argv: readonly string[];
+}
+
 /** Looks processes up and signals them: the system's, or a fake in tests. */
 export interface ProcessTable {
   /**
@@ -24,6 +35,11 @@ export interface ProcessTable {
    * @throws ProcessInspectionError when the process table cannot be read on this platform
    */
   identify(pid: number): ProcessIdentity | undefined;
+  /**
+   * Who runs the process with this PID and what, or undefined when no process has it.
+   * @throws ProcessInspectionError when the process table cannot be read on this platform
+   */
+  inspect(pid: number): ProcessDetails | undefined;
   /** Sends a signal; refuses PIDs that {@link isValidPid} rejects. */
   signal(pid: number, signal: NodeJS.Signals): void;
 }
@@ -105,6 +121,55 @@ export function identifyWithPs(pid: number): ProcessIdentity | undefined {
   return startTime === '' ? undefined : { startTime };
 }
 
+/** Owner and arguments from `/proc` (Linux). */
+export function inspectWithProc(pid: number): ProcessDetails | undefined {
+  if (!isValidPid(pid)) return undefined;
+  let status: string;
+  let cmdline: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    throw new ProcessInspectionError(`cannot read /proc/${pid}`, { cause: error });
+  }
+  // NUL-terminated arguments; nothing at all for a zombie (or a kernel thread).
+  const argv = cmdline === '' ? [] : cmdline.replace(/\0$/, '').split('\0');
+  return { uid: parseProcStatusUid(status), argv };
+}
+
+/** The real user id of a `/proc/<pid>/status` text: the first number of its `Uid:` line. */
+export function parseProcStatusUid(status: string): number {
+  const match = /^Uid:\s+(\d+)/m.exec(status);
+  if (match?.[1] === undefined) {
+    throw new ProcessInspectionError('unexpected /proc/<pid>/status: no Uid line');
+  }
+  return Number(match[1]);
+}
+
+/** Owner and arguments from `ps` (any POSIX system), for platforms without `/proc`. */
+export function inspectWithPs(pid: number): ProcessDetails | undefined {
+  if (!isValidPid(pid)) return undefined;
+  let output: string;
+  try {
+    output = execFileSync('ps', ['-ww', '-o', 'ruid=', '-o', 'args=', '-p', String(pid)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return undefined;
+    throw new ProcessInspectionError('cannot run `ps` to inspect a process', { cause: error });
+  }
+  const [uid, ...argv] = output.trim().split(/\s+/);
+  if (uid === undefined || uid === '') return undefined;
+  if (!/^\d+$/.test(uid)) {
+    throw new ProcessInspectionError(`unexpected \`ps\` output: ${output.slice(0, 200)}`);
+  }
+  return { uid: Number(uid), argv };
+}
+
 let cachedBootId: string | undefined | null = null;
 
 /** The boot id, read once; undefined where it cannot be read (the start time alone then decides). */
@@ -119,10 +184,14 @@ function bootId(): string | undefined {
   return cachedBootId;
 }
 
+function hasProc(): boolean {
+  return fs.existsSync('/proc/self/stat');
+}
+
 /** The system's process table: `/proc` where there is one, `ps` otherwise. */
 export const systemProcessTable: ProcessTable = {
-  identify: (pid) =>
-    fs.existsSync('/proc/self/stat') ? identifyWithProc(pid) : identifyWithPs(pid),
+  identify: (pid) => (hasProc() ? identifyWithProc(pid) : identifyWithPs(pid)),
+  inspect: (pid) => (hasProc() ? inspectWithProc(pid) : inspectWithPs(pid)),
   signal: (pid, signal) => {
     if (!isValidPid(pid)) throw new RangeError(`refusing to signal pid ${String(pid)}`);
     process.kill(pid, signal);

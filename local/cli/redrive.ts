@@ -13,7 +13,8 @@ import { readFailures } from '#local/capture/readFailures';
 import { readRecordAt } from '#local/capture/readRecordAt';
 import type { CapturedFailure } from '#local/capture/types';
 import { KinesisSink, type SinkRecord } from '#sinks/index';
-import { isAlive, type LocalState, readLocalState } from './localState';
+import { NoLocalRuntimeError } from './errors';
+import { type LocalState, requireRunningRuntime } from './localState';
 
 /** Rejections that are not redriven unless asked for by `--reason LATE`: their windows are closed. */
 const LATE = 'LATE';
@@ -40,7 +41,10 @@ export interface RedriveOptions {
   readonly projectDir?: string;
   /** The failure file of on-failure captures. @default - `.shardflow/failures.jsonl` under `projectDir` */
   readonly file?: string;
-  /** The running local deployment. @default - `.shardflow/local.json` under `projectDir`, if running */
+  /**
+   * The running local deployment.
+   * @default - `.shardflow/local.json` under `projectDir`, if the runtime it names is verified to run
+   */
   readonly state?: LocalState;
   /** Kinesis client of the deployment. @default - a client on the state's Kinesis endpoint */
   readonly client?: KinesisClient;
@@ -126,10 +130,12 @@ export interface RedriveReport {
 export async function redrive(options: RedriveOptions = {}): Promise<number> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   const projectDir = options.projectDir ?? process.cwd();
-  const running = readLocalState(projectDir);
-  const state = options.state ?? (running && isAlive(running.pid) ? running : undefined);
-  if (state === undefined) {
-    write('no local runtime is running here (start one with `npx shardflow local up --detach`)\n');
+  let state: LocalState;
+  try {
+    state = options.state ?? requireRunningRuntime(projectDir);
+  } catch (error) {
+    if (!(error instanceof NoLocalRuntimeError)) throw error;
+    write(`${error.message}\n`);
     return 1;
   }
   const report = await redriveRecords(state, options, write);

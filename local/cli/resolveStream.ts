@@ -1,7 +1,9 @@
 import { CloudFormationClient, paginateDescribeStacks } from '@aws-sdk/client-cloudformation';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { localClients } from '#local/aws/index';
-import { readLocalState } from './localState';
+import { NoLocalRuntimeError } from './errors';
+import { displayPath, findLocalRuntime, localStatePath } from './localState';
+import type { ProcessTable } from './processIdentity';
 
 /** Where a STREAM argument points. */
 export interface ResolvedStream {
@@ -11,17 +13,40 @@ export interface ResolvedStream {
   readonly target: 'local' | 'aws';
 }
 
+/** Options of {@link resolveStream}. */
+export interface ResolveStreamOptions {
+  /** Where `shardflow local up` may run. @default process.cwd() */
+  readonly projectDir?: string;
+  /** @default - the system's process table */
+  readonly processes?: ProcessTable;
+}
+
 /** The stack output description that names a stream, written by the CDK app. */
 const OUTPUT_PREFIX = 'shardflow:name=';
 
 /**
  * Resolves a logical (`numbers`) or physical stream name. With a running `shardflow local up` in this
- * directory it uses the embedded AWS; otherwise, when `AWS_ENDPOINT_URL` or an AWS profile/region is set, it
- * asks CloudFormation for the stack outputs that name shardflow streams (LocalStack or a real account).
+ * directory (verified as `local down` verifies it: {@link findLocalRuntime}) it uses the embedded AWS;
+ * without a `.shardflow/local.json`, when `AWS_ENDPOINT_URL` or an AWS profile/region is set, it asks
+ * CloudFormation for the stack outputs that name shardflow streams (LocalStack or a real account).
+ *
+ * @throws NoLocalRuntimeError when `.shardflow/local.json` names no runtime that runs: its endpoints
+ *   may be another program's now, and records meant for the local runtime must not go to AWS either
  */
-export async function resolveStream(name: string): Promise<ResolvedStream> {
-  const state = readLocalState();
-  if (state) {
+export async function resolveStream(
+  name: string,
+  options: ResolveStreamOptions = {},
+): Promise<ResolvedStream> {
+  const projectDir = options.projectDir ?? process.cwd();
+  const runtime = findLocalRuntime(projectDir, options.processes);
+  if (runtime.status === 'not-running') {
+    throw new NoLocalRuntimeError(
+      projectDir,
+      `${displayPath(localStatePath(projectDir))}: ${runtime.reason}`,
+    );
+  }
+  if (runtime.status === 'running') {
+    const { state } = runtime;
     const client = localClients(state.endpoints).kinesis;
     const entry = state.names[name];
     if (entry) {

@@ -24,6 +24,7 @@ export const AWS_CREDENTIAL_VARIABLES: readonly string[] = [
   'AWS_DEFAULT_PROFILE',
   'AWS_SDK_LOAD_CONFIG',
   'AWS_LOGIN_CACHE_DIRECTORY',
+  'AWS_CREDENTIAL_PROFILES_FILE',
   // web identity (EKS, GitHub Actions OIDC)
   'AWS_WEB_IDENTITY_TOKEN_FILE',
   'AWS_ROLE_ARN',
@@ -69,6 +70,8 @@ export function synthEnvironment(
     ...environment,
     AWS_SHARED_CREDENTIALS_FILE: os.devNull,
     AWS_CONFIG_FILE: os.devNull,
+    // the AWS SDK for Java v1's name for the credentials file (v2 reads AWS_SHARED_CREDENTIALS_FILE)
+    AWS_CREDENTIAL_PROFILES_FILE: os.devNull,
     AWS_EC2_METADATA_DISABLED: 'true',
     CDK_OUTDIR: outDir,
     CDK_DISABLE_VERSION_CHECK: '1',

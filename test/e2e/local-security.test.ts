@@ -18,7 +18,7 @@ function plantLocalState(workDir: string, fields: Record<string, unknown>, mode 
       enginePids: [],
       startedAt: new Date(0).toISOString(),
       cdkOut: 'cdk.out',
-      endpoints: {},
+      endpoints: { credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' } },
       names: {},
       ...fields,
     }),

@@ -2,17 +2,24 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { localDown, runningRuntime } from '#local/cli/local';
-import type { ProcessIdentity, ProcessTable } from '#local/cli/processIdentity';
+import { localDown } from '#local/cli/local';
+import { runningRuntime } from '#local/cli/localState';
+import type { ProcessDetails, ProcessIdentity, ProcessTable } from '#local/cli/processIdentity';
 import { systemProcessTable } from '#local/cli/processIdentity';
 
 const RUNTIME_PID = 4242;
 const RUNTIME: ProcessIdentity = { startTime: '1234567', bootId: 'boot-a' };
+const UID = process.getuid?.() ?? 0;
+/** What a runtime started with `npx shardflow local up` runs. */
+const RUNTIME_DETAILS: ProcessDetails = {
+  uid: UID,
+  argv: ['node', '/project/node_modules/.bin/shardflow', 'local', 'up', '--app', '.'],
+};
 
-/** A state file as `local up` writes it, or as someone planted it. */
+/** A state file as `local up` writes it (a 0600 file in a 0700 folder), or as someone planted it. */
 function plantState(projectDir: string, fields: Record<string, unknown>): string {
   const file = path.join(projectDir, '.shardflow', 'local.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(
     file,
     JSON.stringify({
@@ -20,28 +27,44 @@ function plantState(projectDir: string, fields: Record<string, unknown>): string
       enginePids: [],
       startedAt: new Date(0).toISOString(),
       cdkOut: 'cdk.out',
-      endpoints: {},
+      endpoints: { credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' } },
       names: {},
       ...fields,
     }),
+    { mode: 0o600 },
   );
   return file;
 }
 
-/** A process table of `processes`; `onSignal` plays what a process does on a signal. */
+/**
+ * A process table of `processes`; `onSignal` plays what a process does on a signal. Every process is a
+ * runtime of this user's unless `details` says otherwise.
+ */
 function fakeProcessTable(
   processes: Map<number, ProcessIdentity>,
   onSignal: (pid: number, signal: NodeJS.Signals) => void = () => undefined,
+  details: ProcessDetails = RUNTIME_DETAILS,
 ): ProcessTable & { readonly signals: Array<[number, NodeJS.Signals]> } {
   const signals: Array<[number, NodeJS.Signals]> = [];
   return {
     signals,
     identify: (pid) => processes.get(pid),
+    inspect: (pid) => (processes.has(pid) ? details : undefined),
     signal: (pid, signal) => {
       signals.push([pid, signal]);
       onSignal(pid, signal);
     },
   };
+}
+
+/**
+ * A live process of this user's that looks like a runtime to `ps` and /proc: node running a script
+ * named `shardflow.js` with `local up`.
+ */
+function fakeRuntimeProcess(dir: string): ChildProcess {
+  const script = path.join(dir, 'shardflow.js');
+  fs.writeFileSync(script, 'setInterval(() => undefined, 1000);\n');
+  return spawn(process.execPath, [script, 'local', 'up'], { stdio: 'ignore' });
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -230,21 +253,74 @@ describe('localDown', () => {
     expect(processes.signals).toEqual([[RUNTIME_PID, 'SIGTERM']]);
   });
 
+  it('fails without signalling on a runtime of another user', async () => {
+    // GIVEN the recorded identity and command line, but another user's process
+    const file = plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    const processes = fakeProcessTable(new Map([[RUNTIME_PID, RUNTIME]]), undefined, {
+      ...RUNTIME_DETAILS,
+      uid: UID + 1,
+    });
+
+    // WHEN
+    const code = await localDown({ projectDir, processes });
+
+    // THEN
+    expect(processes.signals).toEqual([]);
+    expect(code).toBe(1);
+    expect(output.join('')).toContain(
+      `.shardflow/local.json names a process that is not your local runtime: pid ${RUNTIME_PID} is a process of uid ${UID + 1}, not yours (uid ${UID}). Nothing was stopped`,
+    );
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
+  it('fails without signalling on a .shardflow folder of another user', async () => {
+    // GIVEN a file as `local up` writes it, in a folder of another user's
+    const file = plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    const dir = path.join(projectDir, '.shardflow');
+    const owner = fs.statSync(dir).uid;
+    jest.spyOn(process, 'getuid').mockReturnValue(owner + 1);
+    const processes = fakeProcessTable(new Map([[RUNTIME_PID, RUNTIME]]), undefined, {
+      ...RUNTIME_DETAILS,
+      uid: owner + 1,
+    });
+
+    // WHEN
+    const code = await localDown({ projectDir, processes });
+
+    // THEN
+    expect(processes.signals).toEqual([]);
+    expect(code).toBe(1);
+    expect(output.join('')).toContain(
+      `shardflow: not trusting .shardflow/local.json: ${dir} is owned by uid ${owner}, not by you (uid ${owner + 1})`,
+    );
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
   describe('with real processes', () => {
     let sleeper: ChildProcess;
+    let runtime: ChildProcess | undefined;
 
     beforeEach(() => {
-      // Signals go to real processes again, but only to this test's own `sleep`.
+      // Signals go to real processes again, but only to this test's own children.
       kill.mockRestore();
       sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+      runtime = undefined;
     });
 
     afterEach(async () => {
-      if (sleeper.exitCode === null && sleeper.signalCode === null) {
-        sleeper.kill('SIGKILL');
-        await exited(sleeper);
+      for (const child of [sleeper, runtime]) {
+        if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await exited(child);
+        }
       }
     });
+
+    /** Whether `child` still runs after a while, unsignalled. */
+    const stillRuns = async (child: ChildProcess): Promise<boolean> => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return child.exitCode === null && child.signalCode === null;
+    };
 
     it.each([
       ['a recorded identity of another process', { startTime: '1', bootId: 'another-boot' }],
@@ -255,27 +331,92 @@ describe('localDown', () => {
 
       // WHEN
       await localDown({ projectDir });
-      await new Promise((resolve) => setTimeout(resolve, 200));
 
       // THEN
-      expect(sleeper.exitCode).toBeNull();
-      expect(sleeper.signalCode).toBeNull();
+      expect(await stillRuns(sleeper)).toBe(true);
       expect(output.join('')).not.toContain('stopped the local runtime');
     });
 
-    it('stops the process whose identity the file records', async () => {
-      // GIVEN
+    it.each([
+      ['.shardflow', '0777'],
+      ['.shardflow', '0770'],
+      ['.shardflow/local.json', '0666'],
+      ['.shardflow/local.json', '0620'],
+    ])(
+      'fails without signalling an unrelated process whose public identity a local.json records when %s has mode %s',
+      async (entry, mode) => {
+        // GIVEN start time and boot id of an unrelated process, which anyone can read in /proc, in a
+        // file that others may have written
+        const pid = sleeper.pid as number;
+        const file = plantState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
+        fs.chmodSync(path.join(projectDir, entry), Number.parseInt(mode, 8));
+
+        // WHEN
+        const code = await localDown({ projectDir, stopTimeoutMs: 1_000 });
+
+        // THEN
+        expect(code).toBe(1);
+        expect(await stillRuns(sleeper)).toBe(true);
+        expect(output.join('')).toContain(
+          `shardflow: not trusting .shardflow/local.json: ${path.join(projectDir, entry)} is writable by group or others (mode ${mode}). Another user may have written it, so nothing was stopped`,
+        );
+        expect(fs.existsSync(file)).toBe(true);
+      },
+    );
+
+    it('fails without signalling when a folder above the project lets others replace .shardflow', async () => {
+      // GIVEN a project in a folder everyone may write to (not sticky)
+      const shared = path.join(projectDir, 'shared');
+      const project = path.join(shared, 'project');
+      fs.mkdirSync(project, { recursive: true });
+      fs.chmodSync(shared, 0o777);
       const pid = sleeper.pid as number;
-      plantState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
+      plantState(project, { pid, identity: systemProcessTable.identify(pid) });
+
+      // WHEN
+      const code = await localDown({ projectDir: project, stopTimeoutMs: 1_000 });
+
+      // THEN
+      expect(code).toBe(1);
+      expect(await stillRuns(sleeper)).toBe(true);
+      expect(output.join('')).toContain(
+        `${shared} is writable by group or others (mode 0777) and not sticky`,
+      );
+    });
+
+    it('fails without signalling a process of this user that is not a shardflow runtime', async () => {
+      // GIVEN a private file with the identity of an unrelated process
+      const pid = sleeper.pid as number;
+      const file = plantState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
+
+      // WHEN
+      const code = await localDown({ projectDir, stopTimeoutMs: 1_000 });
+
+      // THEN
+      expect(code).toBe(1);
+      expect(await stillRuns(sleeper)).toBe(true);
+      expect(output.join('')).toContain(
+        `.shardflow/local.json names a process that is not your local runtime: pid ${pid} is not a shardflow local runtime: it runs \`sleep 60\`. Nothing was stopped`,
+      );
+      expect(fs.existsSync(file)).toBe(true);
+    });
+
+    it('stops the runtime whose identity the file records', async () => {
+      // GIVEN
+      runtime = fakeRuntimeProcess(projectDir);
+      const pid = runtime.pid as number;
+      const file = plantState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
 
       // WHEN
       const code = await localDown({ projectDir });
-      await exited(sleeper);
+      await exited(runtime);
 
       // THEN
       expect(code).toBe(0);
-      expect(sleeper.signalCode).toBe('SIGTERM');
+      expect(runtime.signalCode).toBe('SIGTERM');
       expect(output.join('')).toContain(`stopped the local runtime (pid ${pid})`);
+      expect(fs.existsSync(file)).toBe(false);
+      expect(await stillRuns(sleeper)).toBe(true);
     });
   });
 });
@@ -314,11 +455,17 @@ describe('runningRuntime', () => {
     ['a stale file whose PID another process has', { pid: RUNTIME_PID, identity: RUNTIME }],
     ['a file without identity whose PID is alive', { pid: RUNTIME_PID }],
     ['an invalid file', { pid: -1 }],
+    [
+      'a file naming a process that is not a runtime',
+      { pid: RUNTIME_PID, identity: { startTime: '9999999', bootId: 'boot-a' } },
+    ],
   ])('is nothing, with a note, for %s', (_, fields) => {
     // GIVEN
     plantState(projectDir, fields);
     const processes = fakeProcessTable(
       new Map([[RUNTIME_PID, { startTime: '9999999', bootId: 'boot-a' }]]),
+      undefined,
+      { uid: UID, argv: ['sleep', '60'] },
     );
 
     // WHEN

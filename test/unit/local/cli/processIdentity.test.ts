@@ -2,8 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import {
   identifyWithProc,
   identifyWithPs,
+  inspectWithProc,
+  inspectWithPs,
   isValidPid,
   parseProcStat,
+  parseProcStatusUid,
   sameProcess,
   systemProcessTable,
 } from '#local/cli/processIdentity';
@@ -93,6 +96,58 @@ describe.each([
 
   it('finds nothing for PIDs that address groups or init', () => {
     expect([-1, 0, 1].map((pid) => identify(pid))).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe('parseProcStatusUid', () => {
+  it('is the real uid, the first of the Uid line', () => {
+    expect(
+      parseProcStatusUid('Name:\tnode\nUmask:\t0077\nUid:\t1000\t0\t0\t0\nGid:\t5\t5\t5\t5\n'),
+    ).toBe(1000);
+  });
+
+  it('fails without a Uid line', () => {
+    expect(() => parseProcStatusUid('Name:\tnode\n')).toThrow('no Uid line');
+  });
+});
+
+describe.each([
+  ['/proc', inspectWithProc],
+  ['ps', inspectWithPs],
+])('inspect with %s', (_, inspect) => {
+  let child: ChildProcess | undefined;
+
+  afterEach(async () => {
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+  });
+
+  it('tells who runs a process and with which arguments', () => {
+    // GIVEN
+    child = spawn('sleep', ['60'], { stdio: 'ignore' });
+
+    // WHEN
+    const details = inspect(child.pid as number);
+
+    // THEN
+    expect(details).toEqual({ uid: process.getuid?.(), argv: ['sleep', '60'] });
+  });
+
+  it('finds no process once it has exited', async () => {
+    // GIVEN
+    child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const pid = child.pid as number;
+    child.kill('SIGKILL');
+    await exited(child);
+
+    // WHEN / THEN
+    expect(inspect(pid)).toBeUndefined();
+  });
+
+  it('finds nothing for PIDs that address groups or init', () => {
+    expect([-1, 0, 1].map((pid) => inspect(pid))).toEqual([undefined, undefined, undefined]);
   });
 });
 

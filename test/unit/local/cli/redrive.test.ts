@@ -11,7 +11,7 @@ import type { FailureRecordBody } from '#handlers/types';
 import type { PipelineFailureStream } from '#local/capture/pipelineFailureStreams';
 import type { PipelineSource } from '#local/capture/pipelineSources';
 import type { FailureStreamRecord } from '#local/capture/readFailureStreams';
-import type { LocalState } from '#local/cli/localState';
+import { type LocalState, writeLocalState } from '#local/cli/localState';
 import { redrive } from '#local/cli/redrive';
 
 const STATE = {
@@ -20,7 +20,7 @@ const STATE = {
   enginePids: [],
   startedAt: '2026-11-26T10:00:00.000Z',
   cdkOut: '/nonexistent',
-  endpoints: {},
+  endpoints: { credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' } },
   names: {},
 } as unknown as LocalState;
 
@@ -347,6 +347,42 @@ describe('shardflow redrive', () => {
     expect(code).toBe(1);
     expect(output).toContain('no local runtime is running here');
     fs.rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  it('fails (exit 1) on a local.json whose PID is alive but is not the runtime that wrote it', async () => {
+    // GIVEN a stale local.json whose PID some live process (this one) has now
+    const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardflow-redrive-'));
+    writeLocalState(
+      {
+        ...STATE,
+        pid: process.pid,
+        identity: { startTime: '1', bootId: 'a-boot-long-ago' },
+        endpoints: {
+          kinesis: 'http://127.0.0.1:1',
+          kinesisTls: 'https://127.0.0.1:1',
+          dynamodb: 'http://127.0.0.1:1',
+          kinesisCaFile: '/nonexistent',
+          region: 'us-east-1',
+          accountId: '000000000000',
+          credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' },
+        },
+      },
+      projectDir,
+    );
+    let output = '';
+
+    try {
+      // WHEN
+      const code = await redrive({ projectDir, write: (text) => (output += text) });
+
+      // THEN
+      expect(code).toBe(1);
+      expect(output).toBe(
+        `no local runtime is running here; start one with \`shardflow local up\` (ignored ${path.join(projectDir, '.shardflow', 'local.json')}: it is stale: another process has taken pid ${process.pid})\n`,
+      );
+    } finally {
+      fs.rmSync(projectDir, { recursive: true, force: true });
+    }
   });
 
   it('with --captured, also redrives the records of batches the mapping gave up on', async () => {

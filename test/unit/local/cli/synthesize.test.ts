@@ -105,6 +105,8 @@ describe('synthesize', () => {
       AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/token',
       AWS_BEARER_TOKEN_BEDROCK: 'bearer',
       AWS_SECURITY_TOKEN: 'legacy',
+      // the AWS SDK for Java v1's credentials file (an app may synthesize through Java)
+      AWS_CREDENTIAL_PROFILES_FILE: '/home/user/.aws/credentials',
       AWS_REGION: 'eu-west-1',
       HOME: '/home/user',
     };
@@ -118,6 +120,7 @@ describe('synthesize', () => {
       HOME: '/home/user',
       AWS_SHARED_CREDENTIALS_FILE: os.devNull,
       AWS_CONFIG_FILE: os.devNull,
+      AWS_CREDENTIAL_PROFILES_FILE: os.devNull,
       AWS_EC2_METADATA_DISABLED: 'true',
       CDK_OUTDIR: '/out',
       CDK_DISABLE_VERSION_CHECK: '1',

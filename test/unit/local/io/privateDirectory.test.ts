@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensurePrivateDirectory, restrictTree } from '#local/io/privateDirectory';
+import { UnsafePathError } from '#local/io/errors';
+import { checkAncestors, ensurePrivateDirectory, restrictTree } from '#local/io/privateDirectory';
 
 const modeOf = (file: string): string => (fs.lstatSync(file).mode & 0o777).toString(8);
 const purpose = 'the test’s files';
@@ -94,17 +95,138 @@ describe('ensurePrivateDirectory', () => {
   });
 
   it('fails on a folder of another user, even with repair', () => {
-    // GIVEN
-    const dir = path.join(workDir, 'theirs');
-    fs.mkdirSync(dir, { mode: 0o700 });
+    // GIVEN a folder right in the system's temporary folder (so that no folder above is this user's)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardflow-theirs-test-'));
     const owner = fs.statSync(dir).uid;
     jest.spyOn(process, 'getuid').mockReturnValue(owner + 1);
+
+    try {
+      // WHEN
+      const act = () => ensurePrivateDirectory(dir, { purpose, repair: true });
+
+      // THEN
+      expect(act).toThrow(`it is owned by uid ${owner}, not by you (uid ${owner + 1}); remove it`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('checkAncestors', () => {
+  let workDir: string;
+
+  beforeEach(() => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardflow-ancestors-test-'));
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  /** A folder in the work folder with this mode, whatever the umask. */
+  const folder = (name: string, mode: number): string => {
+    const dir = path.join(workDir, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(dir, mode);
+    return dir;
+  };
+
+  it('fails on a state folder inside a folder everyone may write to, before creating anything', () => {
+    // GIVEN a team folder anyone may write to, not sticky
+    const shared = folder('shared', 0o777);
+    const stateDir = path.join(shared, 'state');
+
+    // WHEN
+    const act = () =>
+      ensurePrivateDirectory(stateDir, { purpose, repair: true, followSymlink: true });
+
+    // THEN another user could rename `state` away and put their own in its place: refused
+    expect(act).toThrow(
+      `refusing to use ${stateDir} for ${purpose}: ${shared} is writable by group or others (mode 0777) and not sticky, so another user could replace ${stateDir} after it was checked; run \`chmod go-w ${shared}\``,
+    );
+    expect(act).toThrow(UnsafePathError);
+    expect(fs.existsSync(stateDir)).toBe(false);
+  });
+
+  it('fails on a folder anywhere above that its group may write to', () => {
+    // GIVEN
+    const team = folder('team', 0o775);
+    const dir = path.join(team, 'project', '.shardflow');
 
     // WHEN
     const act = () => ensurePrivateDirectory(dir, { purpose, repair: true });
 
     // THEN
-    expect(act).toThrow(`it is owned by uid ${owner}, not by you (uid ${owner + 1}); remove it`);
+    expect(act).toThrow(`${team} is writable by group or others (mode 0775) and not sticky`);
+  });
+
+  it('accepts a folder inside a sticky folder everyone may write to, like /tmp', () => {
+    // GIVEN
+    const tmp = folder('tmp', 0o1777);
+
+    // WHEN
+    const dir = ensurePrivateDirectory(path.join(tmp, 'state'), { purpose });
+
+    // THEN
+    expect(modeOf(dir)).toBe('700');
+  });
+
+  it('accepts the system temporary folder', () => {
+    expect(() =>
+      checkAncestors(path.join(os.tmpdir(), 'shardflow-x', 'tls'), purpose),
+    ).not.toThrow();
+  });
+
+  it('fails on a folder above owned by another user than root', () => {
+    // GIVEN a folder of another user's (as root: chown; otherwise: this user seen as another one)
+    const theirs = folder('theirs', 0o755);
+    const uid = fs.statSync(theirs).uid;
+    let owner = uid;
+    let me = uid;
+    if (uid === 0) {
+      owner = 4242;
+      fs.chownSync(theirs, owner, owner);
+    } else {
+      me = uid + 1;
+      jest.spyOn(process, 'getuid').mockReturnValue(me);
+    }
+
+    // WHEN
+    const act = () => checkAncestors(path.join(theirs, 'state'), purpose);
+
+    // THEN
+    expect(act).toThrow(
+      `${theirs} is owned by uid ${owner}, neither by you (uid ${me}) nor by root, so another user could replace`,
+    );
+  });
+
+  it('checks the folders above where a symbolic link leads', () => {
+    // GIVEN a link in a private folder to a state folder in a folder everyone may write to
+    const shared = folder('shared', 0o777);
+    const target = folder('shared/state', 0o700);
+    const link = path.join(folder('private', 0o700), 'state');
+    fs.symlinkSync(target, link);
+
+    // WHEN
+    const act = () => ensurePrivateDirectory(link, { purpose, followSymlink: true });
+
+    // THEN
+    expect(act).toThrow(`${shared} is writable by group or others (mode 0777) and not sticky`);
+  });
+
+  it('checks the folder that holds a symbolic link on the way', () => {
+    // GIVEN a link in a folder everyone may write to, to a private folder
+    const target = folder('private/state', 0o700);
+    const shared = folder('shared', 0o777);
+    const link = path.join(shared, 'state');
+    fs.symlinkSync(target, link);
+
+    // WHEN
+    const act = () => ensurePrivateDirectory(link, { purpose, followSymlink: true });
+
+    // THEN
+    expect(act).toThrow(`${shared} is writable by group or others (mode 0777) and not sticky`);
   });
 });
 
