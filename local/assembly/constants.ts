@@ -62,6 +62,18 @@ export const NESTED_ASSEMBLY_ARTIFACT_TYPE = 'cdk:cloud-assembly';
 /** Symlinks a path of a cloud assembly may go through before it is taken for a loop (Linux's limit). */
 export const MAX_SYMLINKS = 40;
 
+/** uid of root, whose files are trusted like the current user's (as OpenSSH's StrictModes does). */
+export const ROOT_UID = 0;
+
+/** Write permission of others: a file with it may have been written by anyone. */
+export const OTHERS_WRITE_BIT = 0o002;
+
+/**
+ * What a Lambda function name may be when it is given as a name (not an ARN): 1 to 64 letters, digits,
+ * hyphens or underscores (CreateFunction's `FunctionName`; the 140-character limit applies to ARNs).
+ */
+export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** How often a CREATING stream or table is polled until it is ACTIVE, in milliseconds. */
 export const ACTIVE_POLL_INTERVAL_MS = 100;
 

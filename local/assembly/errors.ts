@@ -54,6 +54,59 @@ export class AssemblyPathError extends AssemblyLoadError {
   }
 }
 
+/**
+ * A symbolic link inside a Lambda code asset leads out of the asset's directory (`asset.abc/index.js ->
+ * ../../elsewhere.js`): the function would run code from outside what was synthesized, so the assembly
+ * is refused.
+ */
+export class AssetLinkError extends AssemblyLoadError {
+  /** The symbolic link. */
+  public readonly link: string;
+  /** Where it leads, symlinks resolved. */
+  public readonly resolvedPath: string;
+  /** The asset directory it must stay in. */
+  public readonly assetDirectory: string;
+
+  public constructor(
+    details: {
+      /** The asset (`file asset <id>`). */
+      readonly what: string;
+      readonly link: string;
+      /** The link's target, as written. */
+      readonly target: string;
+      readonly resolvedPath: string;
+      readonly assetDirectory: string;
+    },
+    file: string,
+  ) {
+    super(
+      `${details.link} in ${details.what} is a symbolic link to ${JSON.stringify(details.target)}, which leads to ${details.resolvedPath}, outside the asset directory ${details.assetDirectory}: refusing to load it`,
+      file,
+    );
+    this.name = 'AssetLinkError';
+    this.link = details.link;
+    this.resolvedPath = details.resolvedPath;
+    this.assetDirectory = details.assetDirectory;
+  }
+}
+
+/**
+ * A file of the cloud assembly (manifest, template, asset manifest) may have been written by another
+ * user: it is owned by someone who is neither the current user nor root, or anyone may write to it. A
+ * template decides what runs (environment variables such as `NODE_OPTIONS`, handlers, code assets), so
+ * the assembly is refused.
+ */
+export class UntrustedAssemblyFileError extends AssemblyLoadError {
+  /** Owner of the file (uid). */
+  public readonly owner: number;
+
+  public constructor(reason: string, file: string, owner: number) {
+    super(`${reason}, so another user may have written it: refusing to read it`, file);
+    this.name = 'UntrustedAssemblyFileError';
+    this.owner = owner;
+  }
+}
+
 /** A CloudFormation intrinsic function or reference cannot be resolved locally. */
 export class IntrinsicResolutionError extends AssemblyError {
   /** Stack whose template holds the expression. */

@@ -1,12 +1,30 @@
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { currentUid } from '#local/io/privateDirectory';
 import {
   ASSET_MANIFEST_ARTIFACT_TYPE,
   MAX_SYMLINKS,
   NESTED_ASSEMBLY_ARTIFACT_TYPE,
+  OTHERS_WRITE_BIT,
+  ROOT_UID,
   STACK_ARTIFACT_TYPE,
 } from './constants';
-import { AssemblyLoadError, AssemblyPathError } from './errors';
+import {
+  AssemblyLoadError,
+  AssemblyPathError,
+  AssetLinkError,
+  UntrustedAssemblyFileError,
+} from './errors';
 import type { CfnTemplate, CloudAssembly, FileAsset, StackArtifact } from './types';
 
 interface ManifestArtifact {
@@ -29,13 +47,47 @@ interface AssetManifest {
   >;
 }
 
-function readJson<T>(file: string): T {
-  let text: string;
+/**
+ * The text of a file of the cloud assembly, read through a descriptor that is checked first: a regular
+ * file owned by the current user or root that others may not write to — what another user planted or
+ * could still change (a template setting `NODE_OPTIONS`, say) is refused.
+ */
+function readTrusted(file: string): string {
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw new AssemblyLoadError('cannot read file of the cloud assembly', file, { cause: error });
   }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new AssemblyLoadError('not a regular file', file);
+    const uid = currentUid();
+    if (uid !== undefined && stats.uid !== uid && stats.uid !== ROOT_UID) {
+      throw new UntrustedAssemblyFileError(
+        `it is owned by uid ${stats.uid}, neither by you (uid ${uid}) nor by root`,
+        file,
+        stats.uid,
+      );
+    }
+    if (uid !== undefined && (stats.mode & OTHERS_WRITE_BIT) !== 0) {
+      throw new UntrustedAssemblyFileError(
+        `anyone may write to it (mode 0${(stats.mode & 0o777).toString(8)})`,
+        file,
+        stats.uid,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } catch (error) {
+    if (error instanceof AssemblyLoadError) throw error;
+    throw new AssemblyLoadError('cannot read file of the cloud assembly', file, { cause: error });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readJson<T>(file: string): T {
+  const text = readTrusted(file);
   try {
     return JSON.parse(text) as T;
   } catch (error) {
@@ -62,7 +114,8 @@ function leadsOut(pathFromRoot: string): boolean {
  */
 function realPathOf(file: string, links = 0): string {
   try {
-    return realpathSync(file);
+    // The kernel's answer: Node's own realpathSync collapses `link/..` as if `link` were no link.
+    return realpathSync.native(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') {
@@ -83,7 +136,8 @@ function realPathOf(file: string, links = 0): string {
   if (links >= MAX_SYMLINKS) {
     throw new AssemblyLoadError('too many levels of symbolic links', file);
   }
-  return realPathOf(resolve(realParent, target), links + 1);
+  // Not normalized: `up/..` must go up from where `up` leads, not cancel out.
+  return realPathOf(isAbsolute(target) ? target : `${realParent}${sep}${target}`, links + 1);
 }
 
 /**
@@ -114,6 +168,50 @@ function insideAssembly(
     throw new AssemblyPathError({ ...details, resolvedPath: real, throughSymlink: true }, file);
   }
   return resolved;
+}
+
+/**
+ * Refuses a symbolic link anywhere in a directory asset that leads out of it — by its target as written
+ * or once every link on the way is followed — since the function would run what it points to. Links
+ * that stay inside the asset are left alone (the local runtime copies what they point to).
+ */
+function refuseLinksOutOf(asset: FileAsset, assetManifestFile: string): void {
+  let realRoot: string;
+  try {
+    realRoot = realpathSync.native(asset.path);
+    if (!lstatSync(realRoot).isDirectory()) return; // a file asset: nothing inside to check
+  } catch {
+    return; // missing: planning a function from it fails with its name
+  }
+  const visit = (directory: string, realDirectory: string): void => {
+    for (const name of readdirSync(realDirectory)) {
+      const entry = join(directory, name);
+      const realEntry = join(realDirectory, name);
+      const stats = lstatSync(realEntry);
+      if (stats.isDirectory()) {
+        visit(entry, realEntry);
+      } else if (stats.isSymbolicLink()) {
+        const target = readlinkSync(realEntry);
+        const written = resolve(realDirectory, target);
+        const real = realPathOf(realEntry);
+        for (const leadsTo of [written, real]) {
+          if (leadsOut(relative(realRoot, leadsTo))) {
+            throw new AssetLinkError(
+              {
+                what: `file asset ${asset.id}`,
+                link: entry,
+                target,
+                resolvedPath: leadsTo,
+                assetDirectory: asset.path,
+              },
+              assetManifestFile,
+            );
+          }
+        }
+      }
+    }
+  };
+  visit(asset.path, realRoot);
 }
 
 function collect(
@@ -172,6 +270,7 @@ function collect(
             destination.objectKey === undefined ? [] : [destination.objectKey],
           ),
         };
+        if (asset.packaging === 'zip') refuseLinksOutOf(asset, assetManifestFile);
         for (const key of asset.objectKeys) assets.set(key, asset);
       }
     } else if (
@@ -198,6 +297,9 @@ function collect(
  * Every path the manifests name — templates, asset manifests, nested assemblies, assets — must stay
  * inside `directory`, with `..` and symlinks followed: an assembly whose manifest points elsewhere (a
  * template outside it, a Lambda asset at `/etc`) is refused, since its functions would run from there.
+ * So is a symbolic link inside a directory asset that leads out of that asset, and a manifest or
+ * template that another user may have written (owned by neither the current user nor root, or
+ * writable by anyone).
  *
  * @example
  * ```ts
@@ -206,6 +308,8 @@ function collect(
  * ```
  * @throws AssemblyLoadError if the manifest, a template or an asset manifest cannot be read
  * @throws AssemblyPathError if a path of the manifests leads out of `directory`
+ * @throws AssetLinkError if a symbolic link in a directory asset leads out of the asset
+ * @throws UntrustedAssemblyFileError if a manifest or template may have been written by another user
  */
 export function loadCloudAssembly(directory: string): CloudAssembly {
   const absolute = resolve(directory);

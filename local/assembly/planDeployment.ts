@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type {
   CreateTableCommandInput,
   GlobalSecondaryIndex,
@@ -13,6 +14,7 @@ import {
   DEFAULT_PARALLELIZATION_FACTOR,
   DEFAULT_SHARD_COUNT,
   EMULATED_RESOURCE_TYPES,
+  FUNCTION_NAME_PATTERN,
   ON_DEMAND_SHARD_COUNT,
   PIPELINE_VARIABLE,
   RESOURCE_TYPES,
@@ -126,6 +128,69 @@ function tablePlan(
   };
 }
 
+/** Where a stack's template is, for error messages. */
+function templateOf(assembly: CloudAssembly, stack: string): string {
+  return assembly.stacks.find((candidate) => candidate.stackName === stack)?.templateFile ?? stack;
+}
+
+/**
+ * The folder of a function's inline code inside the inline-code directory: its name when that is a
+ * valid function name (letters, digits, `-`, `_`: no `/`, no `..`), else a digest of its stack and
+ * logical id — never a path taken from the template as it is.
+ */
+function inlineFolderName(stack: string, logicalId: string, functionName: string): string {
+  if (FUNCTION_NAME_PATTERN.test(functionName)) return functionName;
+  const digest = createHash('sha256').update(`${stack}\0${logicalId}`).digest('hex');
+  return `function-${digest.slice(0, 16)}`;
+}
+
+/**
+ * Refuses a `FunctionName` that Lambda would refuse (CreateFunction takes 1 to 64 letters, digits,
+ * hyphens and underscores): the local runtime uses the name in paths, where `../` would lead elsewhere.
+ */
+function checkFunctionName(
+  assembly: CloudAssembly,
+  resolver: TemplateResolver,
+  logicalId: string,
+  props: Props,
+  functionName: string,
+): void {
+  if (props.FunctionName === undefined || FUNCTION_NAME_PATTERN.test(functionName)) return;
+  throw new DeploymentError(
+    `FunctionName ${JSON.stringify(functionName)} is not a Lambda function name (1 to 64 letters, digits, hyphens or underscores) in template ${templateOf(assembly, resolver.stackName)}: refusing to deploy it`,
+    resolver.stackName,
+    logicalId,
+  );
+}
+
+/**
+ * Refuses a `Handler` whose module would not be a file of the function's code: Lambda takes
+ * `[^\s]+`, and its Node.js runtime fails any handler containing `..` (`Runtime.MalformedHandlerName`)
+ * and resolves the module path against the code root (`LAMBDA_TASK_ROOT`). An absolute module path
+ * (`/opt/nodejs/index.handler`, a layer) names a file outside the code, and layers are not emulated.
+ */
+function checkHandler(
+  assembly: CloudAssembly,
+  resolver: TemplateResolver,
+  logicalId: string,
+  functionName: string,
+  handler: string,
+): void {
+  const problem = /^\S+$/.test(handler)
+    ? handler.includes('..')
+      ? "contains '..', which Lambda's Node.js runtime refuses (Runtime.MalformedHandlerName)"
+      : isAbsolute(handler)
+        ? 'is an absolute path, outside the function’s code (Lambda layers under /opt are not emulated locally)'
+        : undefined
+    : 'is empty or contains white space, which Lambda refuses';
+  if (problem === undefined) return;
+  throw new DeploymentError(
+    `Handler ${JSON.stringify(handler)} of function ${functionName} ${problem}; a handler must name a module inside the function's code directory (template ${templateOf(assembly, resolver.stackName)}): refusing to run it`,
+    resolver.stackName,
+    logicalId,
+  );
+}
+
 function codeDirectory(
   assembly: CloudAssembly,
   resolver: TemplateResolver,
@@ -135,9 +200,9 @@ function codeDirectory(
   inline: () => string,
 ): string {
   if (typeof code.ZipFile === 'string') {
-    const directory = join(inline(), functionName);
-    mkdirSync(directory, { recursive: true });
-    writeFileSync(join(directory, 'index.js'), code.ZipFile);
+    const directory = join(inline(), inlineFolderName(resolver.stackName, logicalId, functionName));
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    writeFileSync(join(directory, 'index.js'), code.ZipFile, { mode: 0o600 });
     return directory;
   }
   if (typeof code.S3Key !== 'string') {
@@ -207,7 +272,11 @@ function refuseWindowedParallelization(
  * const plan = planDeployment(loadCloudAssembly('cdk.out'), { endpoints });
  * plan.deployment.names.numbers.physicalName;
  * ```
- * @throws DeploymentError if a function's code cannot be found locally
+ * A function's `FunctionName` must be one Lambda accepts, and its `Handler` must name a module inside
+ * its code (no `..`, not absolute): both end up in paths.
+ *
+ * @throws DeploymentError if a function's code cannot be found locally, or its name or handler would
+ *   lead out of its code directory
  * @throws WindowedParallelizationError if a mapping invokes a shardflow windowed handler with a
  *   `ParallelizationFactor` other than 1
  * @throws IntrinsicResolutionError if a property of an emulated resource cannot be resolved
@@ -295,13 +364,16 @@ export function planDeployment(
         case RESOURCE_TYPES.DYNAMODB_GLOBAL_TABLE:
           tables.push(tablePlan(resolver, logicalId, resource.Type, props));
           break;
-        case RESOURCE_TYPES.LAMBDA_FUNCTION:
+        case RESOURCE_TYPES.LAMBDA_FUNCTION: {
+          checkFunctionName(assembly, resolver, logicalId, props, physicalName);
+          const handler = String(props.Handler ?? 'index.handler');
+          checkHandler(assembly, resolver, logicalId, physicalName, handler);
           functions.push({
             stack,
             logicalId,
             functionName: physicalName,
             functionArn: identity.arn,
-            handler: String(props.Handler ?? 'index.handler'),
+            handler,
             runtime: String(props.Runtime ?? 'nodejs22.x'),
             timeoutSeconds: Number(props.Timeout ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS),
             memorySizeMb: Number(props.MemorySize ?? DEFAULT_FUNCTION_MEMORY_MB),
@@ -321,6 +393,7 @@ export function planDeployment(
             properties: props,
           });
           break;
+        }
         case RESOURCE_TYPES.LAMBDA_EVENT_SOURCE_MAPPING:
           mappings.push({ resolver, logicalId, props });
           break;

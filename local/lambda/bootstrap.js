@@ -7,7 +7,8 @@
 //   child → parent  { type: 'memory', id, usage }           process.memoryUsage() (npm run soak)
 // The process exits when the parent goes away (IPC 'disconnect'), so no child outlives it.
 
-const { existsSync } = require('node:fs');
+const { existsSync, realpathSync } = require('node:fs');
+const Module = require('node:module');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 
@@ -28,37 +29,95 @@ function toError(error) {
   return { errorType: typeof error, errorMessage: String(error), stackTrace: [] };
 }
 
+/** A Lambda-like runtime error (`Runtime.ImportModuleError`, …). */
+function runtimeError(name, message) {
+  return Object.assign(new Error(message), { name });
+}
+
+/** Whether `file` is `root` or inside it. */
+function isInside(root, file) {
+  const relative = path.relative(root, file);
+  return (
+    relative === '' ||
+    (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative))
+  );
+}
+
+/**
+ * Resolves packages the way Lambda does for code in its task root: in node_modules folders inside the
+ * root, then in NODE_PATH — never in node_modules folders above the root (`/tmp/node_modules`, which
+ * any local user may create, would otherwise come before NODE_PATH). Packages loaded from NODE_PATH
+ * resolve their own dependencies as usual.
+ */
+function confineModuleResolution(root) {
+  const nodeModulePaths = Module._nodeModulePaths;
+  Module._nodeModulePaths = function confined(from) {
+    const paths = nodeModulePaths.call(this, from);
+    return isInside(root, from) ? paths.filter((folder) => isInside(root, folder)) : paths;
+  };
+}
+
+/**
+ * Loads the handler module the way Lambda's Node.js runtime does — `<path>/<module>.<export path>`,
+ * the module resolved against the code root (LAMBDA_TASK_ROOT) — but only from inside the code root:
+ * a handler containing `..` fails as on Lambda (Runtime.MalformedHandlerName), and an absolute module
+ * path, or a module file that leads out of the code root through a symbolic link or a package.json
+ * `main`, cannot be found (Runtime.ImportModuleError).
+ */
 async function loadHandler() {
   const spec = process.env._HANDLER ?? '';
   const taskRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
-  const dot = spec.lastIndexOf('.');
-  if (dot <= 0) {
-    throw Object.assign(new Error(`Bad handler ${spec}: expected <file>.<export>`), {
-      name: 'Runtime.MalformedHandlerName',
-    });
+  if (spec.includes('..')) {
+    throw runtimeError(
+      'Runtime.MalformedHandlerName',
+      `'${spec}' is not a valid handler name: it must not contain '..'`,
+    );
   }
-  const file = path.resolve(taskRoot, spec.slice(0, dot));
-  const exportPath = spec.slice(dot + 1).split('.');
-  let moduleExports;
-  const esm = ['.mjs'].map((ext) => file + ext).find((candidate) => existsSync(candidate));
-  try {
-    moduleExports = esm ? await import(pathToFileURL(esm).href) : require(file);
-  } catch (error) {
-    if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes(file)) {
-      throw Object.assign(new Error(`Cannot find module '${spec.slice(0, dot)}'`), {
-        name: 'Runtime.ImportModuleError',
-      });
+  const handlerString = path.basename(spec);
+  const moduleRoot = spec.slice(0, spec.length - handlerString.length);
+  const match = /^([^.]+)\.(.+)$/.exec(handlerString);
+  if (match === null) {
+    throw runtimeError(
+      'Runtime.MalformedHandlerName',
+      `Bad handler ${spec}: expected <file>.<export>`,
+    );
+  }
+  const [, moduleName, exportPath] = match;
+  const modulePath = `${moduleRoot}${moduleName}`;
+  const notFound = (why) =>
+    runtimeError('Runtime.ImportModuleError', `Cannot find module '${modulePath}'${why}`);
+  if (path.isAbsolute(modulePath)) {
+    throw notFound(
+      ": the local runtime loads handlers only from the function's code directory (absolute paths such as Lambda layers under /opt are not emulated)",
+    );
+  }
+  const root = realpathSync.native(taskRoot);
+  confineModuleResolution(root);
+  const file = path.resolve(root, modulePath);
+  let resolved;
+  const esm = `${file}.mjs`;
+  if (existsSync(esm)) {
+    resolved = esm;
+  } else {
+    try {
+      resolved = require.resolve(file);
+    } catch (error) {
+      if (error && error.code === 'MODULE_NOT_FOUND') throw notFound('');
+      throw error;
     }
-    throw error;
   }
-  const handler = exportPath.reduce(
-    (object, key) => (object == null ? undefined : object[key]),
-    moduleExports,
-  );
+  const real = realpathSync.native(resolved);
+  if (!isInside(root, file) || !isInside(root, real)) {
+    throw notFound(`: it resolves to ${real}, outside the function's code directory ${root}`);
+  }
+  const moduleExports = real.endsWith('.mjs')
+    ? await import(pathToFileURL(real).href)
+    : require(real);
+  const handler = exportPath
+    .split('.')
+    .reduce((object, key) => (object == null ? undefined : object[key]), moduleExports);
   if (typeof handler !== 'function') {
-    throw Object.assign(new Error(`${spec} is undefined or not exported`), {
-      name: 'Runtime.HandlerNotFound',
-    });
+    throw runtimeError('Runtime.HandlerNotFound', `${spec} is undefined or not exported`);
   }
   return handler;
 }

@@ -12,14 +12,17 @@ import { FunctionHost } from '#local/lambda/FunctionHost';
 import type { FunctionInvoker } from '#local/lambda/types';
 import { SUPPORTED_EVENT_SOURCE_TYPE } from './constants';
 import { LocalRuntimeError } from './errors';
+import { FunctionCodeStore } from './FunctionCodeStore';
 import { findSchedules } from './findSchedules';
 import { ScheduleRunner } from './ScheduleRunner';
 import type { LocalRuntime, LocalRuntimeDescription, LocalRuntimeOptions } from './types';
 
 /**
  * Runs a synthesized CDK app on the embedded AWS: loads the cloud assembly, creates its streams
- * and tables on the engines, hosts each Lambda function in warm worker processes with a
- * Lambda-like environment, starts every Kinesis event source mapping with Lambda's semantics
+ * and tables on the engines, copies each Lambda function's code into a private folder of this run
+ * ({@link FunctionCodeStore}: nothing another user wrote or can still change is run), hosts each
+ * function in warm worker processes with a Lambda-like environment, starts every Kinesis event
+ * source mapping with Lambda's semantics
  * (retries, bisect, partial batch responses, parallelization, filters, tumbling windows), captures
  * what reaches on-failure destinations, and runs scheduled rules targeting the app's functions.
  * If any step fails, whatever was started is stopped again.
@@ -45,19 +48,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   let deployment: Awaited<ReturnType<typeof deployAssembly>>;
   let assembly: ReturnType<typeof loadCloudAssembly>;
+  let code: FunctionCodeStore | undefined;
   try {
     assembly = loadCloudAssembly(options.cdkOut);
-    deployment = await deployAssembly(assembly, { endpoints, clients, warn });
+    code = FunctionCodeStore.create(options.codeCopiesDirectory);
+    const deployed = await deployAssembly(assembly, {
+      endpoints,
+      clients,
+      warn,
+      inlineCodeDirectory: code.inlineDirectory,
+    });
+    // Every function runs from a private copy of its code, never from cdk.out itself.
+    const staged = code.stage(assembly, deployed.functions);
+    deployment = { ...deployed, functions: staged.functions };
+    options.log?.(
+      `shardflow: copied the code of ${staged.functions.length} functions (${staged.directories} directories, ${staged.files} files, ${(staged.bytes / 1e6).toFixed(1)} MB) to ${code.directory} in ${Math.round(staged.durationMs)} ms`,
+    );
   } catch (error) {
+    code?.remove();
     destroyOwnedClients();
     throw error;
   }
+  const store = code;
 
   const chaos = options.chaos && options.chaos.rate > 0 ? options.chaos : undefined;
   let proxies: ChaosProxies | undefined;
   try {
     proxies = chaos ? await startChaosProxies(endpoints, chaos) : undefined;
   } catch (error) {
+    store.remove();
     destroyOwnedClients();
     throw new LocalRuntimeError('cannot start the chaos proxies', assembly.directory, {
       cause: error,
@@ -109,8 +128,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await schedules.stop();
     await Promise.all(mappings.map((mapping) => mapping.stop()));
     await Promise.all([...functions.values()].map((host) => host.dispose()));
+    store.remove();
     await proxies?.close();
     destroyOwnedClients();
+    // After the mappings and functions: nothing captures any more.
+    capture.close();
   };
   try {
     for (const definition of deployment.eventSourceMappings) {

@@ -14,6 +14,13 @@ export interface LocalRuntimeOptions {
   /** The running engines (only their endpoints are used). */
   readonly engines: { readonly endpoints: EngineEndpoints };
   /**
+   * Folder (private to the user, made so if needed) in which each run keeps private copies of its
+   * functions' code, in a folder of its own removed when the runtime stops. Functions never run from
+   * the cloud assembly itself: its asset folders may be writable by other users.
+   * @default `.shardflow/code` in the current directory (the project of `shardflow local up`)
+   */
+  readonly codeCopiesDirectory?: string;
+  /**
    * Receives the functions' stdout/stderr lines, prefixed `[functionName]`.
    * @default - discarded
    */
@@ -119,6 +126,7 @@ export interface LocalRuntimeDescription {
 
 /** A cloud assembly deployed on the engines, with its functions hosted and mappings polling. */
 export interface LocalRuntime {
+  /** What was deployed; each function's `codeDirectory` is the private copy it runs from. */
   readonly deployment: Deployment;
   /** Function hosts by physical function name. */
   readonly functions: ReadonlyMap<string, FunctionHost>;

@@ -1,9 +1,23 @@
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AssemblyLoadError, AssemblyPathError } from '#local/assembly/errors';
+import {
+  AssemblyLoadError,
+  AssemblyPathError,
+  AssetLinkError,
+  UntrustedAssemblyFileError,
+} from '#local/assembly/errors';
 import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
 
 const FIXTURE = join(__dirname, '../../../fixtures/assembly');
@@ -43,7 +57,29 @@ function craftedAssembly(options: { templateFile?: string; assetPath?: string } 
   return { parent, dir };
 }
 
+/** The uid nobody has on Linux: what a file another user planted is owned by. */
+const ANOTHER_UID = 65534;
+
+/**
+ * Makes `file` look planted by another user: given to uid 65534 when the tests run as root, else owned
+ * by the current user while the current uid is made to look different.
+ * @returns the owner the refusal must name
+ */
+function plantedByAnotherUser(file: string): number {
+  if (process.getuid?.() === 0) {
+    chownSync(file, ANOTHER_UID, ANOTHER_UID);
+    return ANOTHER_UID;
+  }
+  const owner = statSync(file).uid;
+  jest.spyOn(process, 'getuid').mockReturnValue(owner + 1);
+  return owner;
+}
+
 describe('loadCloudAssembly', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
   it('reads the stack artifacts with their stack names and templates', () => {
     // WHEN
     const assembly = loadCloudAssembly(FIXTURE);
@@ -235,5 +271,74 @@ describe('loadCloudAssembly', () => {
     const [asset] = [...assembly.assetsByObjectKey.values()].filter((a) => a.packaging === 'zip');
     expect(asset?.id).toMatch(/^[0-9a-f]{64}$/);
     expect(asset?.path).toBe(join(outdir, `asset.${asset?.id}`));
+  });
+
+  it('fails on an asset directory holding a symlink out of the asset (asset.abc/index.js -> elsewhere)', () => {
+    // GIVEN the handler file of a Lambda asset is a link to a file beside the assembly
+    const { parent, dir } = craftedAssembly({ assetPath: 'asset.abc' });
+    const asset = join(dir, 'asset.abc');
+    mkdirSync(asset);
+    writeFileSync(join(parent, 'elsewhere.js'), 'exports.handler = async () => "outside";');
+    symlinkSync('../../elsewhere.js', join(asset, 'index.js'));
+
+    // WHEN / THEN
+    expect(() => loadCloudAssembly(dir)).toThrow(AssetLinkError);
+    expect(() => loadCloudAssembly(dir)).toThrow(
+      `${join(asset, 'index.js')} in file asset code is a symbolic link to "../../elsewhere.js", which leads to ${join(parent, 'elsewhere.js')}, outside the asset directory ${asset}: refusing to load it (${join(dir, 'S.assets.json')})`,
+    );
+  });
+
+  it('fails on a symlink deep in an asset that leads to another asset, or through a linked folder', () => {
+    // GIVEN lib/util.js -> ../../asset.other/util.js; and lib2 -> lib, lib2/x.js -> ../../.. (the assembly)
+    const other = craftedAssembly({ assetPath: 'asset.abc' });
+    mkdirSync(join(other.dir, 'asset.abc', 'lib'), { recursive: true });
+    mkdirSync(join(other.dir, 'asset.other'));
+    writeFileSync(join(other.dir, 'asset.other', 'util.js'), '');
+    symlinkSync('../../asset.other/util.js', join(other.dir, 'asset.abc', 'lib', 'util.js'));
+    const through = craftedAssembly({ assetPath: 'asset.abc' });
+    mkdirSync(join(through.dir, 'asset.abc', 'lib'), { recursive: true });
+    symlinkSync('lib', join(through.dir, 'asset.abc', 'lib2'));
+    symlinkSync('..', join(through.dir, 'asset.abc', 'lib', 'up'));
+    symlinkSync('lib/up/..', join(through.dir, 'asset.abc', 'escape'));
+
+    // WHEN / THEN
+    expect(() => loadCloudAssembly(other.dir)).toThrow(
+      `leads to ${join(other.dir, 'asset.other', 'util.js')}, outside the asset directory`,
+    );
+    expect(() => loadCloudAssembly(through.dir)).toThrow(
+      `${join(through.dir, 'asset.abc', 'escape')} in file asset code is a symbolic link to "lib/up/..", which leads to ${through.dir}, outside the asset directory`,
+    );
+  });
+
+  it('loads an asset whose symlinks stay inside it', () => {
+    // GIVEN node_modules/.bin/tool -> ../tool/cli.js, as npm leaves them
+    const { dir } = craftedAssembly({ assetPath: 'asset.abc' });
+    const asset = join(dir, 'asset.abc');
+    mkdirSync(join(asset, 'node_modules', '.bin'), { recursive: true });
+    mkdirSync(join(asset, 'node_modules', 'tool'));
+    writeFileSync(join(asset, 'node_modules', 'tool', 'cli.js'), '');
+    symlinkSync('../tool/cli.js', join(asset, 'node_modules', '.bin', 'tool'));
+
+    // WHEN / THEN
+    expect(loadCloudAssembly(dir).assetsByObjectKey.get('code.zip')?.path).toBe(asset);
+  });
+
+  it('fails on a template that another user may have written: owned by them, or writable by anyone', () => {
+    // GIVEN one template planted by another user, one that anyone may write to
+    const planted = craftedAssembly();
+    const template = join(planted.dir, 'S.template.json');
+    const writable = craftedAssembly();
+    chmodSync(join(writable.dir, 'S.template.json'), 0o666);
+
+    // WHEN / THEN
+    expect(() => loadCloudAssembly(writable.dir)).toThrow(
+      `refusing to read it (${join(writable.dir, 'S.template.json')})`,
+    );
+    expect(() => loadCloudAssembly(writable.dir)).toThrow('anyone may write to it (mode 0666)');
+    const owner = plantedByAnotherUser(template);
+    expect(() => loadCloudAssembly(planted.dir)).toThrow(UntrustedAssemblyFileError);
+    expect(() => loadCloudAssembly(planted.dir)).toThrow(
+      `it is owned by uid ${owner}, neither by you (uid ${process.getuid?.()}) nor by root, so another user may have written it: refusing to read it (${template})`,
+    );
   });
 });

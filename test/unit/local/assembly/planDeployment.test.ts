@@ -1,5 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -243,6 +251,114 @@ describe('planDeployment', () => {
     expect(() => planDeployment(assembly, { endpoints: ENDPOINTS })).toThrow(
       'S/Fn: no asset in /nowhere is published as missing.zip',
     );
+  });
+
+  it('fails on a FunctionName that would lead out of the inline code directory, writing nothing', () => {
+    // GIVEN an inline function whose FunctionName climbs into a neighbouring project
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'inline-name-')));
+    const inline = join(base, 'inline');
+    mkdirSync(inline);
+    const assembly = assemblyWith({
+      Fn: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          FunctionName: '../victim-project/node_modules/some-dep',
+          Code: { ZipFile: 'module.exports = "planted by the template";' },
+          Handler: 'index.handler',
+        },
+      },
+    });
+
+    // WHEN / THEN
+    expect(() =>
+      planDeployment(assembly, { endpoints: ENDPOINTS, inlineCodeDirectory: inline }),
+    ).toThrow(
+      new DeploymentError(
+        'FunctionName "../victim-project/node_modules/some-dep" is not a Lambda function name (1 to 64 letters, digits, hyphens or underscores) in template /nowhere/S.json: refusing to deploy it',
+        'S',
+        'Fn',
+      ),
+    );
+    expect(existsSync(join(base, 'victim-project'))).toBe(false);
+    expect(readdirSync(inline)).toEqual([]);
+  });
+
+  it('keeps inline code of a function whose generated name is no folder name inside the directory', () => {
+    // GIVEN a logical id (so the generated name S-<logical id>) that climbs out of the directory
+    const base = mkdtempSync(join(tmpdir(), 'inline-name-'));
+    const inline = join(base, 'inline');
+    mkdirSync(inline);
+    const assembly = assemblyWith({
+      'x/../../escaped': {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Code: { ZipFile: 'exports.handler = async () => 1;' } },
+      },
+    });
+
+    // WHEN
+    const { deployment: planned } = planDeployment(assembly, {
+      endpoints: ENDPOINTS,
+      inlineCodeDirectory: inline,
+    });
+
+    // THEN
+    expect(readdirSync(base)).toEqual(['inline']);
+    const [folder] = readdirSync(inline);
+    expect(folder).toMatch(/^function-[0-9a-f]{16}$/);
+    expect(planned.functions[0]?.codeDirectory).toBe(join(inline, folder as string));
+  });
+
+  it.each([
+    ['/tmp/outside/evil.handler', 'is an absolute path, outside the function’s code'],
+    ['../outside/evil.handler', "contains '..', which Lambda's Node.js runtime refuses"],
+    ['lib/../../evil.handler', "contains '..'"],
+    ['index.handler extra', 'is empty or contains white space'],
+  ])('fails on Handler %s, naming the function and the template', (handler, problem) => {
+    // GIVEN
+    const assembly = assemblyWith({
+      Fn: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          FunctionName: 'fn',
+          Code: { ZipFile: 'exports.handler = async () => 1;' },
+          Handler: handler,
+        },
+      },
+    });
+
+    // WHEN / THEN
+    const planning = () =>
+      planDeployment(assembly, {
+        endpoints: ENDPOINTS,
+        inlineCodeDirectory: mkdtempSync(join(tmpdir(), 'inline-')),
+      });
+    expect(planning).toThrow(DeploymentError);
+    expect(planning).toThrow(`S/Fn: Handler ${JSON.stringify(handler)} of function fn ${problem}`);
+    expect(planning).toThrow(
+      "a handler must name a module inside the function's code directory (template /nowhere/S.json): refusing to run it",
+    );
+  });
+
+  it('plans handlers in subfolders of the code', () => {
+    // GIVEN
+    const assembly = assemblyWith({
+      Fn: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Code: { ZipFile: 'exports.handler = async () => 1;' },
+          Handler: 'dist/handlers/views.main.handler',
+        },
+      },
+    });
+
+    // WHEN
+    const { deployment: planned } = planDeployment(assembly, {
+      endpoints: ENDPOINTS,
+      inlineCodeDirectory: mkdtempSync(join(tmpdir(), 'inline-')),
+    });
+
+    // THEN
+    expect(planned.functions[0]?.handler).toBe('dist/handlers/views.main.handler');
   });
 
   it('fails when a mapping targets a function outside the deployment', () => {

@@ -1,4 +1,13 @@
 import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BOOTSTRAP_PATH } from '#local/lambda/constants';
@@ -20,6 +29,28 @@ function configuration(overrides: Partial<FunctionConfiguration> = {}): Function
     codeDirectory: HANDLERS,
     ...overrides,
   };
+}
+
+/**
+ * A code directory `code` with `sub/mod.js`, beside a folder `outside` whose `evil.js` writes the file
+ * `ran` when it is loaded.
+ */
+function codeBesideOutside() {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'handler-paths-')));
+  const code = join(base, 'code');
+  const outside = join(base, 'outside');
+  mkdirSync(join(code, 'sub'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(
+    join(code, 'sub', 'mod.js'),
+    'exports.handler = async () => ({ ran: __filename });',
+  );
+  const ran = join(base, 'ran');
+  writeFileSync(
+    join(outside, 'evil.js'),
+    `require('node:fs').writeFileSync(${JSON.stringify(ran)}, 'loaded'); exports.handler = async () => 'evil';`,
+  );
+  return { code, outside, ran };
 }
 
 function payload(result: InvocationResult): Record<string, unknown> {
@@ -255,6 +286,118 @@ describe('FunctionHost', () => {
       ok: false,
       error: { errorType: 'Runtime.ImportModuleError' },
     });
+  });
+
+  it('fails with Runtime.ImportModuleError on an absolute Handler, loading nothing outside the code', async () => {
+    // GIVEN a Handler naming a module outside the code directory by its absolute path
+    const { code, outside, ran } = codeBesideOutside();
+
+    // WHEN
+    const result = await host({ codeDirectory: code, handler: `${outside}/evil.handler` }).invoke(
+      {},
+    );
+
+    // THEN
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        errorType: 'Runtime.ImportModuleError',
+        errorMessage: `Cannot find module '${outside}/evil': the local runtime loads handlers only from the function's code directory (absolute paths such as Lambda layers under /opt are not emulated)`,
+      },
+    });
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it("fails with Runtime.MalformedHandlerName on a Handler with '..', as Lambda does", async () => {
+    // GIVEN
+    const { code, ran } = codeBesideOutside();
+
+    // WHEN
+    const result = await host({ codeDirectory: code, handler: '../outside/evil.handler' }).invoke(
+      {},
+    );
+
+    // THEN
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        errorType: 'Runtime.MalformedHandlerName',
+        errorMessage:
+          "'../outside/evil.handler' is not a valid handler name: it must not contain '..'",
+      },
+    });
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it('fails with Runtime.ImportModuleError on a handler module that leads out of the code by a link or package.json', async () => {
+    // GIVEN link.js -> ../outside/evil.js, and a folder module whose package.json main leads outside
+    const { code, outside, ran } = codeBesideOutside();
+    symlinkSync(join(outside, 'evil.js'), join(code, 'link.js'));
+    mkdirSync(join(code, 'pkg'));
+    writeFileSync(
+      join(code, 'pkg', 'package.json'),
+      JSON.stringify({ main: '../../outside/evil.js' }),
+    );
+
+    // WHEN
+    const linked = await host({ codeDirectory: code, handler: 'link.handler' }).invoke({});
+    const packaged = await host({ codeDirectory: code, handler: 'pkg.handler' }).invoke({});
+
+    // THEN
+    for (const result of [linked, packaged]) {
+      expect(result).toMatchObject({
+        ok: false,
+        error: { errorType: 'Runtime.ImportModuleError' },
+      });
+      expect(result.ok ? '' : result.error.errorMessage).toContain(
+        `resolves to ${join(outside, 'evil.js')}, outside the function's code directory ${code}`,
+      );
+    }
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it('resolves packages in the code and in NODE_PATH only, never in a node_modules above the code', async () => {
+    // GIVEN a package inside the code, and one of the same kind in a node_modules above it (as
+    // /tmp/node_modules, which anyone may create), loading which writes `ran`
+    const { code, ran } = codeBesideOutside();
+    const base = join(code, '..');
+    mkdirSync(join(code, 'node_modules', 'inside'), { recursive: true });
+    writeFileSync(join(code, 'node_modules', 'inside', 'index.js'), 'module.exports = "inside";');
+    mkdirSync(join(base, 'node_modules', 'above'), { recursive: true });
+    writeFileSync(
+      join(base, 'node_modules', 'above', 'index.js'),
+      `require('node:fs').writeFileSync(${JSON.stringify(ran)}, 'loaded'); module.exports = 'above';`,
+    );
+    writeFileSync(
+      join(code, 'packages.js'),
+      `exports.inside = async () => require('inside');
+       exports.above = async () => require('above');
+       exports.sdk = async () => typeof require('@aws-sdk/client-kinesis').KinesisClient;`,
+    );
+
+    // WHEN
+    const invoke = (handler: string) => host({ codeDirectory: code, handler }).invoke({});
+    const [inside, above, sdk] = await Promise.all(
+      ['packages.inside', 'packages.above', 'packages.sdk'].map(invoke),
+    );
+
+    // THEN
+    expect(payload(inside as InvocationResult)).toBe('inside');
+    expect(payload(sdk as InvocationResult)).toBe('function');
+    expect(above).toMatchObject({ ok: false, error: { errorType: 'Error' } });
+    expect(above?.ok ? '' : above?.error.errorMessage).toContain("Cannot find module 'above'");
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it('loads a handler from a subfolder of the code directory', async () => {
+    // GIVEN
+    const { code } = codeBesideOutside();
+
+    // WHEN
+    const result = await host({ codeDirectory: code, handler: 'sub/mod.handler' }).invoke({});
+
+    // THEN
+    expect(payload(result)).toEqual({ ran: join(code, 'sub', 'mod.js') });
   });
 
   it('kills every worker on dispose and refuses further invocations', async () => {
