@@ -95,6 +95,14 @@ export interface StreamPipelineProps {
    * of the account, whatever its own policies allow (`AmazonKinesisReadOnlyAccess`, administrators):
    * neither the handler nor the sweeper reads the failure stream (the handler only puts records), so
    * neither is exempted. A role is recognized by its full ARN (`aws:PrincipalArn`, path included).
+   * Pipelines sharing one failure stream share its readers (the union of theirs).
+   * Not covered by the stream's policy: enhanced fan-out. A principal allowed
+   * `kinesis:RegisterStreamConsumer` and `kinesis:SubscribeToShard` by its own policies (an
+   * administrator; `AmazonKinesisReadOnlyAccess` has neither) can read through a consumer it registers,
+   * because `SubscribeToShard` is authorized on the consumer, and a stream's resource policy cannot name
+   * it (Kinesis accepts neither action there). Against that, give a customer key
+   * (`failureStreamEncryptionKey`) whose key policy lets only writers and readers use it: every read
+   * path needs `kms:Decrypt` on it.
    * @default - none: nobody reads the failure stream's records until a role is named here (or an
    *   administrator changes its resource policy, which CloudTrail records)
    */
@@ -430,31 +438,26 @@ export class StreamPipeline extends Construct {
    * {@link RECORD_READ_ACTIONS} to every principal of the account whose ARN is not a reader's, and each
    * reader is granted {@link ACCESS.readFailures}. Kinesis resource policies accept no `*` principal, so
    * the statement names the account, which covers every principal in it. Writers are untouched
-   * (`PutRecords` is not denied).
+   * (`PutRecords` is not denied). A failure stream shared by several pipelines gets one statement whose
+   * exemption is the union of their readers (a second statement per pipeline would deny each pipeline's
+   * readers through the other's, and repeat the `Sid`).
    */
   private restrictFailureStreamReads(readers: readonly iam.IRole[]): void {
     const stream = this.failureStream;
-    const result = stream.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyRecordReadsToAllButFailureStreamReaders',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AccountRootPrincipal()],
-        actions: [...RECORD_READ_ACTIONS],
-        resources: [stream.streamArn],
-        ...(readers.length > 0
-          ? {
-              conditions: {
-                ArnNotEquals: { 'aws:PrincipalArn': readers.map((reader) => reader.roleArn) },
-              },
-            }
-          : {}),
-      }),
-    );
-    if (!result.statementAdded) {
-      Annotations.of(this).addWarningV2(
-        'shardflow:failureStreamReadable',
-        `the failure stream of ${this.pipelineName} is imported, so its resource policy is not managed here: any principal of its account allowed kinesis:GetRecords can read the refused records; restrict it where the stream is defined`,
-      );
+    const existing = FAILURE_STREAM_DENIALS.get(stream);
+    if (existing !== undefined) {
+      existing.addReaders(readers);
+    } else {
+      const denial = new FailureStreamDenial(stream);
+      denial.addReaders(readers);
+      const result = stream.addToResourcePolicy(denial.statement);
+      if (!result.statementAdded) {
+        Annotations.of(this).addWarningV2(
+          'shardflow:failureStreamReadable',
+          `the failure stream of ${this.pipelineName} is imported, so its resource policy is not managed here: any principal of its account allowed kinesis:GetRecords can read the refused records; restrict it where the stream is defined`,
+        );
+      }
+      FAILURE_STREAM_DENIALS.set(stream, denial);
     }
     for (const reader of readers) {
       grantAccess(reader, targetOf(stream), ACCESS.readFailures);
@@ -609,3 +612,34 @@ function validateWindow(config: WindowedPipelineConfig, maxRecordAge: Duration):
     },
   );
 }
+
+/**
+ * The one deny statement of a failure stream's resource policy, shared by every pipeline that writes to
+ * the stream: the readers it exempts are the union of theirs, read when the template is synthesized.
+ */
+class FailureStreamDenial {
+  public readonly statement: iam.PolicyStatement;
+  private readonly readers = new Map<string, iam.IRole>();
+
+  public constructor(stream: kinesis.IStream) {
+    this.statement = new iam.PolicyStatement({
+      sid: 'DenyRecordReadsToAllButFailureStreamReaders',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AccountRootPrincipal()],
+      actions: [...RECORD_READ_ACTIONS],
+      resources: [stream.streamArn],
+    });
+  }
+
+  /** Exempts `readers` too (a role named twice, by its node, counts once). */
+  public addReaders(readers: readonly iam.IRole[]): void {
+    for (const reader of readers) this.readers.set(reader.node.path, reader);
+    if (this.readers.size === 0) return;
+    this.statement.addCondition('ArnNotEquals', {
+      'aws:PrincipalArn': [...this.readers.values()].map((reader) => reader.roleArn),
+    });
+  }
+}
+
+/** The deny statement of each failure stream that has one, by stream. */
+const FAILURE_STREAM_DENIALS = new WeakMap<kinesis.IStream, FailureStreamDenial>();

@@ -84,9 +84,10 @@ export const ACCESS = {
 
 /**
  * The actions that reach a stream's records: an iterator, then the records. The failure streams' resource
- * policy denies them to everyone but the named readers. (Enhanced fan-out reads through a registered
- * consumer, which needs `kinesis:RegisterStreamConsumer`; `AmazonKinesisReadOnlyAccess` does not have it,
- * and a customer key gates that path too.)
+ * policy denies them to everyone but the named readers. Enhanced fan-out (`RegisterStreamConsumer`, then
+ * `SubscribeToShard` on the consumer) is not in the list: a stream's resource policy does not accept
+ * `SubscribeToShard` (it is authorized on the consumer; aws-cdk-lib filters it out of stream policies
+ * for that reason), so only a customer key gates that path (see `failureStreamReaders`).
  */
 export const RECORD_READ_ACTIONS = ['kinesis:GetShardIterator', 'kinesis:GetRecords'] as const;
 

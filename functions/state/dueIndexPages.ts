@@ -2,7 +2,7 @@ import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type RawItem, str } from './attributes';
 import { TABLE_KEYS } from './constants';
 import { ExpressionBuilder } from './expressions';
-import { padTime } from './keys';
+import { keyPartition, padTime } from './keys';
 import { countRead } from './requestStats';
 import type { DynamoDBSender, WindowStoreStats } from './types';
 
@@ -28,9 +28,16 @@ export interface DueIndexQuery {
 /**
  * Reads the sparse due/repair index bucket by bucket (no Scan), one page of items per Query,
  * for as long as the caller `wantsMore`.
+ *
+ * Only entries of this pipeline's own items come out: an entry whose table partition key is not
+ * `<pipeline>#K#…` is dropped. The IAM condition `dynamodb:LeadingKeys` limits which partitions a
+ * pipeline's role may write, not the values it writes into `gsi1pk`, so another pipeline's role
+ * could otherwise list its own items under this pipeline's index partitions and have this
+ * pipeline's sweeper close and emit them.
  */
 export async function* dueIndexPages(query: DueIndexQuery): AsyncGenerator<RawItem[]> {
   const index = TABLE_KEYS.dueIndex;
+  const own = keyPartition(query.pipeline, '');
   for (let bucket = 0; bucket < query.dueBuckets && query.wantsMore(); bucket++) {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -51,7 +58,7 @@ export async function* dueIndexPages(query: DueIndexQuery): AsyncGenerator<RawIt
         ...query.counters,
       );
       startKey = page.LastEvaluatedKey;
-      yield page.Items ?? [];
+      yield (page.Items ?? []).filter((item) => item[TABLE_KEYS.partitionKey]?.S?.startsWith(own));
     } while (startKey !== undefined && query.wantsMore());
   }
 }

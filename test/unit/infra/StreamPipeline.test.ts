@@ -464,6 +464,53 @@ describe('StreamPipeline', () => {
       });
     });
 
+    it('gives a failure stream shared by two pipelines one deny statement that exempts the readers of both', () => {
+      // GIVEN one failure stream for two pipelines, each with its own reader
+      const stack = unbundled();
+      const shared = new kinesis.Stream(stack, 'SharedFailures');
+      const readerA = new iam.Role(stack, 'ReaderA', { assumedBy: new iam.AccountRootPrincipal() });
+      const readerB = new iam.Role(stack, 'ReaderB', { assumedBy: new iam.AccountRootPrincipal() });
+      // WHEN
+      for (const [id, name, reader] of [
+        ['A', 'views-a', readerA],
+        ['B', 'views-b', readerB],
+      ] as const) {
+        new StreamPipeline(stack, id, {
+          definition: { ...pageViews, name, config: { ...pageViews.config, name } },
+          entry: PAGE_VIEWS_ENTRY,
+          inputStream: new kinesis.Stream(stack, `${id}In`),
+          failureStream: shared,
+          failureStreamReaders: [reader],
+        });
+      }
+      // THEN one statement (one Sid), neither reader denied by the other pipeline's exemption
+      const policies = Template.fromStack(stack).findResources('AWS::Kinesis::ResourcePolicy');
+      expect(Object.values(policies)).toHaveLength(1);
+      const [policy] = Object.values(policies) as Array<{
+        Properties: { ResourcePolicy: { Statement: Array<Record<string, unknown>> } };
+      }>;
+      const statements = policy?.Properties.ResourcePolicy.Statement ?? [];
+      expect(
+        statements.map((statement) => [statement.Sid, statement.Effect, statement.Action]),
+      ).toEqual([
+        [
+          'DenyRecordReadsToAllButFailureStreamReaders',
+          'Deny',
+          ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+        ],
+      ]);
+      const condition = statements[0]?.Condition as
+        | { ArnNotEquals: { 'aws:PrincipalArn': unknown[] } }
+        | undefined;
+      const exempted = (condition?.ArnNotEquals['aws:PrincipalArn'] ?? []).map(
+        (arn) => (arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+      );
+      expect(exempted).toEqual([
+        expect.stringMatching(/^ReaderA/),
+        expect.stringMatching(/^ReaderB/),
+      ]);
+    });
+
     it('warns when the failure stream is imported and its resource policy cannot be managed', () => {
       // GIVEN
       const stack = unbundled();

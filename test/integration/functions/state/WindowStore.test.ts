@@ -1,4 +1,4 @@
-import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { type AccSet, type OpenShard, type OpenShardLister, WindowStore } from '#state/index';
 import { playTtl } from '#test/helpers/playTtl';
 import {
@@ -349,6 +349,43 @@ describe('WindowStore windows against DynamoDB Local', () => {
     const again = store.stats.writeRequests;
     await store.findDueWindows(2 * SLICE_MS, { windowsOfSlice: tumbling });
     expect(store.stats.writeRequests).toBe(again);
+  });
+
+  it('lists only its own items from the due and repair index, whatever another pipeline writes into it', async () => {
+    // GIVEN: pipeline `other` (its role may write only `other#…` partitions, but any gsi1pk value)
+    // lists one of its items under this pipeline's due and repair index partitions
+    const store = newStore(false);
+    const other = newStore(false);
+    const { client, tableName } = table();
+    for (const [sk, gsi1pk, gsi1sk] of [
+      ['S#0000000000000000', `${store.pipeline}#due#0`, '0000000000060000'],
+      ['W#0000000000000000#0000000000060000', `${store.pipeline}#closed#0`, '0000000000000001'],
+    ] as const) {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            pk: { S: `${other.pipeline}#K#x` },
+            sk: { S: sk },
+            gsi1pk: { S: gsi1pk },
+            gsi1sk: { S: gsi1sk },
+            key: { S: 'x' },
+            sliceStart: { N: '0' },
+            sliceEnd: { N: String(SLICE_MS) },
+            windowStart: { N: '0' },
+            windowEnd: { N: String(SLICE_MS) },
+            status: { S: 'CLOSED' },
+            expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3_600) },
+          },
+        }),
+      );
+    }
+    // WHEN: this pipeline's sweeper reads its index
+    const due = await store.findDueWindows(10 * SLICE_MS, { windowsOfSlice: tumbling });
+    const closed = await store.findClosedNotEmitted(10 * SLICE_MS);
+    // THEN: nothing of `other` comes out
+    expect(due).toEqual([]);
+    expect(closed).toEqual([]);
   });
 
   it('maps slices to hopping windows and merges slices when reading a window', async () => {
