@@ -92,20 +92,30 @@ async function upForeground(options: LocalUpOptions): Promise<number> {
   });
   process.on('SIGINT', requestStop);
   process.on('SIGTERM', requestStop);
+  let code = 0;
   try {
     // Again, now that synthesis is done: the CDK makes its asset folders world-writable (0777).
     secureLocalFiles(options.stateDir);
     const file = writeLocalState({ ...session.state, identity: ownIdentity() });
     process.stdout.write(describe(session.state, file));
-    await stopped;
-    process.stderr.write('shardflow: stopping the local runtime…\n');
+    const failure = await Promise.race([stopped, session.failed]);
+    if (failure === undefined) {
+      process.stderr.write('shardflow: stopping the local runtime…\n');
+    } else {
+      // Its port is free now: no command may send there any more (another user may bind it).
+      removeLocalState(process.cwd(), process.pid);
+      process.stderr.write(
+        `shardflow: ${failure.engine} (pid ${failure.pid}) exited on its own (${failure.signal ?? `code ${failure.code}`}); stopping the local runtime, since any local user could now take its port\n`,
+      );
+      code = 1;
+    }
   } finally {
     await session.stop();
     removeLocalState(process.cwd(), process.pid);
     process.removeListener('SIGINT', requestStop);
     process.removeListener('SIGTERM', requestStop);
   }
-  return 0;
+  return code;
 }
 
 async function upDetached(): Promise<number> {

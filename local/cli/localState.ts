@@ -290,8 +290,17 @@ export function findLocalRuntime(
   const { pid } = read.state;
   const status = runtimeStatus(read.state, processes);
   switch (status.status) {
-    case 'running':
+    case 'running': {
+      // A runtime whose engine died stops itself; until it has, the engine's port may be anyone's.
+      const deadEngine = read.state.enginePids.find((engine) => !processExists(processes, engine));
+      if (deadEngine !== undefined) {
+        return {
+          status: 'not-running',
+          reason: `its engine process ${deadEngine} is gone, so its port may be another program’s now`,
+        };
+      }
       return { status: 'running', state: read.state };
+    }
     case 'gone':
       return { status: 'not-running', reason: `it is stale: no process has pid ${pid}` };
     case 'replaced':
@@ -410,4 +419,13 @@ function isMissing(error: unknown): boolean {
 
 function shorten(text: string): string {
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
+
+/** Whether a process has this PID; one whose table cannot be read counts as present. */
+function processExists(processes: ProcessTable, pid: number): boolean {
+  try {
+    return processes.identify(pid) !== undefined;
+  } catch {
+    return true;
+  }
 }

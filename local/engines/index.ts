@@ -17,6 +17,7 @@ export { ensureTlsCertificate, type TlsCertificateFiles } from './tlsCertificate
 export type {
   EngineCredentials,
   EngineEndpoints,
+  EngineFailure,
   EngineName,
   RunningEngines,
   StartEnginesOptions,

@@ -34,6 +34,7 @@ import { ensureTlsCertificate } from './tlsCertificate';
 import type {
   EngineCredentials,
   EngineEndpoints,
+  EngineFailure,
   RunningEngines,
   StartEnginesOptions,
 } from './types';
@@ -181,8 +182,23 @@ async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> 
   return {
     endpoints: endpointsOf(kinesisOptions, dynamoDbOptions, certificate.caFile, credentials),
     pids: processes.map((child) => child.pid),
+    failed: firstUnexpectedExit(processes, () => stopping !== undefined),
     stop: () => stopOnce().finally(unregister),
   };
+}
+
+/** The first of `processes` to exit while `stopped()` is false; pending for ever otherwise. */
+function firstUnexpectedExit(
+  processes: readonly EngineProcess[],
+  stopped: () => boolean,
+): Promise<EngineFailure> {
+  return new Promise((resolve) => {
+    for (const child of processes) {
+      void child.exited.then(({ code, signal }) => {
+        if (!stopped()) resolve({ engine: child.engine, pid: child.pid, code, signal });
+      });
+    }
+  });
 }
 
 function endpointsOf(

@@ -70,6 +70,24 @@ export interface RunningEngines {
   readonly endpoints: EngineEndpoints;
   /** Process ids of the engine processes: kinesis-mock, its TLS proxy, DynamoDB Local (for orphan checks and `local down`). */
   readonly pids: readonly number[];
+  /**
+   * Settles when an engine process exits without `stop()` having been called (a crash, an
+   * out-of-memory kill): its port is free from then on, and any local user may bind it and receive
+   * what clients send there, the run's access key id included. Whoever runs the engines must stop
+   * sending at once. Never settles once `stop()` was called, never rejects.
+   */
+  readonly failed: Promise<EngineFailure>;
   /** Stops both engines and waits until their processes have exited. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** An engine process that exited on its own. */
+export interface EngineFailure {
+  /** The process: `kinesis` is kinesis-mock and its TLS front (`pid` tells which). */
+  readonly engine: EngineName;
+  readonly pid: number;
+  /** Exit code, or null when a signal ended it. */
+  readonly code: number | null;
+  /** The signal that ended it, or null. */
+  readonly signal: NodeJS.Signals | null;
 }

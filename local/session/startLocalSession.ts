@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { LocalState } from '#local/cli/localState';
 import { isCloudAssembly, synthesize } from '#local/cli/synthesize';
 import { startEngines } from '#local/engines/index';
-import type { RunningEngines } from '#local/engines/types';
+import type { EngineFailure, RunningEngines } from '#local/engines/types';
 import { startLocalRuntime } from '#local/runtime/index';
 import type { LocalRuntime } from '#local/runtime/types';
 
@@ -44,6 +44,12 @@ export interface LocalSession {
   readonly engines: RunningEngines;
   /** The deployed app: functions, mappings, their stats, captured failures, chaos counters. */
   readonly runtime: LocalRuntime;
+  /**
+   * Settles when an engine exited on its own ({@link RunningEngines.failed}). By then the session
+   * has already begun to stop (mappings and functions first): nothing of it sends to the dead
+   * engine's port, which another local user could bind. Never settles after `stop()`.
+   */
+  readonly failed: Promise<EngineFailure>;
   /** Stops the mappings, the function hosts and the engines; resolves when every process has exited. */
   stop(): Promise<void>;
 }
@@ -85,15 +91,16 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
       names: runtime.describe().names,
     };
     let stopping: Promise<void> | undefined;
-    return {
-      state,
-      engines,
-      runtime,
-      stop: () => {
-        stopping ??= runtime.stop().finally(() => engines.stop());
-        return stopping;
-      },
+    const stop = (): Promise<void> => {
+      stopping ??= runtime.stop().finally(() => engines.stop());
+      return stopping;
     };
+    const failed = engines.failed.then((failure) => {
+      if (stopping !== undefined) return new Promise<never>(() => undefined);
+      void stop();
+      return failure;
+    });
+    return { state, engines, runtime, failed, stop };
   } catch (error) {
     await engines.stop();
     throw error;

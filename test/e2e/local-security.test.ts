@@ -189,4 +189,29 @@ describe('shardflow local: stale state files and private data', () => {
     expect(alive(sleeper.pid)).toBe(true);
     expect(notPrivate(roots)).toEqual([]);
   }, 300_000);
+  it('stops the whole runtime when an engine dies, so nothing sends to its freed port', async () => {
+    // GIVEN a runtime in the background
+    const project = fs.mkdtempSync(path.join(workDir, 'engine-death-'));
+    const up = await shardflow(project, ['local', 'up', '--detach', '--app', PROJECT_ROOT]);
+    expect(up.code).toBe(0);
+    const file = path.join(project, '.shardflow/local.json');
+    state = JSON.parse(fs.readFileSync(file, 'utf8')) as LocalState;
+    const [kinesisMock, ...otherEngines] = state.enginePids;
+
+    // WHEN kinesis-mock dies on its own (a crash, an out-of-memory kill): its port is anyone's now
+    process.kill(kinesisMock as number, 'SIGKILL');
+
+    // THEN the runtime withdraws its state file at once, stops everything and exits
+    await eventually(() => !fs.existsSync(file), 15_000);
+    expect(fs.existsSync(file)).toBe(false);
+    await eventually(() => ![state?.pid, ...otherEngines].some((pid) => alive(pid)), 60_000);
+    expect([state.pid, ...otherEngines].filter((pid) => alive(pid))).toEqual([]);
+    expect(fs.readFileSync(path.join(project, '.shardflow/local.log'), 'utf8')).toMatch(
+      /kinesis \(pid \d+\) exited on its own \(SIGKILL\); stopping the local runtime/,
+    );
+    // … and `send` refuses instead of sending to the freed port
+    const send = await shardflow(project, ['send', 'numbers', '-'], '{"id":"e1","value":1}\n');
+    expect(send.code).toBe(1);
+    expect(send.stderr).toContain('no local runtime is running here');
+  }, 300_000);
 });

@@ -73,15 +73,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   let takeSnapshot: (() => DemoSnapshot) | undefined;
   let atSignal: DemoSnapshot | undefined;
   let monitor: DemoMonitor | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  let engineFailed = false;
+  const interrupt = (why: string): void => {
     if (interruption.signal.aborted) return;
     atSignal = takeSnapshot?.();
     interruption.abort();
     stopGenerating.abort();
     // The engines are going away: stop reading from them.
     void monitor?.stop();
-    say(`stopping on ${signal}: generation stopped, tearing down`);
+    say(`stopping ${why}: generation stopped, tearing down`);
   };
+  const onSignal = (signal: NodeJS.Signals): void => interrupt(`on ${signal}`);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -101,6 +103,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
           : `${warnings.length} note(s) on what runs differently locally (--verbose shows them)`,
       );
     }
+    // An engine that dies frees its port for any local user: the session stops itself, so does the demo.
+    void session.failed.then((failure) => {
+      engineFailed = true;
+      interrupt(
+        `because ${failure.engine} (pid ${failure.pid}) exited on its own (${failure.signal ?? `code ${failure.code}`})`,
+      );
+    });
     if (interruption.signal.aborted) return forever ? 0 : INTERRUPTED_EXIT_CODE;
     const names = session.state.names;
     const app = findDemoPipelines(session.runtime.deployment);
@@ -258,6 +267,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       ? findProblems(final, { allBack: false }).filter((p) => p.startsWith('enrich'))
       : findProblems(final, { events, allBack: true, feedError });
     for (const problem of problems) err.write(`shardflow demo: ${problem}\n`);
+    if (engineFailed) return 1;
     if (interrupted && !forever) return INTERRUPTED_EXIT_CODE;
     return problems.length === 0 ? 0 : 1;
   } finally {

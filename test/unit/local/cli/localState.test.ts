@@ -367,6 +367,22 @@ describe('localState', () => {
       expect(requireRunningRuntime(projectDir, processes)).toEqual(STATE);
     });
 
+    it('find none while one of its engines is gone (its port may be anyone’s)', () => {
+      // GIVEN the runtime runs, but engine 4244 has exited
+      writeLocalState(STATE, projectDir);
+      const processes: ProcessTable = {
+        ...table(IDENTITY),
+        identify: (pid) => (pid === 4244 ? undefined : IDENTITY),
+      };
+
+      // WHEN / THEN
+      expect(findLocalRuntime(projectDir, processes)).toEqual({
+        status: 'not-running',
+        reason: 'its engine process 4244 is gone, so its port may be another program’s now',
+      });
+      expect(() => requireRunningRuntime(projectDir, processes)).toThrow(NoLocalRuntimeError);
+    });
+
     it('find none without a file', () => {
       expect(findLocalRuntime(projectDir, table(IDENTITY))).toEqual({ status: 'absent' });
       expect(() => requireRunningRuntime(projectDir, table(IDENTITY))).toThrow(
