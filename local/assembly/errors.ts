@@ -92,16 +92,23 @@ export class AssetLinkError extends AssemblyLoadError {
 
 /**
  * A file of the cloud assembly (manifest, template, asset manifest) may have been written by another
- * user: it is owned by someone who is neither the current user nor root, or anyone may write to it. A
- * template decides what runs (environment variables such as `NODE_OPTIONS`, handlers, code assets), so
- * the assembly is refused.
+ * user: it is owned by someone who is neither the current user nor root, anyone may write to it, or
+ * members of a group that is not the user's private group may. A template decides what runs
+ * (environment variables such as `NODE_OPTIONS`, handlers, code assets), so the assembly is refused.
  */
 export class UntrustedAssemblyFileError extends AssemblyLoadError {
   /** Owner of the file (uid). */
   public readonly owner: number;
 
-  public constructor(reason: string, file: string, owner: number) {
-    super(`${reason}, so another user may have written it: refusing to read it`, file);
+  /**
+   * @param reason - why another user may have written it (`anyone may write to it (mode 0666)`)
+   * @param fix - what makes the file trusted, appended after the refusal
+   */
+  public constructor(reason: string, file: string, owner: number, fix?: string) {
+    super(
+      `${reason}, so another user may have written it: refusing to read it${fix === undefined ? '' : `; ${fix}`}`,
+      file,
+    );
     this.name = 'UntrustedAssemblyFileError';
     this.owner = owner;
   }

@@ -3,7 +3,7 @@ export { createStream } from './createStream';
 export { createTable } from './createTable';
 export { deployAssembly } from './deployAssembly';
 export * from './errors';
-export { loadCloudAssembly } from './loadCloudAssembly';
+export { type LoadCloudAssemblyOptions, loadCloudAssembly } from './loadCloudAssembly';
 export { type PlanDeploymentOptions, planDeployment } from './planDeployment';
 export { deterministicUuid, type ResourceIdentity, resourceIdentity } from './resourceIdentity';
 export { type ImportValueLookup, TemplateResolver } from './TemplateResolver';

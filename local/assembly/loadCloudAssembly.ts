@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { currentUid } from '#local/io/privateDirectory';
+import { type AccountDatabase, sharedWritingGroup } from '#local/io/privateGroup';
 import {
   ASSET_MANIFEST_ARTIFACT_TYPE,
   MAX_SYMLINKS,
@@ -47,12 +48,23 @@ interface AssetManifest {
   >;
 }
 
+/** Options of {@link loadCloudAssembly}. */
+export interface LoadCloudAssemblyOptions {
+  /**
+   * The account and group databases that tell whether the group of a group-writable file is the
+   * current user's private group.
+   * @default - /etc/passwd and /etc/group, read once per process
+   */
+  readonly accounts?: AccountDatabase;
+}
+
 /**
  * The text of a file of the cloud assembly, read through a descriptor that is checked first: a regular
- * file owned by the current user or root that others may not write to — what another user planted or
- * could still change (a template setting `NODE_OPTIONS`, say) is refused.
+ * file owned by the current user or root that others may not write to (nor members of its group,
+ * unless it is the user's private group) — what another user planted or could still change (a template
+ * setting `NODE_OPTIONS`, say) is refused.
  */
-function readTrusted(file: string): string {
+function readTrusted(file: string, accounts: AccountDatabase | undefined): string {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -77,6 +89,15 @@ function readTrusted(file: string): string {
         stats.uid,
       );
     }
+    const group = sharedWritingGroup(stats, accounts);
+    if (group !== undefined) {
+      throw new UntrustedAssemblyFileError(
+        `it may be written by members of group ${group} (mode 0${(stats.mode & 0o777).toString(8)})`,
+        file,
+        stats.uid,
+        `run \`chmod g-w ${file}\`, or synthesize again with umask 022`,
+      );
+    }
     return readFileSync(fd, 'utf8');
   } catch (error) {
     if (error instanceof AssemblyLoadError) throw error;
@@ -86,8 +107,8 @@ function readTrusted(file: string): string {
   }
 }
 
-function readJson<T>(file: string): T {
-  const text = readTrusted(file);
+function readJson<T>(file: string, accounts: AccountDatabase | undefined): T {
+  const text = readTrusted(file, accounts);
   try {
     return JSON.parse(text) as T;
   } catch (error) {
@@ -219,9 +240,13 @@ function collect(
   directory: string,
   stacks: StackArtifact[],
   assets: Map<string, FileAsset>,
+  accounts: AccountDatabase | undefined,
 ): void {
   const manifestFile = join(directory, 'manifest.json');
-  const manifest = readJson<{ artifacts?: Record<string, ManifestArtifact> }>(manifestFile);
+  const manifest = readJson<{ artifacts?: Record<string, ManifestArtifact> }>(
+    manifestFile,
+    accounts,
+  );
   for (const [artifactId, artifact] of Object.entries(manifest.artifacts ?? {})) {
     const properties = artifact.properties ?? {};
     if (artifact.type === STACK_ARTIFACT_TYPE) {
@@ -242,7 +267,7 @@ function collect(
         artifactId,
         stackName: properties.stackName ?? artifactId,
         templateFile,
-        template: readJson<CfnTemplate>(templateFile),
+        template: readJson<CfnTemplate>(templateFile, accounts),
       });
     } else if (artifact.type === ASSET_MANIFEST_ARTIFACT_TYPE && properties.file !== undefined) {
       const assetManifestFile = insideAssembly(
@@ -252,7 +277,7 @@ function collect(
         `file of asset manifest artifact ${artifactId}`,
         manifestFile,
       );
-      const assetManifest = readJson<AssetManifest>(assetManifestFile);
+      const assetManifest = readJson<AssetManifest>(assetManifestFile, accounts);
       for (const [id, file] of Object.entries(assetManifest.files ?? {})) {
         if (file.source?.path === undefined) continue; // built by an executable: nothing on disk
         const asset: FileAsset = {
@@ -284,7 +309,7 @@ function collect(
         `directoryName of nested assembly artifact ${artifactId}`,
         manifestFile,
       );
-      collect(root, nested, stacks, assets);
+      collect(root, nested, stacks, assets, accounts);
     }
   }
 }
@@ -298,8 +323,9 @@ function collect(
  * inside `directory`, with `..` and symlinks followed: an assembly whose manifest points elsewhere (a
  * template outside it, a Lambda asset at `/etc`) is refused, since its functions would run from there.
  * So is a symbolic link inside a directory asset that leads out of that asset, and a manifest or
- * template that another user may have written (owned by neither the current user nor root, or
- * writable by anyone).
+ * template that another user may have written (owned by neither the current user nor root, writable
+ * by anyone, or writable by a group other than the user's private group: with umask 002 and a shared
+ * primary group such as `users`, or in a team group, its other members may edit it).
  *
  * @example
  * ```ts
@@ -311,11 +337,14 @@ function collect(
  * @throws AssetLinkError if a symbolic link in a directory asset leads out of the asset
  * @throws UntrustedAssemblyFileError if a manifest or template may have been written by another user
  */
-export function loadCloudAssembly(directory: string): CloudAssembly {
+export function loadCloudAssembly(
+  directory: string,
+  options: LoadCloudAssemblyOptions = {},
+): CloudAssembly {
   const absolute = resolve(directory);
   const root = { path: absolute, realPath: realPathOf(absolute) };
   const stacks: StackArtifact[] = [];
   const assetsByObjectKey = new Map<string, FileAsset>();
-  collect(root, absolute, stacks, assetsByObjectKey);
+  collect(root, absolute, stacks, assetsByObjectKey, options.accounts);
   return { directory: absolute, stacks, assetsByObjectKey };
 }

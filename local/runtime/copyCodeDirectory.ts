@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { currentUid, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '#local/io/privateDirectory';
+import { type AccountDatabase, sharedWritingGroup } from '#local/io/privateGroup';
 import { COPY_CHUNK_BYTES, OTHERS_WRITE_BIT, PRIVATE_EXECUTABLE_MODE, ROOT_UID } from './constants';
 import { UnsafeCodePathError } from './errors';
 
@@ -20,6 +21,16 @@ export interface CodeCopy {
   readonly files: number;
   /** Bytes written. */
   readonly bytes: number;
+}
+
+/** Options of {@link copyCodeDirectory}. */
+export interface CopyCodeDirectoryOptions {
+  /**
+   * The account and group databases that tell whether the group of a group-writable file is the
+   * current user's private group.
+   * @default - /etc/passwd and /etc/group, read once per process
+   */
+  readonly accounts?: AccountDatabase;
 }
 
 /** Whether `entry` is `root` or inside it. */
@@ -44,9 +55,10 @@ function octal(mode: number): string {
  *   `cdk.out/asset.*` folders 0777), so such a folder is fine to copy from as long as everything in it
  *   is the user's;
  * - each file is read through a descriptor opened without following a symbolic link (`O_NOFOLLOW`) and
- *   checked with fstat: a regular file, of the user or root, that others may not write to; and it must
- *   still be the file at its path (same inode, same real path), so a folder swapped for a link while
- *   copying is noticed;
+ *   checked with fstat: a regular file, of the user or root, that others may not write to — nor members
+ *   of its group, unless that is the user's private group (with umask 002 and a shared primary group
+ *   such as `users`, its other members could edit the handler); and it must still be the file at its
+ *   path (same inode, same real path), so a folder swapped for a link while copying is noticed;
  * - a symbolic link must lead to a file or folder inside `source` (followed to the end), and what it
  *   leads to is copied in its place (loops are refused; a dangling link is left out).
  *
@@ -58,7 +70,11 @@ function octal(mode: number): string {
  * @example
  * const { files, bytes } = copyCodeDirectory('cdk.out/asset.3d93…', '.shardflow/code/run-42-x/0-asset.3d93…');
  */
-export function copyCodeDirectory(source: string, destination: string): CodeCopy {
+export function copyCodeDirectory(
+  source: string,
+  destination: string,
+  options: CopyCodeDirectoryOptions = {},
+): CodeCopy {
   const uid = currentUid();
   const root = fs.realpathSync.native(source);
   let files = 0;
@@ -90,6 +106,13 @@ export function copyCodeDirectory(source: string, destination: string): CodeCopy
         throw new UnsafeCodePathError(
           from,
           `may be written by anyone (mode ${octal(stats.mode)}): another user may have changed it`,
+        );
+      }
+      const group = sharedWritingGroup(stats, options.accounts);
+      if (group !== undefined) {
+        throw new UnsafeCodePathError(
+          from,
+          `may be written by members of group ${group} (mode ${octal(stats.mode)}): another user may have changed it; run \`chmod g-w ${from}\`, or synthesize again with umask 022`,
         );
       }
       // What was opened is the file at `from`, reached without a symbolic link on the way.

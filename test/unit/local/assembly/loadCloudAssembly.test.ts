@@ -19,6 +19,7 @@ import {
   UntrustedAssemblyFileError,
 } from '#local/assembly/errors';
 import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
+import { sharedGroupAccounts, userPrivateGroupAccounts } from '#test/helpers/accountDatabases';
 
 const FIXTURE = join(__dirname, '../../../fixtures/assembly');
 const HASH = '3f1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809';
@@ -340,5 +341,35 @@ describe('loadCloudAssembly', () => {
     expect(() => loadCloudAssembly(planted.dir)).toThrow(
       `it is owned by uid ${owner}, neither by you (uid ${process.getuid?.()}) nor by root, so another user may have written it: refusing to read it (${template})`,
     );
+  });
+
+  it('fails on a template that members of a shared group may write (umask 002, group `users`)', () => {
+    // GIVEN a group-writable template of the user's primary group, which another account has too
+    const { dir } = craftedAssembly();
+    const template = join(dir, 'S.template.json');
+    chownSync(template, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    chmodSync(template, 0o664);
+
+    // WHEN / THEN
+    const loading = () => loadCloudAssembly(dir, { accounts: sharedGroupAccounts() });
+    expect(loading).toThrow(UntrustedAssemblyFileError);
+    expect(loading).toThrow(
+      `it may be written by members of group users (mode 0664), so another user may have written it: refusing to read it; run \`chmod g-w ${template}\`, or synthesize again with umask 022 (${template})`,
+    );
+  });
+
+  it('reads a group-writable template of the user-private group (umask 002, group of one)', () => {
+    // GIVEN every file of the assembly group-writable, as umask 002 leaves them
+    const { dir } = craftedAssembly();
+    for (const file of ['manifest.json', 'S.template.json']) {
+      chownSync(join(dir, file), process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+      chmodSync(join(dir, file), 0o664);
+    }
+
+    // WHEN
+    const assembly = loadCloudAssembly(dir, { accounts: userPrivateGroupAccounts() });
+
+    // THEN
+    expect(assembly.stacks.map((stack) => stack.stackName)).toEqual(['S']);
   });
 });

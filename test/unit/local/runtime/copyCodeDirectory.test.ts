@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { copyCodeDirectory } from '#local/runtime/copyCodeDirectory';
 import { UnsafeCodePathError } from '#local/runtime/errors';
+import { sharedGroupAccounts, userPrivateGroupAccounts } from '#test/helpers/accountDatabases';
 
 /** The uid nobody has on Linux: what a file another user planted is owned by. */
 const ANOTHER_UID = 65534;
@@ -123,6 +124,38 @@ describe('copyCodeDirectory', () => {
     expect(copying).toThrow(
       `${path.join(asset, 'lib', 'util.js')} may be written by anyone (mode 0666): another user may have changed it`,
     );
+  });
+
+  it('fails on a file that members of a shared group may write (umask 002, group `users`)', () => {
+    // GIVEN a group-writable file of the user's primary group, which another account has too
+    const util = path.join(asset, 'lib', 'util.js');
+    fs.chownSync(util, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+    fs.chmodSync(util, 0o664);
+    const sharing = () => {
+      fs.rmSync(copy, { recursive: true, force: true });
+      return copyCodeDirectory(asset, copy, { accounts: sharedGroupAccounts() });
+    };
+
+    // WHEN / THEN
+    expect(sharing).toThrow(UnsafeCodePathError);
+    expect(sharing).toThrow(
+      `${util} may be written by members of group users (mode 0664): another user may have changed it; run \`chmod g-w ${util}\`, or synthesize again with umask 022`,
+    );
+  });
+
+  it('copies group-writable files of the user-private group (umask 002, group of one)', () => {
+    // GIVEN every file group-writable, as umask 002 leaves them
+    for (const file of [path.join(asset, 'index.js'), path.join(asset, 'lib', 'util.js')]) {
+      fs.chownSync(file, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+      fs.chmodSync(file, 0o664);
+    }
+
+    // WHEN
+    const copied = copyCodeDirectory(asset, copy, { accounts: userPrivateGroupAccounts() });
+
+    // THEN
+    expect(listing(copy)).toEqual(['600 index.js', '700 lib/', '600 lib/util.js']);
+    expect(copied.files).toBe(2);
   });
 
   it('fails on a symbolic link out of the code directory, and on a link loop', () => {
