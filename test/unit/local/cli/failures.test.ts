@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { printFailures } from '#local/cli/failures';
 import { writeLocalState } from '#local/cli/localState';
+import { localStateOn } from '#test/helpers/localStateOn';
 
 describe('printFailures', () => {
   let projectDir: string;
@@ -35,32 +36,15 @@ describe('printFailures', () => {
   it('reads no failure stream of a local.json whose PID is alive but is not the runtime that wrote it', async () => {
     // GIVEN a stale local.json whose PID some live process (this one) has now
     writeLocalState(
-      {
-        version: 1,
-        pid: process.pid,
-        enginePids: [],
-        startedAt: new Date(0).toISOString(),
-        cdkOut: '/nonexistent',
-        identity: { startTime: '1', bootId: 'a-boot-long-ago' },
-        endpoints: {
-          kinesis: `http://127.0.0.1:${port}`,
-          kinesisTls: `https://127.0.0.1:${port}`,
-          dynamodb: `http://127.0.0.1:${port}`,
-          kinesisCaFile: '/nonexistent',
-          region: 'us-east-1',
-          accountId: '000000000000',
-          credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' },
+      localStateOn(
+        port,
+        { pid: process.pid, identity: { startTime: '1', bootId: 'a-boot-long-ago' } },
+        {
+          name: 'page-views-failures',
+          physicalName: 'dev-page-views-failures',
+          logicalId: 'PageViewsFailures',
         },
-        names: {
-          'page-views-failures': {
-            type: 'AWS::Kinesis::Stream',
-            physicalName: 'dev-page-views-failures',
-            arn: 'arn:aws:kinesis:us-east-1:000000000000:stream/dev-page-views-failures',
-            stack: 'dev',
-            logicalId: 'PageViewsFailures',
-          },
-        },
-      },
+      ),
       projectDir,
     );
     const notes: string[] = [];

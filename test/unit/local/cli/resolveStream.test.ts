@@ -9,38 +9,18 @@ import { type LocalState, writeLocalState } from '#local/cli/localState';
 import type { ProcessIdentity, ProcessTable } from '#local/cli/processIdentity';
 import { resolveStream } from '#local/cli/resolveStream';
 import { shardflow } from '#test/helpers/cliProcess';
+import { localStateOn } from '#test/helpers/localStateOn';
 
 const RUNTIME_PID = 4242;
 const IDENTITY: ProcessIdentity = { startTime: '1234567', bootId: 'boot-a' };
 
 /** What `local up` records, with every endpoint on `port`. */
 function stateOn(port: number, pid = RUNTIME_PID): LocalState {
-  return {
-    version: 1,
-    pid,
-    enginePids: [],
-    startedAt: new Date(0).toISOString(),
-    cdkOut: '/nonexistent',
-    identity: IDENTITY,
-    endpoints: {
-      kinesis: `http://127.0.0.1:${port}`,
-      kinesisTls: `https://127.0.0.1:${port}`,
-      dynamodb: `http://127.0.0.1:${port}`,
-      kinesisCaFile: '/nonexistent',
-      region: 'us-east-1',
-      accountId: '000000000000',
-      credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' },
-    },
-    names: {
-      'page-views': {
-        type: 'AWS::Kinesis::Stream',
-        physicalName: 'shardflow-dev-PageViews',
-        arn: 'arn:aws:kinesis:us-east-1:000000000000:stream/shardflow-dev-PageViews',
-        stack: 'shardflow-dev',
-        logicalId: 'PageViews',
-      },
-    },
-  };
+  return localStateOn(
+    port,
+    { pid, identity: IDENTITY },
+    { name: 'page-views', physicalName: 'shardflow-dev-PageViews', logicalId: 'PageViews' },
+  );
 }
 
 /** A process table where `pid` is a runtime of this user's with `identity`, or nothing runs. */
