@@ -526,4 +526,139 @@ describe('planSessionWrite', () => {
       { sequenceNumber: '4', ordinal: 0, code: 'L' },
     ]);
   });
+
+  it('lets no stored session far from the new elements join or rescue their group behind the watermark', () => {
+    // GIVEN the committed watermark at 100 and an open session [500, 510], touching nothing new
+    // (`stored` may hold more than the sessions the elements touch)
+    const far = stored(500, 510, 1);
+    // WHEN an element at 10 arrives: alone, its session [10, 20] ends before the watermark
+    const plan = planSessionWrite(delta([['s0', '1', 10]]), [far], noFences, GAP, merge, 100);
+    // THEN it is refused as behind the watermark, and the far session is left as it is
+    expect(plan?.behindWatermark).toEqual([0]);
+    expect(plan?.refused).toEqual([0]);
+    expect(plan?.accepted).toEqual([]);
+    expect(plan?.puts).toEqual([]);
+    expect(plan?.deletes).toEqual([]);
+  });
+
+  it('groups the new elements with the open session they fall inside, whatever their own gaps', () => {
+    // GIVEN the committed watermark at 30 and an open session [0, 100], longer than one gap
+    const open = stored(0, 100, 3);
+    // WHEN elements at 10 and 50 arrive: their own gaps [10, 20] and [50, 60] do not touch each
+    // other, and the first ends before the watermark, but both lie inside the open session
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 10],
+        ['s0', '2', 50],
+      ]),
+      [open],
+      noFences,
+      GAP,
+      merge,
+      30,
+    );
+    // THEN one group, ending at 100 > 30: both accepted, merged into the open session in place
+    expect(plan?.behindWatermark).toEqual([]);
+    expect(plan?.refused).toEqual([]);
+    expect(plan?.accepted).toEqual([0, 1]);
+    expect(plan?.puts).toEqual([
+      { session: { start: 0, end: 100, acc: { n: 5 } }, replaces: open },
+    ]);
+  });
+
+  it('lists accepted and behind-the-watermark elements in element order, whatever their times', () => {
+    // GIVEN the committed watermark at 100; elements in falling time order
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 300],
+        ['s0', '2', 200],
+        ['s0', '3', 50],
+        ['s0', '4', 20],
+      ]),
+      [],
+      noFences,
+      GAP,
+      merge,
+      100,
+    );
+    // THEN 50 and 20 end at or before 100 (behind), 300 and 200 after it (accepted)
+    expect(plan?.behindWatermark).toEqual([2, 3]);
+    expect(plan?.refused).toEqual([2, 3]);
+    expect(plan?.accepted).toEqual([0, 1]);
+    expect(plan?.puts.map((p) => p.session)).toEqual([
+      { start: 200, end: 210, acc: { n: 1 } },
+      { start: 300, end: 310, acc: { n: 1 } },
+    ]);
+  });
+
+  it('never rewrites or deletes a sealed session, even one touching an open session it merges', () => {
+    // GIVEN an open session [40, 50] and a sealed one [50, 60] that touches it
+    const open = stored(40, 50, 1);
+    const sealed = stored(50, 60, 7, true);
+    // WHEN an element at 35 arrives: [35, 45] touches the open session, not the sealed one
+    const plan = planSessionWrite(delta([['s0', '1', 35]]), [open, sealed], noFences, GAP, merge);
+    // THEN it merges with the open session only; the sealed one is neither put nor deleted
+    expect(plan?.refused).toEqual([]);
+    expect(plan?.puts).toEqual([
+      { session: { start: 35, end: 50, acc: { n: 2 } }, replaces: undefined },
+    ]);
+    expect(plan?.deletes).toEqual([open]);
+  });
+
+  it('remembers each refusal with its reason (F for too large) on its own lane only', () => {
+    // GIVEN a sealed session [95, 100]
+    // WHEN lane s0 brings an element the caller found too large, and lane s1 one touching the
+    // sealed session (LATE)
+    const plan = planSessionWrite(
+      delta([
+        ['s0', '1', 300],
+        ['s1', '2', 97],
+      ]),
+      [stored(95, 100, 1, true)],
+      noFences,
+      GAP,
+      merge,
+      undefined,
+      undefined,
+      new Set([0]),
+    );
+    // THEN each lane's fence item remembers only its own refusal, with its code
+    expect(plan?.refused).toEqual([0, 1]);
+    expect(decodeElementIds(plan?.remember.get('s0') ?? '')).toEqual([
+      { sequenceNumber: '1', ordinal: 0, code: 'F' },
+    ]);
+    expect(decodeElementIds(plan?.remember.get('s1') ?? '')).toEqual([
+      { sequenceNumber: '2', ordinal: 0, code: 'L' },
+    ]);
+  });
+
+  it('finds remembered refusals again with the reason they were refused for', () => {
+    // GIVEN the fence item remembers 3 as EXPIRED and 4.1 as STATE_TOO_LARGE
+    const before = {
+      version: 1,
+      fences: new Map([['s0', padSequence('4')]]),
+      refused: new Map([
+        [
+          's0',
+          encodeElementIds([
+            { sequenceNumber: '3', ordinal: 0, code: 'X' },
+            { sequenceNumber: '4', ordinal: 1, code: 'F' },
+          ]),
+        ],
+      ]),
+    };
+    // WHEN a delta replays both, and 4.0, which was counted
+    const d = delta([
+      ['s0', '3', 100],
+      ['s0', '4', 101],
+      ['s0', '4', 102, 1],
+    ]);
+    // THEN
+    expect(rememberedRefusals(d, before)).toEqual(
+      new Map([
+        [0, 'X'],
+        [2, 'F'],
+      ]),
+    );
+  });
 });

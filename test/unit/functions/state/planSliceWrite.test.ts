@@ -41,6 +41,27 @@ describe('planSliceWrite', () => {
     expect(planSliceWrite(lanes, new Map([['a', padSequence('8')]]), merge).acc).toBeUndefined();
   });
 
+  it('does not recompute a lane whose fence is at or above its last record: a replay re-folds nothing', () => {
+    // GIVEN a lane of records 5..7 that counts its recomputes
+    const afters: string[] = [];
+    const counted = (): LaneWork => {
+      const base = lane('a', [5, 6, 7]);
+      return {
+        ...base,
+        recompute: (after) => {
+          afters.push(after);
+          return base.recompute(after);
+        },
+      };
+    };
+    // WHEN its fence is exactly its last record, or above it, or inside it
+    planSliceWrite([counted()], new Map([['a', padSequence('7')]]), merge);
+    planSliceWrite([counted()], new Map([['a', padSequence('8')]]), merge);
+    planSliceWrite([counted()], new Map([['a', padSequence('6')]]), merge);
+    // THEN only the fence inside it is recomputed against
+    expect(afters).toEqual(['6']);
+  });
+
   it('recomputes only the records above a fence that falls inside the lane, normalized', () => {
     // GIVEN a fence at 6, or exactly at the first record
     const inside = planSliceWrite(
