@@ -80,8 +80,8 @@ export class HyperLogLog {
     return new HyperLogLog(precision, registers);
   }
 
-  /** Adds a 53-bit hash (from {@link hash53}). */
-  public insert(hash: number): void {
+  /** Adds a 53-bit hash (from {@link hash53}); returns the register's value before (0: was empty). */
+  public insert(hash: number): number {
     const high = floor(hash / TWO_POW_32); // top 21 bits
     const low = hash >>> 0; // low 32 bits
     const index = high >>> this.rankBitsHigh;
@@ -90,7 +90,9 @@ export class HyperLogLog {
     if (restHigh !== 0) rank = clz32(restHigh) - (32 - this.rankBitsHigh) + 1;
     else if (low !== 0) rank = this.rankBitsHigh + clz32(low) + 1;
     else rank = HASH_BITS - this.precision + 1;
-    if (rank > (this.registers[index] as number)) this.registers[index] = rank;
+    const previous = this.registers[index] as number;
+    if (rank > previous) this.registers[index] = rank;
+    return previous;
   }
 
   /** Register-wise max with another sketch of the same precision (in place). */

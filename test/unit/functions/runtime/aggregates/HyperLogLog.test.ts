@@ -37,6 +37,18 @@ describe('HyperLogLog', () => {
     expect(Math.abs(hll.estimate() / 1_000_000 - 1)).toBeLessThan(0.05);
   });
 
+  it('returns the register value an insert found (0: the register was empty)', () => {
+    // GIVEN a hash setting register 5 to rank 3 at precision 12, and one setting it to rank 1
+    const hll = new HyperLogLog(12);
+    const rank3 = 5 * 2 ** 41 + 2 ** 38;
+    const rank1 = 5 * 2 ** 41 + 2 ** 40;
+
+    // WHEN / THEN
+    expect(hll.insert(rank3)).toBe(0);
+    expect(hll.insert(rank1)).toBe(3);
+    expect(hll.registers[5]).toBe(3);
+  });
+
   it('fails to merge sketches of different precisions', () => {
     expect(() => new HyperLogLog(12).mergeFrom(new HyperLogLog(11))).toThrow(
       AccumulatorMismatchError,
