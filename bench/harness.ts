@@ -7,18 +7,21 @@ import { type Assembly, runE2e, synthesizeApp } from './e2e';
 import { runScaling } from './scaling';
 import { runWrites } from './writes';
 
+/** The write-cost section of the short profiles (the smoke test and `--quick`): counts only. */
+const SHORT_WRITES = {
+  warmBatches: 18,
+  batches: 12,
+  perRecordRecords: 250,
+  perRecordSamples: 5,
+  parallel: true,
+} as const;
+
 /** How much work each section does. */
 export const PROFILES = {
   /** The smoke test: counted figures only (write cost, overlap), a tiny core run. */
   tiny: {
     core: { batches: 3, rounds: 1 },
-    writes: {
-      warmBatches: 18,
-      batches: 12,
-      perRecordRecords: 250,
-      perRecordSamples: 5,
-      parallel: true,
-    },
+    writes: SHORT_WRITES,
     e2e: undefined,
     coldStart: undefined,
     scaling: undefined,
@@ -26,13 +29,7 @@ export const PROFILES = {
   /** `npm run bench -- --quick`: every section, short (< 2 minutes). */
   quick: {
     core: { batches: 20, rounds: 3 },
-    writes: {
-      warmBatches: 18,
-      batches: 12,
-      perRecordRecords: 250,
-      perRecordSamples: 5,
-      parallel: true,
-    },
+    writes: SHORT_WRITES,
     e2e: { idleSeconds: 3, seconds: 6, drainSeconds: 5 },
     coldStart: { samples: 2 },
     scaling: { records: 5_000 },
