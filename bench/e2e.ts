@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import * as hdr from 'hdr-histogram-js';
 import { localClients } from '#local/aws/index';
-import { synthesize } from '#local/cli/synthesize';
 import type { RunningEngines } from '#local/engines/index';
 import { readStream } from '#local/io/readStream';
 import { startLocalRuntime } from '#local/runtime/index';
+import { synthesize } from '#local/session/synthesize';
 import { round } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');

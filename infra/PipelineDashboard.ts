@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE } from '#handlers/constants';
+import { METRIC, METRICS_NAMESPACE } from '#commons/metrics';
 import { SWEEPER_SERVICE_NAME } from './constants';
 import type { PipelineSweeper } from './PipelineSweeper';
 import type { StreamPipeline } from './StreamPipeline';

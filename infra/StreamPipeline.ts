@@ -17,7 +17,7 @@ import {
   STATE_TABLE_VARIABLE,
   WINDOW_KIND_VARIABLE,
 } from '#commons/environment';
-import { METRIC, METRICS_NAMESPACE } from '#handlers/constants';
+import { METRIC, METRICS_NAMESPACE } from '#commons/metrics';
 import type { WindowedPipelineConfig } from '#runtime/types';
 import { acknowledge } from './acknowledge';
 import { failureStreamName } from './constants';

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '#handlers/constants';
+import { METRICS_NAMESPACE } from '#commons/metrics';
 import { acknowledge } from './acknowledge';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from './stream-pipeline-defaults';
 

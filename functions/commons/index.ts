@@ -1,2 +1,3 @@
 export { compareSequenceNumbers } from './compareSequenceNumbers';
 export { ShardflowError } from './errors';
+export { METRIC, METRICS_NAMESPACE } from './metrics';

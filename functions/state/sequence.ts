@@ -1,3 +1,4 @@
+import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import { SEQUENCE_WIDTH } from './constants';
 import { InvalidSequenceNumberError } from './errors';
 
@@ -25,9 +26,15 @@ export function padSequence(sequenceNumber: string): string {
   return normalizeSequence(sequenceNumber).padStart(SEQUENCE_WIDTH, '0');
 }
 
-/** Compares two sequence numbers numerically (BigInt): negative, zero or positive. */
+/**
+ * Validates and normalizes two sequence numbers, then compares them numerically with
+ * {@link compareSequenceNumbers}, the one comparison rule for sequence numbers.
+ *
+ * @returns a negative number when `a < b`, 0 when equal, a positive number when `a > b`
+ * @throws {InvalidSequenceNumberError} either is not a decimal sequence number
+ * @example
+ * compareSequences('007', '10'); // < 0
+ */
 export function compareSequences(a: string, b: string): number {
-  const x = BigInt(normalizeSequence(a));
-  const y = BigInt(normalizeSequence(b));
-  return x < y ? -1 : x > y ? 1 : 0;
+  return compareSequenceNumbers(normalizeSequence(a), normalizeSequence(b));
 }

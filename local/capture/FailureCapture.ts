@@ -35,7 +35,7 @@ const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
  * @example
  * ```ts
  * const capture = new FailureCapture({ file: '.shardflow/failures.jsonl' });
- * capture.add(toFailureRecord(discarded, source));
+ * capture.add(toDiscardedBatchRecord(discarded, source));
  * ```
  */
 export class FailureCapture {

@@ -9,5 +9,5 @@ export {
 } from './readFailureStreams';
 export { readFailures } from './readFailures';
 export { type RecordAt, readRecordAt } from './readRecordAt';
-export { type FailureSource, toFailureRecord } from './toFailureRecord';
+export { type FailureSource, toDiscardedBatchRecord } from './toDiscardedBatchRecord';
 export type * from './types';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EngineEndpoints } from '#local/engines/types';
 import { UnsafePathError } from '#local/io/errors';
 import {
   checkAncestors,
@@ -10,6 +9,7 @@ import {
   PRIVATE_DIR_MODE,
   PRIVATE_FILE_MODE,
 } from '#local/io/privateDirectory';
+import type { LocalSessionState } from '#local/session/types';
 import { NoLocalRuntimeError } from './errors';
 import {
   isValidPid,
@@ -29,27 +29,8 @@ export const LOCAL_STATE_FILE = 'local.json';
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
 
-/** A resource of the local deployment, by the logical name users type. */
-export interface LocalResourceName {
-  readonly type: string;
-  readonly physicalName: string;
-  readonly arn: string;
-  readonly stack: string;
-  readonly logicalId: string;
-}
-
 /** Contents of `.shardflow/local.json`, written by `local up` once everything is ready. */
-export interface LocalState {
-  readonly version: 1;
-  /** Process id of the `local up` runtime (what `local down` stops). */
-  readonly pid: number;
-  /** Process ids of the engines (and their helper processes) this runtime started. */
-  readonly enginePids: readonly number[];
-  readonly startedAt: string;
-  readonly cdkOut: string;
-  readonly endpoints: EngineEndpoints;
-  /** Logical name (`numbers`) → the resource deployed locally. */
-  readonly names: Readonly<Record<string, LocalResourceName>>;
+export interface LocalState extends LocalSessionState {
   /**
    * Start time and boot of the process `pid`, so that `local down` signals that process and never
    * another one that got its PID later.

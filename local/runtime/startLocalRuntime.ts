@@ -2,7 +2,7 @@ import { deployAssembly } from '#local/assembly/deployAssembly';
 import { loadCloudAssembly } from '#local/assembly/loadCloudAssembly';
 import { lambdaSdkEnvironment, localClients } from '#local/aws/index';
 import { FailureCapture } from '#local/capture/FailureCapture';
-import { toFailureRecord } from '#local/capture/toFailureRecord';
+import { toDiscardedBatchRecord } from '#local/capture/toDiscardedBatchRecord';
 import { ChaosInvoker } from '#local/chaos/ChaosInvoker';
 import { type ChaosProxies, startChaosProxies } from '#local/chaos/startChaosProxies';
 import { FileCheckpointStore } from '#local/esm/FileCheckpointStore';
@@ -162,7 +162,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           const destinationArn = mapping.settings.onFailureDestination;
           if (destinationArn === undefined) return; // Lambda drops them without a destination.
           capture.add(
-            toFailureRecord(discarded, {
+            toDiscardedBatchRecord(discarded, {
               destinationArn,
               eventSourceMappingUuid: mappingId,
               functionName: fn.functionName,

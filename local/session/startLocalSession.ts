@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import type { LocalState } from '#local/cli/localState';
-import { isCloudAssembly, synthesize } from '#local/cli/synthesize';
 import { startEngines } from '#local/engines/index';
 import type { EngineFailure, RunningEngines } from '#local/engines/types';
 import { startLocalRuntime } from '#local/runtime/index';
 import type { LocalRuntime } from '#local/runtime/types';
+import { isCloudAssembly, synthesize } from './synthesize';
+import type { LocalSessionState } from './types';
 
 /** Options for {@link startLocalSession}. */
 export interface LocalSessionOptions {
@@ -40,7 +40,7 @@ export interface LocalSessionOptions {
 
 /** The embedded AWS with an app deployed on it and its event source mappings running. */
 export interface LocalSession {
-  readonly state: LocalState;
+  readonly state: LocalSessionState;
   readonly engines: RunningEngines;
   /** The deployed app: functions, mappings, their stats, captured failures, chaos counters. */
   readonly runtime: LocalRuntime;
@@ -81,7 +81,7 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
       // Checkpoints live beside the engines' data, so a restarted runtime resumes where it stopped.
       stateDir: options.stateDir === undefined ? undefined : path.join(options.stateDir, 'esm'),
     });
-    const state: LocalState = {
+    const state: LocalSessionState = {
       version: 1,
       pid: process.pid,
       enginePids: engines.pids,

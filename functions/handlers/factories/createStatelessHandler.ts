@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { FAILURE_STREAM_VARIABLE, outputStreamVariable, requireEnv } from '#commons/environment';
+import { METRIC, METRICS_NAMESPACE } from '#commons/metrics';
 import type { AnyStatelessPipelineDefinition, RecordFailure } from '#runtime/index';
 import { preAggregate } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
@@ -40,7 +41,8 @@ export function createStatelessHandler(
   const output = definition.config.outputs[0] ?? '';
   const logger = dependencies.logger ?? new Logger({ serviceName: definition.name });
   const metrics =
-    dependencies.metrics ?? new Metrics({ namespace: 'shardflow', serviceName: definition.name });
+    dependencies.metrics ??
+    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: definition.name });
   const clock = dependencies.clock ?? Date.now;
   let sink = dependencies.sink;
   let failureSink = dependencies.failureSink;
@@ -53,10 +55,10 @@ export function createStatelessHandler(
     let retries = await sendFailures(failureSink, definition.name, plan.failures, clock());
     const stats = await sink.send(plan.outputs);
     retries += stats.retries;
-    metrics.addMetric('RecordsIn', MetricUnit.Count, plan.recordCount);
-    metrics.addMetric('RecordsOut', MetricUnit.Count, plan.outputs.length);
-    metrics.addMetric('InvalidRecords', MetricUnit.Count, plan.failures.length);
-    metrics.addMetric('PutRecordsRetries', MetricUnit.Count, retries);
+    metrics.addMetric(METRIC.RECORDS_IN, MetricUnit.Count, plan.recordCount);
+    metrics.addMetric(METRIC.RECORDS_OUT, MetricUnit.Count, plan.outputs.length);
+    metrics.addMetric(METRIC.INVALID_RECORDS, MetricUnit.Count, plan.failures.length);
+    metrics.addMetric(METRIC.PUT_RECORDS_RETRIES, MetricUnit.Count, retries);
     metrics.publishStoredMetrics();
     return { batchItemFailures: [] };
   };

@@ -2,10 +2,12 @@ import { setMaxListeners } from 'node:events';
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { build, type Histogram } from 'hdr-histogram-js';
+import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import type { CapturedFailure } from '#local/capture/types';
 import type { EventSourceMappingStats } from '#local/esm/types';
 import { readStream, type StreamRecord } from '#local/io/readStream';
 import { ATTR, TABLE_KEYS, WINDOW_STORE_DEFAULTS } from '#state/index';
+import { duePartition, PIPELINE_WATERMARK_SORT_KEY, watermarkPartition } from '#state/keys';
 import { ENRICH, LATE_REASON, RECENT_LIMIT, REFRESH } from './constants';
 import { countOpenWindows, type DueEntry } from './countOpenWindows';
 import type {
@@ -253,11 +255,11 @@ export class DemoMonitor {
    */
   #read(streamName: string, onRecord: (record: StreamRecord) => void): void {
     const signal = this.#controller.signal;
-    const last = new Map<string, bigint>();
+    const last = new Map<string, string>();
     const onNew = (record: StreamRecord): void => {
-      const sequence = BigInt(record.sequenceNumber || '0');
+      const sequence = record.sequenceNumber || '0';
       const seen = last.get(record.shardId);
-      if (seen !== undefined && sequence <= seen) return;
+      if (seen !== undefined && compareSequenceNumbers(sequence, seen) <= 0) return;
       last.set(record.shardId, sequence);
       onRecord(record);
     };
@@ -327,16 +329,18 @@ export class DemoMonitor {
         TableName: table,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: `${pipeline}#WM` } },
+        ExpressionAttributeValues: { ':pk': { S: watermarkPartition(pipeline) } },
       }),
     );
-    const committed = page.Items?.find((item) => item[TABLE_KEYS.sortKey]?.S === 'P#watermark');
+    const committed = page.Items?.find(
+      (item) => item[TABLE_KEYS.sortKey]?.S === PIPELINE_WATERMARK_SORT_KEY,
+    );
     return committed === undefined ? undefined : numberOf(committed[ATTR.watermark]);
   }
 
   async #readDue(table: string, pipeline: string): Promise<DueEntry[]> {
     const buckets = Array.from({ length: WINDOW_STORE_DEFAULTS.dueBuckets }, (_, bucket) =>
-      this.#readDueBucket(table, `${pipeline}#due#${bucket}`),
+      this.#readDueBucket(table, duePartition(pipeline, bucket)),
     );
     return (await Promise.all(buckets)).flat();
   }

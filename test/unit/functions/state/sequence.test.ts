@@ -38,6 +38,21 @@ describe('sequence numbers', () => {
     expect(padSequence('9') < padSequence('10')).toBe(true);
   });
 
+  it('compares by numeric value whatever the leading zeros', () => {
+    // THEN
+    expect(compareSequences('007', '10')).toBeLessThan(0);
+    expect(compareSequences('10', '007')).toBeGreaterThan(0);
+    expect(compareSequences('0010', '10')).toBe(0);
+    expect(compareSequences('000', '0')).toBe(0);
+  });
+
+  it.each([
+    ['12a', '1'],
+    ['1', ''],
+  ])('fails to compare invalid sequence numbers %p and %p', (a, b) => {
+    expect(() => compareSequences(a, b)).toThrow(InvalidSequenceNumberError);
+  });
+
   it('strips leading zeros', () => {
     expect(normalizeSequence('000123')).toBe('123');
     expect(normalizeSequence('0000')).toBe('0');

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { synthEnvironment, synthesize } from '#local/cli/synthesize';
+import { synthEnvironment, synthesize } from '#local/session/synthesize';
 
 /** The user's real AWS setup, as the parent process has it. */
 const USER_AWS = {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FailureCapture } from '#local/capture/FailureCapture';
 import { readFailures } from '#local/capture/readFailures';
-import { toFailureRecord } from '#local/capture/toFailureRecord';
+import { toDiscardedBatchRecord } from '#local/capture/toDiscardedBatchRecord';
 import { printFailures } from '#local/cli/failures';
 
 const SOURCE = {
@@ -43,10 +43,10 @@ const discarded = {
   invokeCount: 3,
 };
 
-describe('toFailureRecord', () => {
+describe('toDiscardedBatchRecord', () => {
   it('builds the on-failure record in AWS shape, with the records under shardflow', () => {
     // WHEN
-    const record = toFailureRecord(discarded, SOURCE, new Date('2026-11-26T10:00:05.000Z'));
+    const record = toDiscardedBatchRecord(discarded, SOURCE, new Date('2026-11-26T10:00:05.000Z'));
 
     // THEN
     expect(record).toEqual({
@@ -104,8 +104,8 @@ describe('FailureCapture and printFailures', () => {
     const capture = new FailureCapture({ file });
 
     // WHEN
-    capture.add(toFailureRecord(discarded, SOURCE));
-    capture.add(toFailureRecord({ ...discarded, condition: 'RecordAgeExceeded' }, SOURCE));
+    capture.add(toDiscardedBatchRecord(discarded, SOURCE));
+    capture.add(toDiscardedBatchRecord({ ...discarded, condition: 'RecordAgeExceeded' }, SOURCE));
     let table = '';
     let json = '';
     await printFailures({ file, write: (text) => (table += text) });

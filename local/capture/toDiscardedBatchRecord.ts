@@ -23,9 +23,11 @@ function destinationType(arn: string): 'sqs' | 'sns' | 's3' {
 /**
  * Builds the on-failure record Lambda sends for a discarded Kinesis batch ("Retain discarded
  * records": requestContext, responseContext, version, timestamp, KinesisBatchInfo), plus the
- * records themselves under `shardflow`.
+ * records themselves under `shardflow`. A whole batch the event source mapping gave up on, not the
+ * failure-stream record of one rejected input record (`toFailureRecord` in
+ * functions/handlers/factories).
  */
-export function toFailureRecord(
+export function toDiscardedBatchRecord(
   discarded: DiscardedBatch,
   source: FailureSource,
   now: Date = new Date(),
