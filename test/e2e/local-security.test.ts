@@ -4,28 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocalState } from '#local/cli/localState';
 import { alive, shardflow } from '#test/helpers/cliProcess';
+import { plantLocalState } from '#test/helpers/plantLocalState';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
-
-/** Writes `.shardflow/local.json` naming `pid`, as a runtime that died (or someone) left it. */
-function plantLocalState(workDir: string, fields: Record<string, unknown>, mode = 0o644): string {
-  const file = path.join(workDir, '.shardflow', 'local.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      version: 1,
-      enginePids: [],
-      startedAt: new Date(0).toISOString(),
-      cdkOut: 'cdk.out',
-      endpoints: { credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' } },
-      names: {},
-      ...fields,
-    }),
-    { mode },
-  );
-  return file;
-}
+/** What an older version left under umask 022: a readable folder and file. */
+const READABLE = { folder: 0o755, file: 0o644 } as const;
 
 /** Every entry under `roots` (the roots too) that is not a 0700 folder or a 0600 file. */
 function notPrivate(roots: readonly string[]): string[] {
@@ -94,10 +77,11 @@ describe('shardflow local: stale state files and private data', () => {
   it('local down leaves alone a live process that a stale local.json names', async () => {
     // GIVEN a local.json whose runtime is gone and whose PID another process has now
     const sleeper = unrelatedProcess();
-    const file = plantLocalState(workDir, {
-      pid: sleeper.pid,
-      identity: { startTime: '1', bootId: 'a-boot-long-ago' },
-    });
+    const file = plantLocalState(
+      workDir,
+      { pid: sleeper.pid, identity: { startTime: '1', bootId: 'a-boot-long-ago' } },
+      READABLE,
+    );
 
     // WHEN
     const down = await shardflow(workDir, ['local', 'down']);
@@ -114,7 +98,7 @@ describe('shardflow local: stale state files and private data', () => {
     // GIVEN what an older version left under umask 022: readable folders and files, and a
     // local.json without identity naming a PID that an unrelated process has now
     const sleeper = unrelatedProcess();
-    plantLocalState(workDir, { pid: sleeper.pid });
+    plantLocalState(workDir, { pid: sleeper.pid }, READABLE);
     fs.chmodSync(path.join(workDir, '.shardflow'), 0o755);
     fs.writeFileSync(path.join(workDir, '.shardflow', 'local.log'), 'old log\n', { mode: 0o644 });
     fs.mkdirSync(path.join(stateDir, 'esm'), { recursive: true, mode: 0o755 });

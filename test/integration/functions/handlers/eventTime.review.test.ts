@@ -1,10 +1,9 @@
-import type { KinesisStreamRecord } from 'aws-lambda';
 import { STARTING_POSITION_VARIABLE, startingPositionVariable } from '#commons/environment';
 import { createPipelineStore } from '#handlers/factories/createPipelineStore';
 import { createSessionStore } from '#handlers/factories/createSessionStore';
 import { createSweeperHandler } from '#handlers/factories/createSweeperHandler';
 import { createWindowedHandler } from '#handlers/factories/createWindowedHandler';
-import type { RecordSink, SweepReport } from '#handlers/types';
+import type { SweepReport } from '#handlers/types';
 import { pageViews } from '#pipelines/page-views';
 import { userSessions } from '#pipelines/sessions';
 import {
@@ -17,13 +16,14 @@ import {
   tumbling,
   type WindowResult,
 } from '#runtime/index';
-import { KinesisSink, MAX_BYTES_PER_RECORD } from '#sinks/index';
-import type { OpenShardLister, ShardTailProbe } from '#state/index';
+import { MAX_BYTES_PER_RECORD } from '#sinks/index';
+import type { OpenShardLister, ReadWatermarkOptions, ShardTailProbe } from '#state/index';
 import { EventTimeModel, type LogEntry, type ModelShard } from '#test/helpers/eventTimeModel';
 import { recordingSink } from '#test/helpers/handlerStubs';
-import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
+import { kinesisEventFactory } from '#test/helpers/kinesisFactories';
 import { playTtl } from '#test/helpers/playTtl';
-import { silentLogger, silentMetrics, useHandlerTestbed } from './harness';
+import { DAY, MIN, parsed, SEC, T0, useEventTimeTestbed, valuesById } from './eventTimeTestbed';
+import { silentLogger, silentMetrics } from './harness';
 
 /**
  * Regression tests of the adversarial review of issue 13's event-time implementation (R1–R10):
@@ -32,151 +32,8 @@ import { silentLogger, silentMetrics, useHandlerTestbed } from './harness';
  * clock), or on the reference model (`EventTimeModel`).
  */
 
-const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
-const SEC = 1_000;
-const MIN = 60 * SEC;
-const DAY = 24 * 60 * MIN;
 const FAILURE_STREAM = `review-failures-${process.pid}`;
-const testbed = useHandlerTestbed('review', [FAILURE_STREAM]);
-let names = 0;
-const sequences = new Map<string, bigint>();
-
-interface View {
-  readonly shard: number;
-  readonly type?: 'page_view' | 'click';
-  readonly page?: string;
-  readonly userId: string;
-  /** Event time: epoch ms, or an ISO-8601 string. */
-  readonly ts: number | string;
-  /** Arrival in Kinesis. @default ts */
-  readonly arrival?: number;
-}
-
-/** Kinesis records of `views`, with increasing sequence numbers per shard across calls. */
-function records(views: readonly View[]): KinesisStreamRecord[] {
-  return views.map((v) => {
-    const shardId = `shardId-00000000000${v.shard}`;
-    const next =
-      (sequences.get(shardId) ?? 49590338271490256608559692538361571095921575989136588898n) + 10n;
-    sequences.set(shardId, next);
-    return kinesisRecordFactory({
-      shardId,
-      sequenceNumber: String(next),
-      partitionKey: v.userId,
-      payload: { type: v.type ?? 'page_view', page: v.page ?? '/home', userId: v.userId, ts: v.ts },
-      arrivalMs: v.arrival ?? Number(v.ts),
-    });
-  });
-}
-
-const parsed = <T>(data: unknown): T => (typeof data === 'string' ? JSON.parse(data) : data) as T;
-
-/** A sink that forwards to `sink` and keeps, in `into`, what `sink` accepted. */
-const keepingAccepted = (sink: RecordSink, into: ReturnType<typeof recordingSink>): RecordSink => ({
-  send: async (sent) => {
-    const result = await sink.send(sent);
-    into.sent.push(...sent);
-    return result;
-  },
-});
-
-/**
- * A fresh copy of `base`, its handler and sweeper on the test table, with recording sinks and a
- * clock the test moves. `tailProbe` answers the tail probe (default: every shard is caught up);
- * `openShards` lists the stream's open shards (default: none listed); `realFailureStream` sends
- * failure records through a `KinesisSink` to kinesis-mock (and records what it accepted).
- */
-function setup(
-  base: AnyWindowedPipelineDefinition,
-  options: {
-    tailProbe?: ShardTailProbe;
-    openShards?: OpenShardLister;
-    maxItemBytes?: number;
-    realFailureStream?: boolean;
-  } = {},
-) {
-  const definition = { ...base, name: `${base.name}-${process.pid}-${names++}` };
-  const { dynamodb, tableName } = testbed();
-  let now = T0;
-  const clock = () => now;
-  const output = recordingSink();
-  const failureSink = recordingSink();
-  const tailProbe = options.tailProbe ?? (async () => true);
-  // The stores' clock sets the TTLs: the simulated one, so played TTL follows simulated time.
-  const stores = () => ({
-    store: createPipelineStore(definition, {
-      client: dynamodb,
-      tableName,
-      dueBuckets: 1,
-      clock,
-      maxItemBytes: options.maxItemBytes,
-    }),
-    ...(base.assigner.kind === 'session'
-      ? {
-          sessionStore: createSessionStore(definition, {
-            client: dynamodb,
-            tableName,
-            dueBuckets: 1,
-            clock,
-            maxItemBytes: options.maxItemBytes,
-          }),
-        }
-      : {}),
-  });
-  const handler = createWindowedHandler(definition, {
-    ...stores(),
-    outputSink: output,
-    failureSink: options.realFailureStream
-      ? keepingAccepted(
-          new KinesisSink({
-            streamName: FAILURE_STREAM,
-            ordered: false,
-            client: testbed().kinesis,
-          }),
-          failureSink,
-        )
-      : failureSink,
-    clock,
-    tailProbe,
-    openShards: options.openShards ?? null,
-    logger: silentLogger(),
-    metrics: silentMetrics(),
-  });
-  const { store, sessionStore } = stores();
-  const sweeper = createSweeperHandler([definition], {
-    stores: { [definition.name]: store },
-    ...(sessionStore === undefined ? {} : { sessionStores: { [definition.name]: sessionStore } }),
-    outputSinks: { [definition.name]: output },
-    clock,
-    tailProbe,
-    ...(options.openShards === undefined ? {} : { openShards: options.openShards }),
-    logger: silentLogger(),
-    metrics: silentMetrics(),
-  });
-  return {
-    definition,
-    store,
-    handle: (views: readonly View[]) => handler(kinesisEventFactory(records(views))),
-    deliver: (batch: readonly KinesisStreamRecord[]) => handler(kinesisEventFactory(batch)),
-    sweep: () => sweeper(),
-    finals: () => output.sent.map((r) => parsed<WindowResult>(r.data)).filter((r) => r.final),
-    failures: () => failureSink.sent.map((r) => parsed<Record<string, unknown>>(r.data)),
-    setNow: (t: number) => {
-      now = t;
-    },
-  };
-}
-
-/** Final results by id: every id must carry one set of values. */
-function valuesById(finals: readonly WindowResult[]): Map<string, Set<string>> {
-  const byId = new Map<string, Set<string>>();
-  for (const r of finals) {
-    const set = byId.get(r.id) ?? new Set<string>();
-    set.add(JSON.stringify(r.values));
-    byId.set(r.id, set);
-  }
-  return byId;
-}
+const { testbed, records, uniqueName, setup } = useEventTimeTestbed('review', FAILURE_STREAM);
 
 /** The ids that were emitted with more than one set of values. */
 const emittedTwice = (finals: readonly WindowResult[]): string[] =>
@@ -519,7 +376,7 @@ describe('event-time review: duplicate invocations, sessions, EXPIRED', () => {
     const { dynamodb, tableName } = testbed();
     const definition = {
       ...userSessions,
-      name: `sessions-review-${process.pid}-${names++}`,
+      name: uniqueName('sessions-review'),
     } as AnyWindowedPipelineDefinition;
     let now = T0;
     const clock = () => now;
@@ -553,8 +410,8 @@ describe('event-time review: duplicate invocations, sessions, EXPIRED', () => {
     const d1Store = new Proxy(d1Stores.store, {
       get(target, prop, receiver) {
         if (prop === 'readWatermark') {
-          return async (...args: Parameters<typeof target.readWatermark>) => {
-            const read = await target.readWatermark(...args);
+          return async (options: ReadWatermarkOptions) => {
+            const read = await target.readWatermark(options);
             if (readsD1++ === 0) await gate;
             return read;
           };

@@ -1,8 +1,4 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { createPipelineStore } from '#handlers/factories/createPipelineStore';
-import { createSessionStore } from '#handlers/factories/createSessionStore';
-import { createSweeperHandler } from '#handlers/factories/createSweeperHandler';
-import { createWindowedHandler } from '#handlers/factories/createWindowedHandler';
 import { pageViews } from '#pipelines/page-views';
 import { userSessions } from '#pipelines/sessions';
 import {
@@ -13,153 +9,17 @@ import {
   session,
   topK,
   tumbling,
-  type WindowResult,
 } from '#runtime/index';
-import type { OpenShardLister, ShardTailProbe } from '#state/index';
-import { recordingSink } from '#test/helpers/handlerStubs';
-import { kinesisEventFactory, kinesisRecordFactory } from '#test/helpers/kinesisFactories';
+import type { ShardTailProbe } from '#state/index';
 import { playTtl } from '#test/helpers/playTtl';
-import { silentLogger, silentMetrics, useHandlerTestbed } from './harness';
+import { DAY, MIN, SEC, T0, useEventTimeTestbed, type View, valuesById } from './eventTimeTestbed';
 
 /**
  * One regression test per event-time finding of issue 13, each at the level a user sees: the
  * handler, the sweeper and the store on DynamoDB Local, driven by a simulated clock.
  */
 
-const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
-const SEC = 1_000;
-const MIN = 60 * SEC;
-const DAY = 24 * 60 * MIN;
-const testbed = useHandlerTestbed('event-time', []);
-let names = 0;
-const sequences = new Map<string, bigint>();
-
-interface View {
-  readonly shard: number;
-  readonly type?: 'page_view' | 'click';
-  readonly page?: string;
-  readonly userId: string;
-  /** Event time: epoch ms, or an ISO-8601 string. */
-  readonly ts: number | string;
-  /** Arrival in Kinesis. @default ts */
-  readonly arrival?: number;
-}
-
-/** Kinesis records of `views`, with increasing sequence numbers per shard across calls. */
-function records(views: readonly View[]): KinesisStreamRecord[] {
-  return views.map((v) => {
-    const shardId = `shardId-00000000000${v.shard}`;
-    const next =
-      (sequences.get(shardId) ?? 49590338271490256608559692538361571095921575989136588898n) + 10n;
-    sequences.set(shardId, next);
-    return kinesisRecordFactory({
-      shardId,
-      sequenceNumber: String(next),
-      partitionKey: v.userId,
-      payload: { type: v.type ?? 'page_view', page: v.page ?? '/home', userId: v.userId, ts: v.ts },
-      arrivalMs: v.arrival ?? Number(v.ts),
-    });
-  });
-}
-
-interface Setup {
-  readonly definition: AnyWindowedPipelineDefinition;
-  readonly handle: (views: readonly View[]) => Promise<unknown>;
-  readonly deliver: (batch: readonly KinesisStreamRecord[]) => Promise<unknown>;
-  readonly sweep: () => Promise<unknown>;
-  readonly finals: () => WindowResult[];
-  readonly failures: () => Array<Record<string, unknown>>;
-  readonly setNow: (t: number) => void;
-}
-
-/**
- * A fresh copy of `base`, its handler and sweeper on the test table, with recording sinks and a
- * clock the test moves. `caughtUp` answers the tail probe (default: every shard is caught up);
- * `openShards` lists the stream's open shards (default: none listed).
- */
-function setup(
-  base: AnyWindowedPipelineDefinition,
-  options: { tailProbe?: ShardTailProbe; openShards?: OpenShardLister; maxItemBytes?: number } = {},
-): Setup {
-  const definition = { ...base, name: `${base.name}-${process.pid}-${names++}` };
-  const { dynamodb, tableName } = testbed();
-  let now = T0;
-  const clock = () => now;
-  const output = recordingSink();
-  const failureSink = recordingSink();
-  const tailProbe = options.tailProbe ?? (async () => true);
-  // The stores' clock sets the TTLs: the simulated one, so played TTL follows simulated time.
-  const stores = () => ({
-    store: createPipelineStore(definition, {
-      client: dynamodb,
-      tableName,
-      dueBuckets: 1,
-      clock,
-      maxItemBytes: options.maxItemBytes,
-    }),
-    ...(base.assigner.kind === 'session'
-      ? {
-          sessionStore: createSessionStore(definition, {
-            client: dynamodb,
-            tableName,
-            dueBuckets: 1,
-            clock,
-            maxItemBytes: options.maxItemBytes,
-          }),
-        }
-      : {}),
-  });
-  const handler = createWindowedHandler(definition, {
-    ...stores(),
-    outputSink: output,
-    failureSink,
-    clock,
-    tailProbe,
-    openShards: options.openShards ?? null,
-    logger: silentLogger(),
-    metrics: silentMetrics(),
-  });
-  const { store, sessionStore } = stores();
-  const sweeper = createSweeperHandler([definition], {
-    stores: { [definition.name]: store },
-    ...(sessionStore === undefined ? {} : { sessionStores: { [definition.name]: sessionStore } }),
-    outputSinks: { [definition.name]: output },
-    clock,
-    tailProbe,
-    ...(options.openShards === undefined ? {} : { openShards: options.openShards }),
-    logger: silentLogger(),
-    metrics: silentMetrics(),
-  });
-  return {
-    definition,
-    handle: (views) => handler(kinesisEventFactory(records(views))),
-    deliver: (batch) => handler(kinesisEventFactory(batch)),
-    sweep: () => sweeper(),
-    finals: () =>
-      output.sent
-        .map((r) => (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as WindowResult)
-        .filter((r) => r.final),
-    failures: () =>
-      failureSink.sent.map(
-        (r) =>
-          (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as Record<string, unknown>,
-      ),
-    setNow: (t) => {
-      now = t;
-    },
-  };
-}
-
-/** Final results by id: every id must carry one set of values. */
-function valuesById(finals: readonly WindowResult[]): Map<string, Set<string>> {
-  const byId = new Map<string, Set<string>>();
-  for (const r of finals) {
-    const set = byId.get(r.id) ?? new Set<string>();
-    set.add(JSON.stringify(r.values));
-    byId.set(r.id, set);
-  }
-  return byId;
-}
+const { testbed, records, setup } = useEventTimeTestbed('event-time');
 
 const decoded = (failure: Record<string, unknown>): Record<string, unknown> =>
   JSON.parse(Buffer.from(String(failure.data), 'base64').toString('utf8'));

@@ -6,6 +6,7 @@ import { localDown } from '#local/cli/local';
 import { runningRuntime } from '#local/cli/localState';
 import type { ProcessDetails, ProcessIdentity, ProcessTable } from '#local/cli/processIdentity';
 import { systemProcessTable } from '#local/cli/processIdentity';
+import { plantLocalState } from '#test/helpers/plantLocalState';
 
 const RUNTIME_PID = 4242;
 const RUNTIME: ProcessIdentity = { startTime: '1234567', bootId: 'boot-a' };
@@ -15,26 +16,6 @@ const RUNTIME_DETAILS: ProcessDetails = {
   uid: UID,
   argv: ['node', '/project/node_modules/.bin/shardflow', 'local', 'up', '--app', '.'],
 };
-
-/** A state file as `local up` writes it (a 0600 file in a 0700 folder), or as someone planted it. */
-function plantState(projectDir: string, fields: Record<string, unknown>): string {
-  const file = path.join(projectDir, '.shardflow', 'local.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      version: 1,
-      enginePids: [],
-      startedAt: new Date(0).toISOString(),
-      cdkOut: 'cdk.out',
-      endpoints: { credentials: { accessKeyId: 'SFLOCALTEST', secretAccessKey: 'secret' } },
-      names: {},
-      ...fields,
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
 
 /**
  * A process table of `processes`; `onSignal` plays what a process does on a signal. Every process is a
@@ -115,7 +96,7 @@ describe('localDown', () => {
     'fails on a state file naming pid %p, signalling nothing and removing the file',
     async (pid) => {
       // GIVEN
-      const file = plantState(projectDir, { pid });
+      const file = plantLocalState(projectDir, { pid });
       const processes = fakeProcessTable(new Map([[RUNTIME_PID, RUNTIME]]));
 
       // WHEN
@@ -134,7 +115,7 @@ describe('localDown', () => {
 
   it('does not signal a process that has taken the PID over, and removes the stale file', async () => {
     // GIVEN the runtime died and its PID went to another process
-    const file = plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    const file = plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const processes = fakeProcessTable(
       new Map([[RUNTIME_PID, { startTime: '9999999', bootId: 'boot-a' }]]),
     );
@@ -154,7 +135,7 @@ describe('localDown', () => {
 
   it('does not signal a process with the recorded start time of another boot', async () => {
     // GIVEN
-    plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const processes = fakeProcessTable(new Map([[RUNTIME_PID, { ...RUNTIME, bootId: 'boot-b' }]]));
 
     // WHEN
@@ -169,7 +150,7 @@ describe('localDown', () => {
 
   it('removes a stale file whose PID no process has', async () => {
     // GIVEN
-    const file = plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    const file = plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const processes = fakeProcessTable(new Map());
 
     // WHEN
@@ -184,7 +165,7 @@ describe('localDown', () => {
 
   it('fails without signalling when the file records no identity and the PID is alive', async () => {
     // GIVEN a file of an older version, or one planted without an identity
-    const file = plantState(projectDir, { pid: RUNTIME_PID });
+    const file = plantLocalState(projectDir, { pid: RUNTIME_PID });
     const processes = fakeProcessTable(new Map([[RUNTIME_PID, RUNTIME]]));
 
     // WHEN
@@ -202,7 +183,7 @@ describe('localDown', () => {
 
   it('stops the runtime that wrote the file and waits until it is gone', async () => {
     // GIVEN
-    const file = plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    const file = plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const running = new Map([[RUNTIME_PID, RUNTIME]]);
     const processes = fakeProcessTable(running, (pid) => {
       setTimeout(() => running.delete(pid), 150);
@@ -221,7 +202,7 @@ describe('localDown', () => {
 
   it('kills a runtime that does not stop on SIGTERM in time', async () => {
     // GIVEN
-    plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const running = new Map([[RUNTIME_PID, RUNTIME]]);
     const processes = fakeProcessTable(running, (pid, signal) => {
       if (signal === 'SIGKILL') running.delete(pid);
@@ -240,7 +221,7 @@ describe('localDown', () => {
 
   it('does not kill a process that took the PID over while the runtime was stopping', async () => {
     // GIVEN the runtime exits on SIGTERM and its PID is reused at once
-    plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const running = new Map([[RUNTIME_PID, RUNTIME]]);
     const processes = fakeProcessTable(running, (pid) => {
       running.set(pid, { startTime: '7654321', bootId: 'boot-a' });
@@ -255,7 +236,7 @@ describe('localDown', () => {
 
   it('fails without signalling on a runtime of another user', async () => {
     // GIVEN the recorded identity and command line, but another user's process
-    const file = plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    const file = plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const processes = fakeProcessTable(new Map([[RUNTIME_PID, RUNTIME]]), undefined, {
       ...RUNTIME_DETAILS,
       uid: UID + 1,
@@ -275,7 +256,7 @@ describe('localDown', () => {
 
   it('fails without signalling on a .shardflow folder of another user', async () => {
     // GIVEN a file as `local up` writes it, in a folder of another user's
-    const file = plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    const file = plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const dir = path.join(projectDir, '.shardflow');
     const owner = fs.statSync(dir).uid;
     jest.spyOn(process, 'getuid').mockReturnValue(owner + 1);
@@ -327,7 +308,7 @@ describe('localDown', () => {
       ['no recorded identity', undefined],
     ])('does not stop an unrelated live process named with %s', async (_, identity) => {
       // GIVEN a planted or stale file naming a live, unrelated process
-      plantState(projectDir, { pid: sleeper.pid, identity });
+      plantLocalState(projectDir, { pid: sleeper.pid, identity });
 
       // WHEN
       await localDown({ projectDir });
@@ -348,7 +329,10 @@ describe('localDown', () => {
         // GIVEN start time and boot id of an unrelated process, which anyone can read in /proc, in a
         // file that others may have written
         const pid = sleeper.pid as number;
-        const file = plantState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
+        const file = plantLocalState(projectDir, {
+          pid,
+          identity: systemProcessTable.identify(pid),
+        });
         fs.chmodSync(path.join(projectDir, entry), Number.parseInt(mode, 8));
 
         // WHEN
@@ -371,7 +355,7 @@ describe('localDown', () => {
       fs.mkdirSync(project, { recursive: true });
       fs.chmodSync(shared, 0o777);
       const pid = sleeper.pid as number;
-      plantState(project, { pid, identity: systemProcessTable.identify(pid) });
+      plantLocalState(project, { pid, identity: systemProcessTable.identify(pid) });
 
       // WHEN
       const code = await localDown({ projectDir: project, stopTimeoutMs: 1_000 });
@@ -387,7 +371,7 @@ describe('localDown', () => {
     it('fails without signalling a process of this user that is not a shardflow runtime', async () => {
       // GIVEN a private file with the identity of an unrelated process
       const pid = sleeper.pid as number;
-      const file = plantState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
+      const file = plantLocalState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
 
       // WHEN
       const code = await localDown({ projectDir, stopTimeoutMs: 1_000 });
@@ -405,7 +389,7 @@ describe('localDown', () => {
       // GIVEN
       runtime = fakeRuntimeProcess(projectDir);
       const pid = runtime.pid as number;
-      const file = plantState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
+      const file = plantLocalState(projectDir, { pid, identity: systemProcessTable.identify(pid) });
 
       // WHEN
       const code = await localDown({ projectDir });
@@ -441,7 +425,7 @@ describe('runningRuntime', () => {
 
   it('is the runtime the file names while that process runs', () => {
     // GIVEN
-    plantState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
+    plantLocalState(projectDir, { pid: RUNTIME_PID, identity: RUNTIME });
     const processes = fakeProcessTable(new Map([[RUNTIME_PID, RUNTIME]]));
 
     // WHEN
@@ -461,7 +445,7 @@ describe('runningRuntime', () => {
     ],
   ])('is nothing, with a note, for %s', (_, fields) => {
     // GIVEN
-    plantState(projectDir, fields);
+    plantLocalState(projectDir, fields);
     const processes = fakeProcessTable(
       new Map([[RUNTIME_PID, { startTime: '9999999', bootId: 'boot-a' }]]),
       undefined,
