@@ -24,8 +24,10 @@ import type {
   PreAggregateOptions,
   RecordFailure,
   RecordMeta,
+  RecordSchema,
   Session,
   SessionPartial,
+  SlicedWindowAssigner,
   SlicePartial,
   StatelessPipelineDefinition,
   StreamPosition,
@@ -264,267 +266,380 @@ const planStateless = (
   };
 };
 
-const planWindowed = (
-  definition: WindowedPipelineDefinition<unknown, unknown>,
-  records: readonly KinesisStreamRecord[],
-  options: PreAggregateOptions,
-): BatchPlan => {
-  const laneOf = laneFunction(options.laneOf);
-  // With lane = shard (the default), a record's shard changes exactly when its lane does.
-  const laneIsShard = options.laneOf === undefined || options.laneOf === LANE_MODE.SHARD;
-  const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
-  const { assigner, keyBy, eventTime, transform } = definition;
-  const aggregates = definition.aggregateNames.map(
-    (name) => definition.aggregates[name] as AnyAggregate,
-  );
-  const nAgg = aggregates.length;
-  const isSession = assigner.kind === WINDOW_KIND.SESSION;
+/**
+ * The state of one {@link planWindowed} call, handed to each of its steps: what the definition
+ * and options resolve to, the plan being built, the scratch space of the current record and the
+ * cursors of the current lane and shard. One object per batch; the per-record steps only
+ * overwrite its fields, so the loop allocates nothing the plan does not keep.
+ */
+class WindowedPlan {
+  readonly definition: WindowedPipelineDefinition<unknown, unknown>;
+  readonly laneOf: (meta: RecordMeta) => string;
+  /** With lane = shard (the default), a record's shard changes exactly when its lane does. */
+  readonly laneIsShard: boolean;
+  readonly maxFutureSkewMs: number;
+  readonly transform: WindowedPipelineDefinition['transform'];
+  readonly keyBy: WindowedPipelineDefinition['keyBy'];
+  readonly eventTime: WindowedPipelineDefinition['eventTime'];
+  readonly aggregates: readonly AnyAggregate[];
+  readonly nAgg: number;
+  /** The slice assigner; `undefined` for session windows. */
+  readonly sliced: SlicedWindowAssigner | undefined;
+  readonly schema: RecordSchema;
 
-  const failures: RecordFailure[] = [];
-  const lastSequenceByLane = new Map<string, string>();
-  const positions = new ShardPositions();
-  const maxEventTimeByShard = new Map<string, number>();
-  const elementCounts = new Map<string, number>();
-  let clampedRecords = 0;
-  const runningMax = new Map<string, number>(options.maxEventTimeByShard ?? []);
+  readonly failures: RecordFailure[] = [];
+  readonly lastSequenceByLane = new Map<string, string>();
+  readonly positions = new ShardPositions();
+  readonly maxEventTimeByShard = new Map<string, number>();
+  readonly elementCounts = new Map<string, number>();
+  clampedRecords = 0;
+  readonly runningMax: Map<string, number>;
   // Slice groups by key, then by slice start (a key touches one or two slices per batch): no
   // `${key}${sliceStart}` string is built per element; `order` keeps first-touch order.
-  const slicesByKey = new Map<string, SliceGroup[]>();
-  const order: SliceGroup[] = [];
-  const sessionGroups = new Map<string, SessionGroup>();
-  const sliced = assigner.kind === WINDOW_KIND.SESSION ? undefined : assigner;
-  const schema = compiledSchema(definition.schema);
+  readonly slicesByKey = new Map<string, SliceGroup[]>();
+  readonly order: SliceGroup[] = [];
+  readonly sessionGroups = new Map<string, SessionGroup>();
 
   // Scratch space reused across records: the elements of one record (the first `pendingCount`
   // of `pending`) and what was derived from them.
-  const pending: unknown[] = [];
-  let pendingCount = 0;
-  const keys: string[] = [];
-  const times: number[] = [];
-  const values: unknown[] = [];
-  const push = (element: unknown): void => {
-    pending[pendingCount++] = element;
+  readonly pending: unknown[] = [];
+  pendingCount = 0;
+  readonly keys: string[] = [];
+  readonly times: number[] = [];
+  readonly values: unknown[] = [];
+  /** The current record's arrival time (epoch ms, 0 when absent). */
+  arrival = 0;
+  /** Whether an element of the current record had its clock held back to the arrival time. */
+  clamped = false;
+  /** The transform's sink: appends to `pending`. */
+  readonly push = (element: unknown): void => {
+    this.pending[this.pendingCount++] = element;
   };
 
-  // The current lane's last sequence number and the current shard's maxima live in locals while
+  // The current lane's last sequence number and the current shard's maxima live in fields while
   // consecutive records share them (a Lambda batch holds one shard): each record would otherwise
   // cost map lookups by a string the record has just built. The maps are written when the lane or
   // shard changes and at the end. The lane's string object is reused for every record of it, so
   // later comparisons of lanes are pointer comparisons.
-  let lane: string | undefined;
-  let laneLast = '';
-  let shard: string | undefined;
-  let shardMax: number | undefined;
-  let running = Number.NEGATIVE_INFINITY;
-  const flushShard = (): void => {
-    if (shard === undefined) return;
-    if (shardMax !== undefined) maxEventTimeByShard.set(shard, shardMax);
-    if (running !== Number.NEGATIVE_INFINITY) runningMax.set(shard, running);
-  };
-
+  lane: string | undefined = undefined;
+  laneLast = '';
+  shard: string | undefined = undefined;
+  shardMax: number | undefined = undefined;
+  running = Number.NEGATIVE_INFINITY;
   // The last shard id read from an `eventID`: a record whose `eventID` starts with it (and a
   // colon) reuses this very string object instead of slicing its own.
-  let lastShardId: string | undefined;
-  for (const record of records) {
-    const kinesis = record?.kinesis;
-    const sequenceNumber =
-      typeof kinesis?.sequenceNumber === 'string' ? kinesis.sequenceNumber : '';
-    const eventId = record?.eventID;
-    let shardId: string;
-    if (
-      lastShardId !== undefined &&
-      typeof eventId === 'string' &&
-      eventId.startsWith(lastShardId) &&
-      (eventId.length === lastShardId.length || eventId.charCodeAt(lastShardId.length) === COLON)
-    ) {
-      shardId = lastShardId;
-    } else {
-      shardId = shardIdOf(eventId);
-      lastShardId = shardId;
-    }
-    positions.note(shardId, sequenceNumber, record?.eventSourceARN);
-    // Only a lane other than the shard needs the record's whole meta.
-    const recordLane = laneIsShard ? shardId : laneOf(recordMeta(record));
-    if (recordLane === lane) {
-      if (isAfter(sequenceNumber, laneLast)) laneLast = sequenceNumber;
-    } else {
-      if (lane !== undefined) lastSequenceByLane.set(lane, laneLast);
-      const last = lastSequenceByLane.get(recordLane);
-      lane = recordLane;
-      laneLast = last === undefined || isAfter(sequenceNumber, last) ? sequenceNumber : last;
-    }
-    const decoded = decodeData(kinesis?.data, schema);
-    if (!decoded.ok) {
-      failures.push(failure(record, recordMeta(record), decoded.reason, decoded.detail));
-      continue;
-    }
-    const arrivalSeconds = kinesis.approximateArrivalTimestamp;
-    const arrival = typeof arrivalSeconds === 'number' ? Math.round(arrivalSeconds * 1000) : 0;
-    pendingCount = 0;
-    // 1. Derive key, event time and aggregate values of every element; any problem fails the whole record.
-    try {
-      try {
-        transform(decoded.value, push);
-      } catch (error) {
-        throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
-      }
-      for (let j = 0; j < pendingCount; j++) {
-        const element = pending[j];
-        let key: unknown;
-        let rawTime: unknown;
-        try {
-          key = keyBy(element);
-          rawTime = eventTime === undefined ? arrival : eventTime(element);
-        } catch (error) {
-          throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
-        }
-        if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-          throw new RecordRejection(
-            FAILURE_REASON.BAD_KEY,
-            `keyBy must return a string of 1..${MAX_KEY_LENGTH} characters, got ${String(key).slice(0, 300)}`,
-          );
-        }
-        const t = toEventTime(rawTime);
-        if (t === undefined) {
-          throw new RecordRejection(
-            FAILURE_REASON.BAD_EVENT_TIME,
-            `event time must be an ISO-8601 date-time with zone or finite epoch ms, got ${JSON.stringify(rawTime) ?? String(rawTime)}`,
-          );
-        }
-        // An event time far ahead of the record's arrival would drag the shard's watermark into
-        // the future and close every window early. Compared with the arrival time (fixed per
-        // record), never the clock, so a retried batch decides the same way.
-        if (eventTime !== undefined && arrival > 0) {
-          if (t > arrival + maxFutureSkewMs) {
-            throw new RecordRejection(
-              FAILURE_REASON.FUTURE_EVENT_TIME,
-              `event time ${new Date(t).toISOString()} is more than ${maxFutureSkewMs} ms after arrival ${new Date(arrival).toISOString()}`,
-            );
-          }
-        }
-        keys[j] = key;
-        times[j] = t;
-        for (let a = 0; a < nAgg; a++) {
-          try {
-            values[j * nAgg + a] = (aggregates[a] as AnyAggregate).value(element);
-          } catch (error) {
-            if (error instanceof AggregateValueError) {
-              throw new RecordRejection(
-                FAILURE_REASON.BAD_VALUE,
-                `${definition.aggregateNames[a]}: ${error.message}`,
-              );
-            }
-            throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
-          }
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof RecordRejection)) throw error;
-      failures.push(failure(record, recordMeta(record), error.reason, error.detail));
-      continue;
-    }
-    // 2. Apply: every element lands in one slice (or the key's session group).
-    let clamped = false;
-    if (pendingCount !== 1) elementCounts.set(`${shardId}\u0000${sequenceNumber}`, pendingCount);
-    // `shardId` is the reused string object of the batch's shard: usually the very object `shard`
-    // holds, so the comparison is a pointer comparison.
-    if (shardId !== shard) {
-      flushShard();
-      shard = shardId;
-      shardMax = maxEventTimeByShard.get(shard);
-      running = runningMax.get(shard) ?? Number.NEGATIVE_INFINITY;
-    }
-    for (let j = 0; j < pendingCount; j++) {
-      const key = keys[j] as string;
-      const t = times[j] as number;
-      // The shard's event clock moves by the element's time, but never past its arrival.
-      const clock = watermarkTime(t, arrival);
-      if (clock < t) clamped = true;
-      if (shardMax === undefined || clock > shardMax) shardMax = clock;
-      const before = running;
-      if (clock > running) running = clock;
-      if (sliced === undefined) {
-        let group = sessionGroups.get(key);
-        if (group === undefined) {
-          group = {
-            key,
-            count: 0,
-            lanes: new Map(),
-            firstSequenceByLane: new Map(),
-            elements: [],
-            elementLanes: [],
-            elementSequences: [],
-            elementTimes: [],
-            elementOrdinals: [],
-            lane: undefined,
-            laneLast: '',
-            laneFirst: '',
-            values: [],
-          };
-          sessionGroups.set(key, group);
-        }
-        for (let a = 0; a < nAgg; a++) group.values.push(values[j * nAgg + a]);
-        addElement(group, pending[j], lane as string, sequenceNumber, t, j);
-      } else {
-        const sliceStart = sliced.sliceOf(t);
-        let ofKey = slicesByKey.get(key);
-        if (ofKey === undefined) {
-          ofKey = [];
-          slicesByKey.set(key, ofKey);
-        }
-        let group: SliceGroup | undefined;
-        for (let g = 0; g < ofKey.length; g++) {
-          if ((ofKey[g] as SliceGroup).sliceStart === sliceStart) {
-            group = ofKey[g];
-            break;
-          }
-        }
-        if (group === undefined) {
-          group = {
-            key,
-            sliceStart,
-            sliceEnd: sliceStart + sliced.sliceMs,
-            works: aggregates.map((aggregate) => aggregate.init()),
-            late: 0,
-            lateElements: [],
-            count: 0,
-            lanes: new Map(),
-            firstSequenceByLane: new Map(),
-            elements: [],
-            elementLanes: [],
-            elementSequences: [],
-            elementTimes: [],
-            elementOrdinals: [],
-            lane: undefined,
-            laneLast: '',
-            laneFirst: '',
-          };
-          ofKey.push(group);
-          order.push(group);
-        }
-        const works = group.works;
-        for (let a = 0; a < nAgg; a++) {
-          works[a] = (aggregates[a] as AnyAggregate).add(works[a], values[j * nAgg + a]);
-        }
-        if (group.sliceEnd <= before) {
-          group.late++;
-          group.lateElements.push(group.elements.length);
-        }
-        addElement(group, pending[j], lane as string, sequenceNumber, t, j);
-      }
-    }
-    if (clamped) clampedRecords++;
+  lastShardId: string | undefined = undefined;
+
+  constructor(
+    definition: WindowedPipelineDefinition<unknown, unknown>,
+    options: PreAggregateOptions,
+  ) {
+    this.definition = definition;
+    this.laneOf = laneFunction(options.laneOf);
+    this.laneIsShard = options.laneOf === undefined || options.laneOf === LANE_MODE.SHARD;
+    this.maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    const { assigner, keyBy, eventTime, transform } = definition;
+    this.transform = transform;
+    this.keyBy = keyBy;
+    this.eventTime = eventTime;
+    this.aggregates = definition.aggregateNames.map(
+      (name) => definition.aggregates[name] as AnyAggregate,
+    );
+    this.nAgg = this.aggregates.length;
+    this.runningMax = new Map<string, number>(options.maxEventTimeByShard ?? []);
+    this.sliced = assigner.kind === WINDOW_KIND.SESSION ? undefined : assigner;
+    this.schema = compiledSchema(definition.schema);
   }
+}
 
-  if (lane !== undefined) lastSequenceByLane.set(lane, laneLast);
-  flushShard();
+/**
+ * Lane tracking: the shard id of a record's `eventID`, reusing the string object of the previous
+ * record's shard when the `eventID` starts with it.
+ */
+function shardOf(plan: WindowedPlan, eventId: unknown): string {
+  const last = plan.lastShardId;
+  if (
+    last !== undefined &&
+    typeof eventId === 'string' &&
+    eventId.startsWith(last) &&
+    (eventId.length === last.length || eventId.charCodeAt(last.length) === COLON)
+  ) {
+    return last;
+  }
+  const shardId = shardIdOf(eventId);
+  plan.lastShardId = shardId;
+  return shardId;
+}
 
+/** Lane tracking: notes a record's shard position and its lane's highest sequence number. */
+function trackLane(
+  plan: WindowedPlan,
+  record: KinesisStreamRecord,
+  shardId: string,
+  sequenceNumber: string,
+): void {
+  plan.positions.note(shardId, sequenceNumber, record?.eventSourceARN);
+  // Only a lane other than the shard needs the record's whole meta.
+  const recordLane = plan.laneIsShard ? shardId : plan.laneOf(recordMeta(record));
+  if (recordLane === plan.lane) {
+    if (isAfter(sequenceNumber, plan.laneLast)) plan.laneLast = sequenceNumber;
+    return;
+  }
+  if (plan.lane !== undefined) plan.lastSequenceByLane.set(plan.lane, plan.laneLast);
+  const last = plan.lastSequenceByLane.get(recordLane);
+  plan.lane = recordLane;
+  plan.laneLast = last === undefined || isAfter(sequenceNumber, last) ? sequenceNumber : last;
+}
+
+/**
+ * Element derivation: decodes a record and derives key, event time and aggregate values of every
+ * element it transforms into (`pending`, `keys`, `times`, `values`). Any problem fails the whole
+ * record: it is listed in `failures` and `false` returned.
+ */
+function deriveRecord(
+  plan: WindowedPlan,
+  record: KinesisStreamRecord,
+  kinesis: KinesisStreamRecord['kinesis'],
+): boolean {
+  const decoded = decodeData(kinesis?.data, plan.schema);
+  if (!decoded.ok) {
+    plan.failures.push(failure(record, recordMeta(record), decoded.reason, decoded.detail));
+    return false;
+  }
+  const arrivalSeconds = kinesis.approximateArrivalTimestamp;
+  plan.arrival = typeof arrivalSeconds === 'number' ? Math.round(arrivalSeconds * 1000) : 0;
+  plan.pendingCount = 0;
+  try {
+    deriveElements(plan, decoded.value);
+  } catch (error) {
+    if (!(error instanceof RecordRejection)) throw error;
+    plan.failures.push(failure(record, recordMeta(record), error.reason, error.detail));
+    return false;
+  }
+  return true;
+}
+
+/** Element derivation: runs the transform (filter/map/flatMap) and derives each element. */
+function deriveElements(plan: WindowedPlan, value: unknown): void {
+  const transform = plan.transform;
+  try {
+    transform(value, plan.push);
+  } catch (error) {
+    throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
+  }
+  for (let j = 0; j < plan.pendingCount; j++) deriveElement(plan, j);
+}
+
+/** Element validation: the key, event time and aggregate values of element `j`. */
+function deriveElement(plan: WindowedPlan, j: number): void {
+  const element = plan.pending[j];
+  const { keyBy, eventTime } = plan;
+  let key: unknown;
+  let rawTime: unknown;
+  try {
+    key = keyBy(element);
+    rawTime = eventTime === undefined ? plan.arrival : eventTime(element);
+  } catch (error) {
+    throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
+  }
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new RecordRejection(
+      FAILURE_REASON.BAD_KEY,
+      `keyBy must return a string of 1..${MAX_KEY_LENGTH} characters, got ${String(key).slice(0, 300)}`,
+    );
+  }
+  const t = checkedEventTime(plan, rawTime);
+  plan.keys[j] = key;
+  plan.times[j] = t;
+  extractValues(plan, element, j);
+}
+
+/** Event time checks: parses an element's event time and refuses one far ahead of arrival. */
+function checkedEventTime(plan: WindowedPlan, rawTime: unknown): number {
+  const t = toEventTime(rawTime);
+  if (t === undefined) {
+    throw new RecordRejection(
+      FAILURE_REASON.BAD_EVENT_TIME,
+      `event time must be an ISO-8601 date-time with zone or finite epoch ms, got ${JSON.stringify(rawTime) ?? String(rawTime)}`,
+    );
+  }
+  // An event time far ahead of the record's arrival would drag the shard's watermark into
+  // the future and close every window early. Compared with the arrival time (fixed per
+  // record), never the clock, so a retried batch decides the same way.
+  const arrival = plan.arrival;
+  if (plan.eventTime !== undefined && arrival > 0 && t > arrival + plan.maxFutureSkewMs) {
+    throw new RecordRejection(
+      FAILURE_REASON.FUTURE_EVENT_TIME,
+      `event time ${new Date(t).toISOString()} is more than ${plan.maxFutureSkewMs} ms after arrival ${new Date(arrival).toISOString()}`,
+    );
+  }
+  return t;
+}
+
+/** Element validation: each aggregate's value of element `j`, into `values`. */
+function extractValues(plan: WindowedPlan, element: unknown, j: number): void {
+  const { aggregates, nAgg, values } = plan;
+  for (let a = 0; a < nAgg; a++) {
+    try {
+      values[j * nAgg + a] = (aggregates[a] as AnyAggregate).value(element);
+    } catch (error) {
+      if (error instanceof AggregateValueError) {
+        throw new RecordRejection(
+          FAILURE_REASON.BAD_VALUE,
+          `${plan.definition.aggregateNames[a]}: ${error.message}`,
+        );
+      }
+      throw new RecordRejection(FAILURE_REASON.TRANSFORM_ERROR, describe(error));
+    }
+  }
+}
+
+/** Applies a derived record: every element lands in one slice (or the key's session group). */
+function foldRecord(plan: WindowedPlan, shardId: string, sequenceNumber: string): void {
+  const n = plan.pendingCount;
+  plan.clamped = false;
+  if (n !== 1) plan.elementCounts.set(`${shardId}\u0000${sequenceNumber}`, n);
+  enterShard(plan, shardId);
+  const sliced = plan.sliced;
+  for (let j = 0; j < n; j++) {
+    const t = plan.times[j] as number;
+    const before = advanceClock(plan, t);
+    if (sliced === undefined) foldSession(plan, j, t, sequenceNumber);
+    else foldSlice(plan, sliced, j, t, before, sequenceNumber);
+  }
+  if (plan.clamped) plan.clampedRecords++;
+}
+
+/** Lane tracking: makes `shardId` the current shard, writing back the previous one's maxima. */
+function enterShard(plan: WindowedPlan, shardId: string): void {
+  // `shardId` is the reused string object of the batch's shard: usually the very object `shard`
+  // holds, so the comparison is a pointer comparison.
+  if (shardId === plan.shard) return;
+  flushShard(plan);
+  plan.shard = shardId;
+  plan.shardMax = plan.maxEventTimeByShard.get(shardId);
+  plan.running = plan.runningMax.get(shardId) ?? Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * Lane tracking: moves the current shard's event clock by an element's time, but never past its
+ * record's arrival. Returns the shard's running maximum before the element.
+ */
+function advanceClock(plan: WindowedPlan, t: number): number {
+  const clock = watermarkTime(t, plan.arrival);
+  if (clock < t) plan.clamped = true;
+  if (plan.shardMax === undefined || clock > plan.shardMax) plan.shardMax = clock;
+  const before = plan.running;
+  if (clock > before) plan.running = clock;
+  return before;
+}
+
+/** Writes the current shard's cached maxima back to their maps. */
+function flushShard(plan: WindowedPlan): void {
+  if (plan.shard === undefined) return;
+  if (plan.shardMax !== undefined) plan.maxEventTimeByShard.set(plan.shard, plan.shardMax);
+  if (plan.running !== Number.NEGATIVE_INFINITY) plan.runningMax.set(plan.shard, plan.running);
+}
+
+/** Slice folding: adds element `j` to its (key, slice) group; late if the slice had ended. */
+function foldSlice(
+  plan: WindowedPlan,
+  sliced: SlicedWindowAssigner,
+  j: number,
+  t: number,
+  before: number,
+  sequenceNumber: string,
+): void {
+  const key = plan.keys[j] as string;
+  const sliceStart = sliced.sliceOf(t);
+  const group = sliceGroupOf(plan, sliced, key, sliceStart);
+  const { aggregates, nAgg, values } = plan;
+  const works = group.works;
+  for (let a = 0; a < nAgg; a++) {
+    works[a] = (aggregates[a] as AnyAggregate).add(works[a], values[j * nAgg + a]);
+  }
+  if (group.sliceEnd <= before) {
+    group.late++;
+    group.lateElements.push(group.elements.length);
+  }
+  addElement(group, plan.pending[j], plan.lane as string, sequenceNumber, t, j);
+}
+
+/** Slice folding: the group of (key, slice), created on first touch. */
+function sliceGroupOf(
+  plan: WindowedPlan,
+  sliced: SlicedWindowAssigner,
+  key: string,
+  sliceStart: number,
+): SliceGroup {
+  let ofKey = plan.slicesByKey.get(key);
+  if (ofKey === undefined) {
+    ofKey = [];
+    plan.slicesByKey.set(key, ofKey);
+  }
+  for (let g = 0; g < ofKey.length; g++) {
+    if ((ofKey[g] as SliceGroup).sliceStart === sliceStart) return ofKey[g] as SliceGroup;
+  }
+  const group: SliceGroup = {
+    key,
+    sliceStart,
+    sliceEnd: sliceStart + sliced.sliceMs,
+    works: plan.aggregates.map((aggregate) => aggregate.init()),
+    late: 0,
+    lateElements: [],
+    count: 0,
+    lanes: new Map(),
+    firstSequenceByLane: new Map(),
+    elements: [],
+    elementLanes: [],
+    elementSequences: [],
+    elementTimes: [],
+    elementOrdinals: [],
+    lane: undefined,
+    laneLast: '',
+    laneFirst: '',
+  };
+  ofKey.push(group);
+  plan.order.push(group);
+  return group;
+}
+
+/** Session folding: adds element `j` and its values to its key's group, sessions formed later. */
+function foldSession(plan: WindowedPlan, j: number, t: number, sequenceNumber: string): void {
+  const key = plan.keys[j] as string;
+  let group = plan.sessionGroups.get(key);
+  if (group === undefined) {
+    group = {
+      key,
+      count: 0,
+      lanes: new Map(),
+      firstSequenceByLane: new Map(),
+      elements: [],
+      elementLanes: [],
+      elementSequences: [],
+      elementTimes: [],
+      elementOrdinals: [],
+      lane: undefined,
+      laneLast: '',
+      laneFirst: '',
+      values: [],
+    };
+    plan.sessionGroups.set(key, group);
+  }
+  const { nAgg, values } = plan;
+  for (let a = 0; a < nAgg; a++) group.values.push(values[j * nAgg + a]);
+  addElement(group, plan.pending[j], plan.lane as string, sequenceNumber, t, j);
+}
+
+/** Slice folding: seals every (key, slice) group into its partial, in first-touch order. */
+function sealSlices(plan: WindowedPlan): Map<string, SlicePartial> {
+  const { aggregates, nAgg } = plan;
   const partials = new Map<string, SlicePartial>();
-  for (const group of order) {
+  for (const group of plan.order) {
     flushLane(group);
     const accs: Record<string, unknown> = {};
     for (let a = 0; a < nAgg; a++) {
-      accs[definition.aggregateNames[a] as string] = (aggregates[a] as AnyAggregate).seal(
+      accs[plan.definition.aggregateNames[a] as string] = (aggregates[a] as AnyAggregate).seal(
         group.works[a],
       );
     }
@@ -545,42 +660,66 @@ const planWindowed = (
       accs,
     });
   }
+  return partials;
+}
+
+/** Session folding: forms every key's sessions from its group, in first-touch order of keys. */
+function sealSessions(plan: WindowedPlan): Map<string, SessionPartial> {
+  const definition = plan.definition;
   const sessions = new Map<string, SessionPartial>();
-  if (isSession) {
-    for (const [key, group] of sessionGroups) {
-      flushLane(group);
-      sessions.set(key, {
-        key: group.key,
-        count: group.count,
-        lanes: group.lanes,
-        firstSequenceByLane: group.firstSequenceByLane,
-        elements: group.elements,
-        elementLanes: group.elementLanes,
-        elementSequences: group.elementSequences,
-        elementTimes: group.elementTimes,
-        elementOrdinals: group.elementOrdinals,
-        sessions: foldSessions(
-          aggregates,
-          definition.aggregateNames,
-          (assigner as { readonly gapMs: number }).gapMs,
-          group.elementTimes,
-          group.values,
-        ),
-      });
-    }
+  if (plan.sliced !== undefined) return sessions;
+  for (const [key, group] of plan.sessionGroups) {
+    flushLane(group);
+    sessions.set(key, {
+      key: group.key,
+      count: group.count,
+      lanes: group.lanes,
+      firstSequenceByLane: group.firstSequenceByLane,
+      elements: group.elements,
+      elementLanes: group.elementLanes,
+      elementSequences: group.elementSequences,
+      elementTimes: group.elementTimes,
+      elementOrdinals: group.elementOrdinals,
+      sessions: foldSessions(
+        plan.aggregates,
+        definition.aggregateNames,
+        (definition.assigner as { readonly gapMs: number }).gapMs,
+        group.elementTimes,
+        group.values,
+      ),
+    });
   }
+  return sessions;
+}
+
+const planWindowed = (
+  definition: WindowedPipelineDefinition<unknown, unknown>,
+  records: readonly KinesisStreamRecord[],
+  options: PreAggregateOptions,
+): BatchPlan => {
+  const plan = new WindowedPlan(definition, options);
+  for (const record of records) {
+    const kinesis = record?.kinesis;
+    const sequenceNumber =
+      typeof kinesis?.sequenceNumber === 'string' ? kinesis.sequenceNumber : '';
+    const shardId = shardOf(plan, record?.eventID);
+    trackLane(plan, record, shardId, sequenceNumber);
+    if (deriveRecord(plan, record, kinesis)) foldRecord(plan, shardId, sequenceNumber);
+  }
+  if (plan.lane !== undefined) plan.lastSequenceByLane.set(plan.lane, plan.laneLast);
+  flushShard(plan);
   return {
     pipeline: definition.name,
     recordCount: records.length,
-    failures,
-    partials,
-    sessions,
+    failures: plan.failures,
+    partials: sealSlices(plan),
+    sessions: sealSessions(plan),
     outputs: [],
-    maxEventTimeByShard,
-    clampedRecords,
-    elementCounts,
-    lastSequenceByLane,
-    lastPositionByShard: positions.done(),
+    maxEventTimeByShard: plan.maxEventTimeByShard,
+    clampedRecords: plan.clampedRecords,
+    elementCounts: plan.elementCounts,
+    lastSequenceByLane: plan.lastSequenceByLane,
+    lastPositionByShard: plan.positions.done(),
   };
 };
 
