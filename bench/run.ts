@@ -121,6 +121,19 @@ export function table(results: Record<string, unknown>): string {
       '',
       '',
     ]);
+    for (const [name, label] of [
+      ['trending', 'trending top-k'],
+      ['smallBatches', '50-record batches (1 s window)'],
+    ] as const) {
+      rows.push([
+        `… ${label}: packs vs items, item by item`,
+        num(get(r, `writes.workloads.${name}.packs.wruPer1k`), 1),
+        `items ${num(get(r, `writes.workloads.${name}.items.wruPer1k`), 1)}`,
+        `${num(get(r, `writes.workloads.${name}.ratio`), 3)}×`,
+        '≤ 1×',
+        verdict(get(r, `writes.workloads.${name}.ratio`) <= 1),
+      ]);
+    }
     rows.push([
       'billed read units / 1k records',
       num(get(r, 'cost.shardflow.rruPer1k'), 1),

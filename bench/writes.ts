@@ -11,16 +11,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { createPipelineStore } from '#handlers/factories/createPipelineStore';
+import { createPipelineStore, type StateLayout } from '#handlers/factories/createPipelineStore';
 import type { EngineEndpoints } from '#local/engines/index';
 import type { AnyWindowedPipelineDefinition } from '#runtime/index';
 import { createTableInput } from '#state/index';
 import { addCounts, countRequests, type RequestCounts } from './countRequests';
 import { InMemoryWindowStore } from './InMemoryWindowStore';
-import { pageViews, pageViewsHopping } from './pipelines';
+import { pageViews, pageViewsHopping, resolveTrending } from './pipelines';
 import { handlerRig } from './rig';
 import { msSince, round } from './stats';
-import { makeBatches, pageViewEvent, recordCount } from './workload';
+import { makeBatches, pageViewEvent, recordCount, trendingEventFactory } from './workload';
 
 /** Options of the write-cost and overlap benchmarks. */
 export interface WritesOptions {
@@ -241,7 +241,7 @@ interface ShardflowRun {
 }
 
 /**
- * shardflow's windowed handler with its real `WindowStore` on DynamoDB Local: the warm-up
+ * shardflow's windowed handler with its real store (lane packs by default) on DynamoDB Local: the warm-up
  * batches (until windows close at their steady rate), then the measured ones, counted apart.
  */
 async function runShardflow(
@@ -250,7 +250,7 @@ async function runShardflow(
   tableName: string,
   warm: readonly KinesisStreamEvent[],
   measured: readonly KinesisStreamEvent[],
-  groupWrites = true,
+  layout: { readonly layout?: StateLayout; readonly groupWrites?: boolean } = {},
 ): Promise<ShardflowRun> {
   const dynamodb = benchClient(endpoints);
   const side = benchClient(endpoints);
@@ -260,7 +260,7 @@ async function runShardflow(
     const counter = countRequests(dynamodb, { side, tables: [table] });
     const rig = handlerRig(
       definition,
-      createPipelineStore(definition, { client: dynamodb, tableName, groupWrites }),
+      createPipelineStore(definition, { client: dynamodb, tableName, ...layout }),
     );
     counter.reset();
     let start = process.hrtime.bigint();
@@ -436,7 +436,13 @@ export async function runWrites(options: WritesOptions) {
   const contenders = [
     () => runShardflow(pageViews, endpoints, `bench-sf-${runId}`, warm, measured),
     () => runShardflow(pageViewsHopping, endpoints, `bench-hop-${runId}`, warm, measured),
-    () => runShardflow(pageViews, endpoints, `bench-sf1-${runId}`, warm, measured, false),
+    // The earlier layout, one item per (key, slice) written item by item: the bar no workload
+    // may cost more than (issue 14).
+    () =>
+      runShardflow(pageViews, endpoints, `bench-sf1-${runId}`, warm, measured, {
+        layout: 'items',
+        groupWrites: false,
+      }),
     () =>
       runPerRecord(
         endpoints,
@@ -457,6 +463,8 @@ export async function runWrites(options: WritesOptions) {
         samples,
       ),
   ] as const;
+  // With `parallel`, alongside the others (counts only); else after them, so times stay apart.
+  const workloads = options.parallel ? otherWorkloads(options) : undefined;
   let shardflow: ShardflowRun;
   let hopping: ShardflowRun;
   let single: ShardflowRun;
@@ -478,6 +486,7 @@ export async function runWrites(options: WritesOptions) {
     single = await contenders[2]();
   }
   const sf = shardflow.steady;
+  const compared = await (workloads ?? otherWorkloads(options));
   const payloadBytes = measured.flatMap((e) =>
     e.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').length),
   );
@@ -509,6 +518,7 @@ export async function runWrites(options: WritesOptions) {
     shardflowHopping: { ...hopping.steady, cold: hopping.cold },
     naive: naiveCost,
     powertools: ptCost,
+    workloads: compared,
     // Requests per 1,000 records: information (latency, Lambda duration), not the bill.
     shardflowPer1k: sf.writesPer1k,
     naivePer1k: naiveCost.writesPer1k,
@@ -539,4 +549,68 @@ export async function runWrites(options: WritesOptions) {
       modelHoppingWrites: hopping.modelSteadyWrites,
     },
   };
+}
+
+/** One workload's billed units per 1,000 records in both layouts. */
+export interface LayoutComparison {
+  readonly packs: { readonly wruPer1k: number; readonly rruPer1k: number };
+  readonly items: { readonly wruPer1k: number; readonly rruPer1k: number };
+  /** Packs' write units over the items layout's (item by item): at most 1 (issue 14). */
+  readonly ratio: number;
+}
+
+/**
+ * Issue 14's other workloads, each run through the lane packs and through the items layout
+ * written item by item (the bar none may pass): trending top-k (50 categories, products drawn
+ * from 1,000 per category) and a 1-second batching window at 50 records a second (50-record
+ * batches). Each starts counting once windows close at their steady rate (70 s of warm-up).
+ */
+async function otherWorkloads(options: WritesOptions): Promise<Record<string, LayoutComparison>> {
+  const { endpoints, runId } = options;
+  const trendingEvent = trendingEventFactory(3);
+  const trending = resolveTrending(trendingEvent(0, '1', 0, () => 0.5)).definition;
+  const cases = [
+    {
+      name: 'trending',
+      definition: trending,
+      batches: makeBatches(
+        { batchSize: 1000, batches: options.warmBatches + options.batches, keys: 50, seed: 3 },
+        trendingEvent,
+      ),
+      warm: options.warmBatches,
+    },
+    {
+      name: 'smallBatches',
+      definition: pageViews,
+      batches: makeBatches(
+        { batchSize: 50, batches: 70 + 20 * options.batches, keys: 50, eventsPerSecond: 50 },
+        pageViewEvent,
+      ),
+      warm: 70,
+    },
+  ];
+  const out: Record<string, LayoutComparison> = {};
+  const runs = cases.map((c) => async () => {
+    const warm = c.batches.slice(0, c.warm);
+    const measured = c.batches.slice(c.warm);
+    const [packs, items] = await Promise.all([
+      runShardflow(c.definition, endpoints, `bench-${c.name}-p-${runId}`, warm, measured),
+      runShardflow(c.definition, endpoints, `bench-${c.name}-i-${runId}`, warm, measured, {
+        layout: 'items',
+        groupWrites: false,
+      }),
+    ]);
+    const units = (r: ShardflowRun) => ({
+      wruPer1k: r.steady.wruPer1k,
+      rruPer1k: r.steady.rruPer1k,
+    });
+    out[c.name] = {
+      packs: units(packs),
+      items: units(items),
+      ratio: round(packs.steady.wruPer1k / items.steady.wruPer1k, 3),
+    };
+  });
+  if (options.parallel) await Promise.all(runs.map((run) => run()));
+  else for (const run of runs) await run();
+  return out;
 }

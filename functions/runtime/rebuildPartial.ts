@@ -22,6 +22,7 @@ const isSlice = (partial: SlicePartial | SessionPartial): partial is SlicePartia
  * @param definition - the pipeline the partial was planned with
  * @param partial - a partial from {@link preAggregate}
  * @param fences - last absorbed sequence number per lane, as stored on the item
+ * @param ceilings - per lane, the highest sequence number to keep (a lane pack's range)
  * @returns the partial restricted to new elements, or `undefined` when every element was absorbed
  * @example
  * ```ts
@@ -33,13 +34,17 @@ export const rebuildPartial = <P extends SlicePartial | SessionPartial>(
   definition: AnyWindowedPipelineDefinition,
   partial: P,
   fences: ReadonlyMap<string, string>,
+  ceilings?: ReadonlyMap<string, string>,
 ): P | undefined => {
   const keep: number[] = [];
   for (let i = 0; i < partial.elements.length; i++) {
-    const fence = fences.get(partial.elementLanes[i] as string);
+    const lane = partial.elementLanes[i] as string;
+    const sequence = partial.elementSequences[i] as string;
+    const fence = fences.get(lane);
+    const ceiling = ceilings?.get(lane);
     if (
-      fence === undefined ||
-      compareSequenceNumbers(partial.elementSequences[i] as string, fence) > 0
+      (fence === undefined || compareSequenceNumbers(sequence, fence) > 0) &&
+      (ceiling === undefined || compareSequenceNumbers(sequence, ceiling) <= 0)
     )
       keep.push(i);
   }

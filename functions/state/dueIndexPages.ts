@@ -23,6 +23,11 @@ export interface DueIndexQuery {
   readonly wantsMore: () => boolean;
   /** Counters the Queries are counted on. */
   readonly counters: readonly WindowStoreStats[];
+  /**
+   * Table partition keys this pipeline's entries start with (others are dropped).
+   * @default `<pipeline>#K#` (per-key items)
+   */
+  readonly ownPrefix?: string;
 }
 
 /**
@@ -30,14 +35,14 @@ export interface DueIndexQuery {
  * for as long as the caller `wantsMore`.
  *
  * Only entries of this pipeline's own items come out: an entry whose table partition key is not
- * `<pipeline>#K#…` is dropped. The IAM condition `dynamodb:LeadingKeys` limits which partitions a
+ * `<pipeline>#K#…` (or `ownPrefix`) is dropped. The IAM condition `dynamodb:LeadingKeys` limits which partitions a
  * pipeline's role may write, not the values it writes into `gsi1pk`, so another pipeline's role
  * could otherwise list its own items under this pipeline's index partitions and have this
  * pipeline's sweeper close and emit them.
  */
 export async function* dueIndexPages(query: DueIndexQuery): AsyncGenerator<RawItem[]> {
   const index = TABLE_KEYS.dueIndex;
-  const own = keyPartition(query.pipeline, '');
+  const own = query.ownPrefix ?? keyPartition(query.pipeline, '');
   for (let bucket = 0; bucket < query.dueBuckets && query.wantsMore(); bucket++) {
     let startKey: Record<string, AttributeValue> | undefined;
     do {

@@ -24,6 +24,15 @@ export {
   WindowStoreError,
   type WindowStoreErrorDetails,
 } from './errors';
+export { PackStore, type PackStoreOptions } from './PackStore';
+export { decodePack, encodePack, type PackEntry } from './packs/packCodec';
+export {
+  accInRange,
+  type PackPlan,
+  planPacks,
+  type SequenceRange,
+  type SlicePack,
+} from './packs/planPacks';
 export {
   planSessionWrite,
   type SessionFenceImage,
@@ -35,6 +44,7 @@ export { SessionStore } from './SessionStore';
 export { compareSequences, normalizeSequence, padSequence } from './sequence';
 export type {
   AccSet,
+  ApplyDeltasOptions,
   ApplyDeltasResult,
   ApplySessionsOptions,
   ApplySessionsResult,
@@ -71,4 +81,5 @@ export type {
   WindowStoreStats,
   WindowsOfSlice,
 } from './types';
+export { WatermarkStore, type WatermarkStoreOptions } from './WatermarkStore';
 export { WindowStore } from './WindowStore';

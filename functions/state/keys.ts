@@ -91,3 +91,39 @@ export function expiresAt(
 ): number {
   return Math.ceil((Math.max(relevantUntilMs, writtenAtMs) + retentionMs) / 1000);
 }
+
+/** Partition of a slice's packs (lane packs layout): `<pipeline>#P#<sliceStart padded>`. */
+export function packPartition(pipeline: string, sliceStart: number): string {
+  return `${pipeline}#P#${padTime(sliceStart)}`;
+}
+
+/**
+ * Sort key of a pack part: `<lane>#<cursor after the commit>#<part>`. The cursor only grows, so
+ * every commit of a lane names its packs apart.
+ */
+export function packSortKey(lane: string, cursor: string, part: number): string {
+  return `${lane}#${cursor}#${part}`;
+}
+
+/** Partition of a pipeline's lane rows (cursors): `<pipeline>#LN`; the sort key is the lane. */
+export function lanePartition(pipeline: string): string {
+  return `${pipeline}#LN`;
+}
+
+/**
+ * Partition of a pipeline's slice rows (`S#<sliceStart>`) and window rows (`W#<start>#<end>`):
+ * `<pipeline>#SL`.
+ */
+export function slicesPartition(pipeline: string): string {
+  return `${pipeline}#SL`;
+}
+
+/** Index partition of the slice rows that still have windows to close: `<pipeline>#SLdue`. */
+export function dueSlicesPartition(pipeline: string): string {
+  return `${pipeline}#SLdue`;
+}
+
+/** Index partition of the window rows CLOSED but not EMITTED: `<pipeline>#SLclosed`. */
+export function closedWindowsPartition(pipeline: string): string {
+  return `${pipeline}#SLclosed`;
+}

@@ -28,8 +28,11 @@ export interface SliceDelta {
   readonly lastSeq: string;
   /** Accumulators of all contributing records. */
   readonly acc: AccSet;
-  /** Re-aggregates only the contributing records with sequence number > `afterSeq`; `undefined` if none. */
-  recompute(afterSeq: string): AccSet | undefined;
+  /**
+   * Re-aggregates only the contributing records with sequence number > `afterSeq` (all when
+   * `undefined`) and, with `uptoSeq`, ≤ `uptoSeq`; `undefined` if none.
+   */
+  recompute(afterSeq: string | undefined, uptoSeq?: string): AccSet | undefined;
 }
 
 /** Anything that can send DynamoDB commands (the SDK client, or a stub in unit tests). */
@@ -115,6 +118,18 @@ export interface WindowStoreStats {
   conflicts: number;
   /** Capacity units DynamoDB reported (ReturnConsumedCapacity=TOTAL). */
   consumedCapacityUnits: number;
+}
+
+/** Options of `applyDeltas`. */
+export interface ApplyDeltasOptions {
+  /**
+   * Called with refused deltas before anything that makes a retry skip their records is
+   * committed (`PackStore`: before the lane's cursor moves past them; `WindowStore`, whose sealed
+   * items refuse the same records on every retry: once, at the end). A crash after the report
+   * reports them again on the retry: at-least-once.
+   * @default - refusals are only returned
+   */
+  readonly onRejected?: (rejected: readonly RejectedDelta[]) => Promise<void>;
 }
 
 /** What `applyDeltas` did with one call. */

@@ -175,11 +175,20 @@ export function createWindowedHandler(
         // gone), LATE otherwise. A seal is a write, so two invocations of a batch that read
         // different committed watermarks never both count and refuse a record.
         await sealSlicesBehind(store, slicedAssigner(definition), deltas, before.committed);
-        const result = await store.applyDeltas(deltas);
         const expiredBefore =
           before.committed === undefined ? undefined : before.committed - store.retentionMs;
-        lateRefused = refusedRecords(event.Records, plan, result.rejected, expiredBefore);
-        retries += await sendFailures(failureSink, definition.name, lateRefused, now);
+        // Refused records go to the failure stream before the store commits past them (a replay
+        // after a crash in between refuses and reports them again).
+        const sink = failureSink;
+        const refusedParts: RecordFailure[][] = [];
+        const result = await store.applyDeltas(deltas, {
+          onRejected: async (rejected) => {
+            const failures = refusedRecords(event.Records, plan, rejected, expiredBefore);
+            retries += await sendFailures(sink, definition.name, failures, now);
+            refusedParts.push(failures);
+          },
+        });
+        lateRefused = dedupeFailures(refusedParts.flat());
         applied = {
           items: result.items,
           applied: result.applied,

@@ -9,8 +9,8 @@ import { HANDLER_DEFAULTS, LATE_ACCUMULATOR } from '../constants';
 /**
  * Adapts a batch plan's slice partials to the store's deltas: one delta per (key, slice, lane),
  * its accumulators plus the {@link LATE_ACCUMULATOR} count, `firstSeq`/`lastSeq` the lane's lowest
- * and highest contributing sequence numbers, and `recompute(afterSeq)` re-folding only the lane's
- * elements above `afterSeq` with `rebuildPartial` (the store's conflict path).
+ * and highest contributing sequence numbers, and `recompute(afterSeq, uptoSeq)` re-folding only the
+ * lane's elements in (`afterSeq`, `uptoSeq`] with `rebuildPartial` (a fence or a cursor's range).
  *
  * @example
  * const result = await store.applyDeltas(toSliceDeltas(pageViews, plan.partials.values()));
@@ -42,8 +42,9 @@ export function toSliceDeltas(
         firstSeq,
         lastSeq,
         acc: withLate(own),
-        recompute: (afterSeq) => {
-          const fresh = rebuildPartial(definition, partial, mask(afterSeq));
+        recompute: (afterSeq, uptoSeq) => {
+          const ceilings = uptoSeq === undefined ? undefined : new Map([[lane, uptoSeq]]);
+          const fresh = rebuildPartial(definition, partial, mask(afterSeq), ceilings);
           return fresh === undefined ? undefined : withLate(fresh);
         },
       });

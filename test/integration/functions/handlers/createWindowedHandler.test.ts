@@ -24,7 +24,6 @@ import {
   type WindowResult,
 } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
-import type { WindowStore } from '#state/index';
 import { useEngines } from '#test/helpers/engines';
 import { recordingSink } from '#test/helpers/handlerStubs';
 import { kinesisEventFactory } from '#test/helpers/kinesisFactories';
@@ -113,7 +112,7 @@ const steadyEvents = (minutes: number, perMinute: number): ClickEvent[] =>
   }));
 
 /** A store wrapper counting the writes of the batch's state (slices and shard watermarks). */
-const countingStateWrites = (store: WindowStore) => {
+const countingStateWrites = (store: PipelineStore) => {
   const counts = { state: 0 };
   const around =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>

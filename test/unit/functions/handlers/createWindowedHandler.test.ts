@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createWindowedHandler } from '#handlers/factories/createWindowedHandler';
 import { pageViews } from '#pipelines/page-views';
+import type { ApplyDeltasOptions, ApplyDeltasResult } from '#state/index';
 import {
   metricsStub,
   recordingSink as sink,
@@ -13,6 +14,15 @@ const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const view = (ts: number, page = '/home') =>
   kinesisRecordFactory({ payload: { type: 'page_view', page, userId: 'u1', ts } });
+
+/** A stub `applyDeltas` result whose refusals are reported as a real store does, then returned. */
+async function refusing(
+  options: ApplyDeltasOptions | undefined,
+  result: ApplyDeltasResult,
+): Promise<ApplyDeltasResult> {
+  await options?.onRejected?.(result.rejected);
+  return result;
+}
 
 describe('createWindowedHandler', () => {
   it('routes invalid records to the failure sink with the failure record shape', async () => {
@@ -63,26 +73,28 @@ describe('createWindowedHandler', () => {
     const failureSink = sink();
     const record = view(T0 + 1000);
     const store = stubStore({
-      applyDeltas: jest.fn(async () => ({
-        writeRequests: 1,
-        readRequests: 0,
-        conflicts: 1,
-        consumedCapacityUnits: 0,
-        items: 1,
-        applied: 0,
-        skipped: 0,
-        sealed: 1,
-        rejected: [
-          {
-            key: '/home',
-            sliceStart: T0,
-            sliceEnd: T0 + 60_000,
-            lane: 'shardId-000000000000',
-            afterSeq: undefined,
-            cause: 'sealed' as const,
-          },
-        ],
-      })),
+      applyDeltas: jest.fn(async (_deltas, options) =>
+        refusing(options, {
+          writeRequests: 1,
+          readRequests: 0,
+          conflicts: 1,
+          consumedCapacityUnits: 0,
+          items: 1,
+          applied: 0,
+          skipped: 0,
+          sealed: 1,
+          rejected: [
+            {
+              key: '/home',
+              sliceStart: T0,
+              sliceEnd: T0 + 60_000,
+              lane: 'shardId-000000000000',
+              afterSeq: undefined,
+              cause: 'sealed' as const,
+            },
+          ],
+        }),
+      ),
     });
     const { metrics, values } = metricsStub();
     const handler = createWindowedHandler(pageViews, {
