@@ -42,19 +42,28 @@ export const STATE_TABLE_ACTIONS = [
 export const SESSION_STATE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
 /**
+ * What the tumbling and hopping handlers need besides {@link STATE_TABLE_ACTIONS}: lane packs are
+ * `Put` items of `TransactWriteItems`, which IAM authorizes as `PutItem`. The sweeper only closes
+ * windows (updates, reads) and does without.
+ */
+export const PACK_STATE_ACTIONS = ['dynamodb:PutItem'] as const;
+
+/**
  * The actions whose requests always name the partition keys they reach, so `dynamodb:LeadingKeys` bounds
  * them: everything the stores call, nothing else.
  */
 const KEYED_STATE_ACTIONS: ReadonlySet<string> = new Set([
   ...STATE_TABLE_ACTIONS,
   ...SESSION_STATE_ACTIONS,
+  ...PACK_STATE_ACTIONS,
 ]);
 
 /**
  * The `dynamodb:LeadingKeys` pattern of a pipeline's state partitions: `<pipeline>#*`. It matches every
- * partition key the store writes for the pipeline (`<pipeline>#K#<key>`, `<pipeline>#WM`) and, for a Query
- * on `gsi1`, where LeadingKeys is the index partition key, `<pipeline>#due#<bucket>` and
- * `<pipeline>#closed#<bucket>`. It matches no other pipeline's: names contain no `#`, so `page-views#*`
+ * partition key the stores write for the pipeline (`<pipeline>#K#<key>`, `<pipeline>#WM`, lane packs'
+ * `<pipeline>#P#<slice>`, `<pipeline>#LN`, `<pipeline>#SL`) and, for a Query on `gsi1`, where
+ * LeadingKeys is the index partition key, `<pipeline>#due#<bucket>`, `<pipeline>#closed#<bucket>`,
+ * `<pipeline>#SLdue` and `<pipeline>#SLclosed`. It matches no other pipeline's: names contain no `#`, so `page-views#*`
  * never matches `page-views-2#…`, and no `*` or `?` (IAM wildcards); the name is checked here.
  *
  * @example
@@ -69,7 +78,7 @@ export function pipelinePartitions(pipelineName: string): string {
 export function stateActionsFor(windowKind: string): string[] {
   return windowKind === 'session'
     ? [...STATE_TABLE_ACTIONS, ...SESSION_STATE_ACTIONS]
-    : [...STATE_TABLE_ACTIONS];
+    : [...STATE_TABLE_ACTIONS, ...PACK_STATE_ACTIONS];
 }
 
 /**

@@ -328,7 +328,7 @@ describe('StreamPipeline', () => {
       const stack = unbundled();
       // WHEN
       new StreamPipeline(stack, 'PageViews', { definition: pageViews, entry: PAGE_VIEWS_ENTRY });
-      // THEN: `page-views#*` matches `page-views#K#…`, `page-views#WM`, `page-views#due#…`, `…#closed#…`
+      // THEN: `page-views#*` matches `page-views#K#…`, `#WM`, `#P#…`, `#LN`, `#SL`, `#due#…`, `#SLdue`, …
       Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: Match.stringLikeRegexp('^PageViewsRole') }],
         PolicyDocument: {
@@ -340,6 +340,7 @@ describe('StreamPipeline', () => {
                 'dynamodb:BatchGetItem',
                 'dynamodb:Query',
                 'dynamodb:UpdateItem',
+                'dynamodb:PutItem',
               ],
               Resource: STATE_RESOURCES,
               Condition: {

@@ -63,6 +63,8 @@ const STATE = [
   'dynamodb:UpdateItem',
 ];
 const SESSION_STATE = [...STATE, 'dynamodb:PutItem', 'dynamodb:DeleteItem'];
+/** Tumbling and hopping handlers put lane packs (`Put` in TransactWriteItems); the sweeper does not. */
+const SLICED_STATE = [...STATE, 'dynamodb:PutItem'];
 
 /**
  * The resource a statement names, as `<logical id>` or `<logical id>/index/gsi1`, `*`, or
@@ -214,7 +216,7 @@ describe('security of the synthesized ShardflowStack (AWS managed keys)', () => 
       }
       if (pipeline.stateTable) {
         const actions =
-          windowKinds.get(pipeline.pipelineName) === 'session' ? SESSION_STATE : STATE;
+          windowKinds.get(pipeline.pipelineName) === 'session' ? SESSION_STATE : SLICED_STATE;
         // its own partitions only, in the table and in gsi1: `<pipeline>#*`
         const own = ` if ${pipeline.pipelineName}#*`;
         expected.add(pipeline.stateTable, actions, own);
