@@ -262,8 +262,13 @@ export class PackStore {
       (max, d) => (compareSequenceNumbers(d.lastSeq, max) > 0 ? d.lastSeq : max),
       normalizeSequence((deltas[0] as SliceDelta).lastSeq),
     );
-    let stored = await this.#cursor(lane, counter);
+    const read = await this.#cursor(lane, counter);
+    let stored = read.cursor;
     let after = stored;
+    // Whether `stored` was read from the table in this call (or a commit of this call set it): a
+    // cached cursor may be stale, and refusing on it could report records another instance
+    // already committed.
+    let confirmed = !read.cached;
     let conflicts = 0;
     const refuse = async (
       refused: readonly SliceDelta[],
@@ -291,6 +296,20 @@ export class PackStore {
         const range = { after, upto };
         plan = planPacks(deltas, range, this.#maxPartBytes);
         const sealed = plan.slices.filter((s) => this.#sealed.has(s.sliceStart));
+        if ((sealed.length > 0 || plan.tooLarge.length > 0 || !fits(plan)) && !confirmed) {
+          // Refusing, or cutting ranges, only on a cursor read from the table (after any seal
+          // known here: what was committed to a slice before its seal is visible now).
+          this.#cursors.delete(lane);
+          stored = (await this.#cursor(lane, counter)).cursor;
+          confirmed = true;
+          if (
+            stored !== undefined &&
+            (after === undefined || compareSequenceNumbers(stored, after) > 0)
+          )
+            after = stored;
+          if (after !== undefined && compareSequenceNumbers(after, end) >= 0) return;
+          continue;
+        }
         if (sealed.length > 0 || plan.tooLarge.length > 0) {
           if (sealed.length > 0)
             await refuse(
@@ -321,6 +340,7 @@ export class PackStore {
       }
       const commit = await this.#commit(lane, stored, next, plan, counter);
       if (commit.outcome === 'committed') {
+        confirmed = true;
         stored = next;
         after = next;
         this.#cursors.set(lane, next);
@@ -328,6 +348,7 @@ export class PackStore {
       } else if (commit.outcome === 'cursor-moved') {
         // A duplicate or earlier invocation of this lane committed records up to its cursor.
         stored = commit.cursor;
+        confirmed = true;
         this.#cursors.set(lane, stored);
         if (
           stored !== undefined &&
@@ -349,9 +370,12 @@ export class PackStore {
     }
   }
 
-  /** The lane's cursor: cached, or one strongly consistent read of its row. */
-  async #cursor(lane: string, counter: WindowStoreStats): Promise<string | undefined> {
-    if (this.#cursors.has(lane)) return this.#cursors.get(lane);
+  /** The lane's cursor: cached (`cached`), or one strongly consistent read of its row. */
+  async #cursor(
+    lane: string,
+    counter: WindowStoreStats,
+  ): Promise<{ readonly cursor: string | undefined; readonly cached: boolean }> {
+    if (this.#cursors.has(lane)) return { cursor: this.#cursors.get(lane), cached: true };
     const out = await countRead(
       () =>
         this.#client.send(
@@ -367,7 +391,7 @@ export class PackStore {
     );
     const cursor = out.Item === undefined ? undefined : readString(out.Item, CURSOR);
     this.#cursors.set(lane, cursor);
-    return cursor;
+    return { cursor, cached: false };
   }
 
   /** One transaction: the lane row's cursor from `stored` to `next`, each slice's row, the packs. */
@@ -945,8 +969,8 @@ function fits(plan: PackPlan): boolean {
 
 /**
  * A sequence number strictly inside (`after`, `end`) at which a lane's records can be cut in two
- * ranges: the median of the deltas' bounds there; `undefined` when there is none (every delta in
- * the range starts and ends on one record).
+ * ranges: the median of the deltas' records there (their bounds, when a delta does not list its
+ * records); `undefined` when there is none (one record's elements alone fill the range).
  */
 function cutPoint(
   deltas: readonly SliceDelta[],
@@ -955,7 +979,7 @@ function cutPoint(
 ): string | undefined {
   const inside = new Set<string>();
   for (const d of deltas) {
-    for (const s of [d.firstSeq, d.lastSeq]) {
+    for (const s of d.sequences?.() ?? [d.firstSeq, d.lastSeq]) {
       if (
         (after === undefined || compareSequenceNumbers(s, after) > 0) &&
         compareSequenceNumbers(s, end) < 0

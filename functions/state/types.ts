@@ -33,6 +33,11 @@ export interface SliceDelta {
    * `undefined`) and, with `uptoSeq`, ≤ `uptoSeq`; `undefined` if none.
    */
   recompute(afterSeq: string | undefined, uptoSeq?: string): AccSet | undefined;
+  /**
+   * The sequence numbers of every contributing record (any order, repeats allowed): where a
+   * lane's records can be cut into ranges (`PackStore`). Without it, only `firstSeq`/`lastSeq`.
+   */
+  sequences?(): readonly string[];
 }
 
 /** Anything that can send DynamoDB commands (the SDK client, or a stub in unit tests). */

@@ -42,6 +42,8 @@ export function toSliceDeltas(
         firstSeq,
         lastSeq,
         acc: withLate(own),
+        sequences: () =>
+          partial.elementSequences.filter((_, i) => partial.elementLanes[i] === lane),
         recompute: (afterSeq, uptoSeq) => {
           const ceilings = uptoSeq === undefined ? undefined : new Map([[lane, uptoSeq]]);
           const fresh = rebuildPartial(definition, partial, mask(afterSeq), ceilings);
