@@ -1,13 +1,24 @@
 import { setMaxListeners } from 'node:events';
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import type { CapturedFailure } from '#local/capture/types';
 import type { EventSourceMappingStats } from '#local/esm/types';
 import { readStream, type StreamRecord } from '#local/io/readStream';
-import { ATTR, TABLE_KEYS, WINDOW_STORE_DEFAULTS } from '#state/index';
-import { duePartition, PIPELINE_WATERMARK_SORT_KEY, watermarkPartition } from '#state/keys';
+import { ATTR, decodePack, TABLE_KEYS, WINDOW_STORE_DEFAULTS } from '#state/index';
+import {
+  duePartition,
+  dueSlicesPartition,
+  PIPELINE_WATERMARK_SORT_KEY,
+  packPartition,
+  watermarkPartition,
+} from '#state/keys';
 import { ENRICH, LATE_REASON, RECENT_LIMIT, REFRESH } from './constants';
 import { countOpenWindows, type DueEntry } from './countOpenWindows';
 import type {
@@ -15,6 +26,7 @@ import type {
   DemoPipeline,
   DemoResult,
   DemoSnapshot,
+  DemoWindow,
   EnrichSnapshot,
   PipelineSnapshot,
 } from './types';
@@ -183,7 +195,7 @@ export class DemoMonitor {
       try {
         const [watermark, due] = await Promise.all([
           this.#readWatermark(table, pipeline.name),
-          this.#readDue(table, pipeline.name),
+          this.#readDue(table, pipeline.name, window.kind),
         ]);
         counters.watermark = watermark;
         counters.openWindows = countOpenWindows(due, window, watermark);
@@ -338,11 +350,61 @@ export class DemoMonitor {
     return committed === undefined ? undefined : numberOf(committed[ATTR.watermark]);
   }
 
-  async #readDue(table: string, pipeline: string): Promise<DueEntry[]> {
+  async #readDue(table: string, pipeline: string, kind: DemoWindow['kind']): Promise<DueEntry[]> {
+    if (kind !== 'session') return this.#readOpenSlices(table, pipeline);
     const buckets = Array.from({ length: WINDOW_STORE_DEFAULTS.dueBuckets }, (_, bucket) =>
       this.#readDueBucket(table, duePartition(pipeline, bucket)),
     );
     return (await Promise.all(buckets)).flat();
+  }
+
+  /**
+   * Lane packs: the slices still in the due index (one entry per slice), and the keys their packs
+   * hold: one entry per (key, slice).
+   */
+  async #readOpenSlices(table: string, pipeline: string): Promise<DueEntry[]> {
+    const index = TABLE_KEYS.dueIndex;
+    const slices = await this.#queryAll({
+      TableName: table,
+      IndexName: index.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': { S: dueSlicesPartition(pipeline) } },
+    });
+    const entries: DueEntry[] = [];
+    for (const slice of slices) {
+      const start = numberOf(slice[ATTR.sliceStart]);
+      const end = numberOf(slice[ATTR.sliceEnd]);
+      if (start === undefined || end === undefined) continue;
+      const packs = await this.#queryAll({
+        TableName: table,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: packPartition(pipeline, start) } },
+      });
+      const keys = new Set<string>();
+      for (const pack of packs) {
+        const body = pack.b?.B;
+        if (body !== undefined) for (const [key] of decodePack(body)) keys.add(key);
+      }
+      for (const key of keys) entries.push({ key, start, end });
+    }
+    return entries;
+  }
+
+  async #queryAll(
+    input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+  ): Promise<Array<Record<string, AttributeValue>>> {
+    const items: Array<Record<string, AttributeValue>> = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.#options.dynamodb.send(
+        new QueryCommand({ ...input, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
   }
 
   async #readDueBucket(table: string, partition: string): Promise<DueEntry[]> {

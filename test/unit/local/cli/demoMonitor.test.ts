@@ -4,6 +4,8 @@ import type { CapturedFailure } from '#local/capture/types';
 import { DemoMonitor, type MonitoredRuntime } from '#local/cli/demo/DemoMonitor';
 import type { DemoPipeline } from '#local/cli/demo/types';
 import type { EventSourceMappingStats } from '#local/esm/types';
+import { encodePack } from '#state/index';
+import { packPartition } from '#state/keys';
 
 const MIN = 60_000;
 const T10 = Date.UTC(2026, 10, 26, 10, 0);
@@ -42,9 +44,13 @@ function kinesisWith(streams: Record<string, readonly unknown[]>): KinesisClient
   return { send } as unknown as KinesisClient;
 }
 
-/** DynamoDB stub: the committed watermark and the due index of page-views. */
+/**
+ * DynamoDB stub: the committed watermark of page-views, and its lane packs — the slices in the due
+ * index and, per slice, one pack holding the keys given for it.
+ */
 function stateTableWith(watermark: number, due: { key: string; start: number }[]) {
   const queries: string[] = [];
+  const starts = [...new Set(due.map((slice) => slice.start))];
   const send = async (command: { input: Record<string, unknown> }) => {
     const partition = (command.input.ExpressionAttributeValues as Record<string, { S: string }>)[
       ':pk'
@@ -58,18 +64,22 @@ function stateTableWith(watermark: number, due: { key: string; start: number }[]
         ],
       };
     }
-    if (partition === 'page-views#due#3') {
+    if (partition === 'page-views#SLdue') {
       return {
-        Items: due.map((slice) => ({
-          key: { S: slice.key },
-          sliceStart: { N: String(slice.start) },
-          sliceEnd: { N: String(slice.start + MIN) },
+        Items: starts.map((start) => ({
+          sliceStart: { N: String(start) },
+          sliceEnd: { N: String(start + MIN) },
         })),
       };
     }
+    const start = starts.find((s) => partition === packPartition('page-views', s));
+    if (start !== undefined) {
+      const keys = due.filter((slice) => slice.start === start).map((slice) => slice.key);
+      return { Items: [{ b: { B: encodePack(keys.map((key) => [key, { views: 1 }])) } }] };
+    }
     return { Items: [] };
   };
-  return { client: { send } as unknown as Pick<DynamoDBClient, 'send'>, queries };
+  return { client: { send } as unknown as Pick<DynamoDBClient, 'send'>, queries, starts };
 }
 
 function mapping(
@@ -263,9 +273,13 @@ describe('DemoMonitor', () => {
       values: { service: 'checkout', errorRate: 0.2, requests: 40, errors: 8 },
     });
     expect(errorRate?.openWindows).toBeUndefined();
-    // every due bucket of the windowed pipeline, and its watermark partition; nothing else
+    // the windowed pipeline's due slices, their packs, and its watermark partition; nothing else
     expect(new Set(state.queries)).toEqual(
-      new Set(['page-views#WM', ...Array.from({ length: 8 }, (_, b) => `page-views#due#${b}`)]),
+      new Set([
+        'page-views#WM',
+        'page-views#SLdue',
+        ...state.starts.map((start) => packPartition('page-views', start)),
+      ]),
     );
   });
 
