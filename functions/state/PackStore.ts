@@ -7,7 +7,6 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
-  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import { num, type RawItem, readNumber, readString, str } from './attributes';
@@ -111,12 +110,16 @@ export interface PackStoreOptions {
 const LANE_ITEMS = 1;
 /** Request bytes of a transaction's keys, names and conditions per item, above its values. */
 const ITEM_OVERHEAD_BYTES = 512;
+/** Index pages one call reads at most (the rest waits for the next close or sweep). */
+const MAX_INDEX_PAGES = 20;
 const SLICE_KIND = 'slice';
 const WINDOW_KIND = 'window';
 const LANE_KIND = 'lane';
 const CURSOR = 'cursor';
 const BODY = 'b';
 const OPENED = 'opened';
+/** On a slice row: how many pack parts were committed to the slice. */
+const PARTS = 'parts';
 
 /** A lane transaction's outcome. */
 type Commit =
@@ -163,6 +166,8 @@ export class PackStore {
   readonly #cursors = new Map<string, string | undefined>();
   /** Slices known sealed (a seal is never undone). */
   readonly #sealed = new Set<number>();
+  /** Sealed slices → the pack parts committed to them before the seal (from the seal's answer). */
+  readonly #sealedParts = new Map<number, number>();
   /** Windows known CLOSED or EMITTED. */
   readonly #closed = new Set<string>();
   /** Sealed slices' merged packs, key → accumulators; least recently used first. */
@@ -257,10 +262,10 @@ export class PackStore {
     tally: { applied: number; rejected: RejectedDelta[] },
     options: ApplyDeltasOptions,
   ): Promise<void> {
-    let deltas = [...laneDeltas];
+    let deltas = laneDeltas.map(normalized);
     const end = deltas.reduce(
       (max, d) => (compareSequenceNumbers(d.lastSeq, max) > 0 ? d.lastSeq : max),
-      normalizeSequence((deltas[0] as SliceDelta).lastSeq),
+      (deltas[0] as SliceDelta).lastSeq,
     );
     const read = await this.#cursor(lane, counter);
     let stored = read.cursor;
@@ -270,9 +275,11 @@ export class PackStore {
     // already committed.
     let confirmed = !read.cached;
     let conflicts = 0;
+    /** Reports refused deltas (their records in (`from`, `upto`]) before any commit passes them. */
     const refuse = async (
       refused: readonly SliceDelta[],
       from: string | undefined,
+      upto: string | undefined,
       cause: RejectionCause,
     ): Promise<void> => {
       const rejected = refused.map((d) => ({
@@ -281,22 +288,24 @@ export class PackStore {
         sliceEnd: d.sliceEnd,
         lane,
         afterSeq: from,
+        ...(upto === undefined ? {} : { uptoSeq: upto }),
         cause,
       }));
-      // Reported before any commit moves the cursor past them: a retry skips what is ≤ the cursor.
+      // A retry skips what is ≤ the cursor: what it would not count is reported first.
       await options.onRejected?.(rejected);
       tally.rejected.push(...rejected);
-      const gone = new Set(refused);
-      deltas = deltas.filter((d) => !gone.has(d));
     };
     while (deltas.length > 0 && (after === undefined || compareSequenceNumbers(after, end) < 0)) {
       let upto: string | undefined;
+      /** Deltas whose records in this range alone are refused (one record too large). */
+      const skip = new Set<SliceDelta>();
       let plan: PackPlan;
       for (;;) {
-        const range = { after, upto };
-        plan = planPacks(deltas, range, this.#maxPartBytes);
+        const live = skip.size === 0 ? deltas : deltas.filter((d) => !skip.has(d));
+        plan = planPacks(live, { after, upto }, this.#maxPartBytes);
         const sealed = plan.slices.filter((s) => this.#sealed.has(s.sliceStart));
-        if ((sealed.length > 0 || plan.tooLarge.length > 0 || !fits(plan)) && !confirmed) {
+        const fitting = plan.tooLarge.length === 0 && fits(plan);
+        if ((sealed.length > 0 || !fitting) && !confirmed) {
           // Refusing, or cutting ranges, only on a cursor read from the table (after any seal
           // known here: what was committed to a slice before its seal is visible now).
           this.#cursors.delete(lane);
@@ -310,28 +319,28 @@ export class PackStore {
           if (after !== undefined && compareSequenceNumbers(after, end) >= 0) return;
           continue;
         }
-        if (sealed.length > 0 || plan.tooLarge.length > 0) {
-          if (sealed.length > 0)
-            await refuse(
-              sealed.flatMap((s) => s.deltas),
-              after,
-              'sealed',
-            );
-          if (plan.tooLarge.length > 0) await refuse(plan.tooLarge, after, 'full');
+        if (sealed.length > 0) {
+          // A seal is permanent: every record of these deltas above the cursor is refused, now
+          // and on any retry.
+          const gone = new Set(sealed.flatMap((s) => s.deltas));
+          await refuse([...gone], after, undefined, 'sealed');
+          deltas = deltas.filter((d) => !gone.has(d));
           continue;
         }
-        if (fits(plan)) break;
-        const cut = cutPoint(deltas, after, upto ?? end);
-        if (cut === undefined) {
-          // One record's elements alone fill more than a transaction: it cannot be committed.
-          await refuse(
-            plan.slices.flatMap((s) => s.deltas),
-            after,
-            'full',
-          );
+        if (fitting) break;
+        const cut = cutPoint(live, after, upto ?? end);
+        if (cut !== undefined) {
+          upto = cut;
           continue;
         }
-        upto = cut;
+        // One record is left in the range, and its own elements are too large for one item or
+        // one transaction, in whatever batch it comes: refuse those elements, keep the rest.
+        const single = upto ?? end;
+        const refused =
+          plan.tooLarge.length > 0 ? plan.tooLarge : plan.slices.flatMap((s) => s.deltas);
+        await refuse(refused, after, single, 'full');
+        for (const d of refused) skip.add(d);
+        upto = single;
       }
       const next = upto ?? end;
       if (plan.slices.length === 0) {
@@ -356,6 +365,8 @@ export class PackStore {
         )
           after = stored;
       } else if (commit.outcome === 'sealed') {
+        // The cursor condition held (the table confirmed it), and these slices are sealed.
+        confirmed = true;
         for (const sliceStart of commit.slices) this.#sealed.add(sliceStart);
       } else {
         conflicts++;
@@ -426,6 +437,7 @@ export class PackStore {
         .set(ATTR.sliceStart, num(slice.sliceStart))
         .set(ATTR.sliceEnd, num(slice.sliceEnd))
         .setIfAbsent(OPENED, num(now))
+        .add(PARTS, slice.parts.length)
         .setIfAbsent(index.partitionKey, str(dueSlicesPartition(this.pipeline)))
         .setIfAbsent(index.sortKey, str(padTime(slice.sliceEnd)))
         .setIfAbsent(TABLE_KEYS.timeToLiveAttribute, num(this.#expiresAt(slice.sliceEnd, now)));
@@ -481,7 +493,10 @@ export class PackStore {
       const sealed = plan.slices
         .filter((_, i) => reasons[LANE_ITEMS + i]?.Code === 'ConditionalCheckFailed')
         .map((s) => s.sliceStart);
-      if (sealed.length > 0) return { outcome: 'sealed', slices: sealed };
+      // Sealed slices count only when the cursor condition held (its reason is `None`): else the
+      // table did not confirm the cursor the refusals would be reported on.
+      if (sealed.length > 0 && (lost?.Code === undefined || lost.Code === 'None'))
+        return { outcome: 'sealed', slices: sealed };
       if (reasons.some((r) => r.Code === 'TransactionConflict')) return { outcome: 'conflict' };
       throw error;
     }
@@ -560,11 +575,14 @@ export class PackStore {
     return merged;
   }
 
-  /** Seals slices (idempotent: the first seal's time stays); one write per slice not known sealed. */
+  /**
+   * Seals slices (idempotent: the first seal's time stays); one write per slice whose seal this
+   * instance has not made or seen, which also returns how many pack parts the slice holds.
+   */
   async #seal(sliceStarts: readonly number[], counter: WindowStoreStats): Promise<void> {
     const now = this.#clock();
     for (const sliceStart of sliceStarts) {
-      if (this.#sealed.has(sliceStart)) continue;
+      if (this.#sealedParts.has(sliceStart)) continue;
       const sliceEnd = sliceStart + this.#sliceMs;
       const b = new ExpressionBuilder();
       b.set(ATTR.kind, str(SLICE_KIND))
@@ -572,19 +590,36 @@ export class PackStore {
         .set(ATTR.sliceEnd, num(sliceEnd))
         .setIfAbsent(ATTR.sealedAt, num(now))
         .setIfAbsent(TABLE_KEYS.timeToLiveAttribute, num(this.#expiresAt(sliceEnd, now)));
-      await this.#update(
-        {
-          Key: this.#sliceKey(sliceStart),
-          UpdateExpression: b.updateExpression(),
-          ...b.attributes(),
-        },
+      const out = await countWrite(
+        () =>
+          this.#client.send(
+            new UpdateItemCommand({
+              TableName: this.#tableName,
+              Key: this.#sliceKey(sliceStart),
+              UpdateExpression: b.updateExpression(),
+              ...b.attributes(),
+              ReturnValues: 'ALL_NEW',
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
         counter,
+        this.stats,
       );
       this.#sealed.add(sliceStart);
+      this.#sealedParts.set(sliceStart, readNumber(out.Attributes ?? {}, PARTS) ?? 0);
     }
   }
 
-  /** A slice's packs merged per key (strongly consistent Query, paged); cached once sealed. */
+  /**
+   * A slice's packs merged per key (strongly consistent Query, paged). For a slice this instance
+   * sealed, it waits until every pack part the seal counted is visible: a transaction's items
+   * commit one by one, and a Query is read-committed per item, so a pack of a transaction that
+   * committed on the slice row just before the seal could otherwise be missed. Sealed slices are
+   * cached.
+   *
+   * @throws {WindowStateConflictError} the counted parts did not all appear within `maxAttempts`
+   *   reads (nothing is emitted; the closer's invocation is retried).
+   */
   async #readSlice(
     sliceStart: number,
     counter: WindowStoreStats,
@@ -595,8 +630,37 @@ export class PackStore {
       this.#sliceContents.set(sliceStart, cached);
       return cached;
     }
-    const sealed = this.#sealed.has(sliceStart);
+    const expected = this.#sealedParts.get(sliceStart);
+    for (let attempt = 1; ; attempt++) {
+      const { merged, parts } = await this.#queryPacks(sliceStart, counter);
+      if (expected === undefined) return merged;
+      if (parts >= expected) {
+        if (this.#sliceCacheSize > 0) {
+          this.#sliceContents.set(sliceStart, merged);
+          if (this.#sliceContents.size > this.#sliceCacheSize) {
+            const oldest = this.#sliceContents.keys().next().value;
+            if (oldest !== undefined) this.#sliceContents.delete(oldest);
+          }
+        }
+        return merged;
+      }
+      if (attempt >= this.#maxAttempts) {
+        throw new WindowStateConflictError(
+          { pipeline: this.pipeline, key: '', sliceStart },
+          attempt,
+        );
+      }
+      await backoff(attempt);
+    }
+  }
+
+  /** One read of a slice's packs: merged per key, and how many parts there were. */
+  async #queryPacks(
+    sliceStart: number,
+    counter: WindowStoreStats,
+  ): Promise<{ merged: Map<string, AccSet>; parts: number }> {
     const merged = new Map<string, AccSet>();
+    let parts = 0;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const b = new ExpressionBuilder();
@@ -618,6 +682,7 @@ export class PackStore {
       for (const item of page.Items ?? []) {
         const body = item[BODY]?.B;
         if (body === undefined) continue;
+        parts++;
         for (const [key, acc] of decodePack(body)) {
           const before = merged.get(key);
           merged.set(key, before === undefined ? acc : this.#merge(before, acc));
@@ -625,14 +690,7 @@ export class PackStore {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    if (sealed && this.#sliceCacheSize > 0) {
-      this.#sliceContents.set(sliceStart, merged);
-      if (this.#sliceContents.size > this.#sliceCacheSize) {
-        const oldest = this.#sliceContents.keys().next().value;
-        if (oldest !== undefined) this.#sliceContents.delete(oldest);
-      }
-    }
-    return merged;
+    return { merged, parts };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -651,6 +709,7 @@ export class PackStore {
     const counter = emptyStats();
     const windows = new Map<string, WindowBounds>();
     const slices: Array<{ sliceStart: number; windows: WindowBounds[] }> = [];
+    let pages = 0;
     for await (const items of dueIndexPages({
       client: this.#client,
       tableName: this.#tableName,
@@ -659,7 +718,9 @@ export class PackStore {
       partition: (pipeline) => dueSlicesPartition(pipeline),
       upTo: watermark,
       pageLimit: () => 100,
-      wantsMore: () => windows.size < limit * 4,
+      // A page cap: another pipeline's role could list entries under this index partition (they
+      // are dropped, being foreign, but would be paged through on every close).
+      wantsMore: () => pages++ < MAX_INDEX_PAGES && windows.size < limit * 4,
       counters: [counter, this.stats],
       ownPrefix: slicesPartition(this.pipeline),
     })) {
@@ -690,7 +751,7 @@ export class PackStore {
     return refs;
   }
 
-  /** Which of `windows` have a CLOSED or EMITTED row (one consistent BatchGetItem per 100). */
+  /** Which of `windows` have a CLOSED or EMITTED row (known ones from memory, the rest read). */
   async #closedOf(
     windows: readonly WindowBounds[],
     counter: WindowStoreStats,
@@ -701,8 +762,21 @@ export class PackStore {
       if (known) closed.add(windowId(w));
       return !known;
     });
-    for (let i = 0; i < unknown.length; i += 100) {
-      let keys: RawItem[] = unknown.slice(i, i + 100).map((w) => this.#windowKey(w));
+    for (const [id] of await this.#statusOf(unknown, counter)) {
+      closed.add(id);
+      this.#closed.add(id);
+    }
+    return closed;
+  }
+
+  /** The status (CLOSED or EMITTED) of each window that has a row: consistent BatchGetItems of 100. */
+  async #statusOf(
+    windows: readonly WindowBounds[],
+    counter: WindowStoreStats,
+  ): Promise<Map<string, string>> {
+    const status = new Map<string, string>();
+    for (let i = 0; i < windows.length; i += 100) {
+      let keys: RawItem[] = windows.slice(i, i + 100).map((w) => this.#windowKey(w));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await backoff(attempt);
         const out = await countRead(
@@ -719,16 +793,15 @@ export class PackStore {
         for (const item of out.Responses?.[this.#tableName] ?? []) {
           const start = readNumber(item, ATTR.windowStart);
           const end = readNumber(item, ATTR.windowEnd);
+          const value = readString(item, ATTR.status);
           if (start === undefined || end === undefined || item[ATTR.closedAt] === undefined)
             continue;
-          const id = windowId({ start, end });
-          closed.add(id);
-          this.#closed.add(id);
+          status.set(windowId({ start, end }), value ?? WINDOW_STATUS.CLOSED);
         }
         keys = (out.UnprocessedKeys?.[this.#tableName]?.Keys ?? []) as RawItem[];
       }
     }
-    return closed;
+    return status;
   }
 
   /**
@@ -815,6 +888,7 @@ export class PackStore {
   async findClosedNotEmitted(closedBefore: number, limit = 100): Promise<ClosedWindow[]> {
     const counter = emptyStats();
     const found: Array<WindowBounds & { closedAt: number }> = [];
+    let pages = 0;
     for await (const items of dueIndexPages({
       client: this.#client,
       tableName: this.#tableName,
@@ -823,7 +897,7 @@ export class PackStore {
       partition: (pipeline) => closedWindowsPartition(pipeline),
       upTo: closedBefore,
       pageLimit: () => limit - found.length,
-      wantsMore: () => found.length < limit,
+      wantsMore: () => pages++ < MAX_INDEX_PAGES && found.length < limit,
       counters: [counter, this.stats],
       ownPrefix: slicesPartition(this.pipeline),
     })) {
@@ -835,8 +909,12 @@ export class PackStore {
         found.push({ start, end, closedAt });
       }
     }
+    // The index is eventually consistent: a window marked EMITTED a moment ago may still be in
+    // it. Its row says (one consistent read), so a repair run does not emit it again.
+    const status = await this.#statusOf(found, counter);
     const refs: ClosedWindow[] = [];
     for (const w of found) {
+      if (status.get(windowId(w)) !== WINDOW_STATUS.CLOSED) continue;
       const contents = await this.#sealedWindow(w, counter);
       for (const key of [...contents.keys()].sort()) refs.push({ key, ...w });
     }
@@ -936,24 +1014,6 @@ export class PackStore {
       [TABLE_KEYS.sortKey]: str(windowSortKey(window.start, window.end)),
     };
   }
-
-  async #update(
-    input: Omit<UpdateItemCommandInput, 'TableName'>,
-    counter: WindowStoreStats,
-  ): Promise<void> {
-    await countWrite(
-      () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            ...input,
-            TableName: this.#tableName,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      counter,
-      this.stats,
-    );
-  }
 }
 
 const windowId = (w: WindowBounds): string => `${w.start}\u0000${w.end}`;
@@ -989,4 +1049,22 @@ function cutPoint(
   }
   const sorted = [...inside].sort(compareSequenceNumbers);
   return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** The delta with its sequence numbers normalized (no leading zeros), so they compare as numbers. */
+function normalized(delta: SliceDelta): SliceDelta {
+  const sequences = delta.sequences;
+  return {
+    key: delta.key,
+    sliceStart: delta.sliceStart,
+    sliceEnd: delta.sliceEnd,
+    lane: delta.lane,
+    firstSeq: normalizeSequence(delta.firstSeq),
+    lastSeq: normalizeSequence(delta.lastSeq),
+    acc: delta.acc,
+    recompute: (afterSeq, uptoSeq) => delta.recompute(afterSeq, uptoSeq),
+    ...(sequences === undefined
+      ? {}
+      : { sequences: () => sequences.call(delta).map(normalizeSequence) }),
+  };
 }

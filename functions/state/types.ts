@@ -163,6 +163,11 @@ export interface RejectedDelta {
   /** The lane's fence on the sealed item (normalized), or `undefined` when it had none. */
   readonly afterSeq: string | undefined;
   /**
+   * With lane packs, a refusal of one record too large: only records up to this sequence number
+   * are refused. Absent: every record above `afterSeq`.
+   */
+  readonly uptoSeq?: string;
+  /**
    * Why: `sealed` — a closer, or a batch behind the committed watermark, sealed the slice (LATE,
    * or EXPIRED when it ended more than the retention before the committed watermark); `full` — it
    * was sealed because the records would have grown it beyond `maxItemBytes` (STATE_TOO_LARGE).
