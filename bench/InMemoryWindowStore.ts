@@ -319,6 +319,16 @@ export class InMemoryWindowStore implements PipelineStore {
     return this.#contentsOf(window, sliceMs);
   }
 
+  async sealSlices(slices: readonly WindowRef[], sliceMs: number): Promise<void> {
+    for (const slice of slices) await this.sealWindow(slice, sliceMs);
+  }
+
+  async readWindows(windows: readonly WindowRef[]): Promise<Array<WindowContents | undefined>> {
+    const out: Array<WindowContents | undefined> = [];
+    for (const w of windows) out.push(await this.readWindow(w.key, w.start, w.end));
+    return out;
+  }
+
   async sealWindows(
     windows: readonly WindowRef[],
     sliceMs: number,

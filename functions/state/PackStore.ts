@@ -512,16 +512,44 @@ export class PackStore {
    * slices.
    */
   async readWindow(key: string, start: number, end: number): Promise<WindowContents | undefined> {
-    let acc: AccSet | undefined;
-    const slices: WindowBounds[] = [];
-    for (const sliceStart of this.#slicesOf({ start, end })) {
-      const contents = await this.#readSlice(sliceStart, emptyStats());
-      const value = contents.get(key);
-      if (value === undefined) continue;
-      acc = acc === undefined ? value : this.#merge(acc, value);
-      slices.push({ start: sliceStart, end: sliceStart + this.#sliceMs });
+    return (await this.readWindows([{ key, start, end }]))[0];
+  }
+
+  /**
+   * Several keys' windows as the packs hold them now: each slice read once, however many of the
+   * windows share it (a batch's previews touch every key of a slice).
+   */
+  async readWindows(windows: readonly WindowRef[]): Promise<Array<WindowContents | undefined>> {
+    const counter = emptyStats();
+    const slices = new Map<number, ReadonlyMap<string, AccSet>>();
+    const out: Array<WindowContents | undefined> = [];
+    for (const window of windows) {
+      let acc: AccSet | undefined;
+      const bounds: WindowBounds[] = [];
+      for (const sliceStart of this.#slicesOf(window)) {
+        let contents = slices.get(sliceStart);
+        if (contents === undefined) {
+          contents = await this.#readSlice(sliceStart, counter);
+          slices.set(sliceStart, contents);
+        }
+        const value = contents.get(window.key);
+        if (value === undefined) continue;
+        acc = acc === undefined ? value : this.#merge(acc, value);
+        bounds.push({ start: sliceStart, end: sliceStart + this.#sliceMs });
+      }
+      out.push(acc === undefined ? undefined : { acc, slices: bounds });
     }
-    return acc === undefined ? undefined : { acc, slices };
+    return out;
+  }
+
+  /**
+   * Seals the slices of the given windows (a batch's slices behind the committed watermark),
+   * reading nothing: one write per slice not known sealed.
+   */
+  async sealSlices(slices: readonly WindowBounds[], _sliceMs: number): Promise<void> {
+    const starts = new Set<number>();
+    for (const slice of slices) for (const s of this.#slicesOf(slice)) starts.add(s);
+    await this.#seal([...starts], emptyStats());
   }
 
   /** Seals the window's slices (they take no more packs) and returns the key's contents. */

@@ -378,6 +378,18 @@ export class WindowStore {
    * @example
    * const contents = await store.sealWindows(won, 60_000);
    */
+  /** Seals slices (windows of one slice each), one `sealWindow` each. */
+  async sealSlices(slices: readonly WindowRef[], sliceMs: number): Promise<void> {
+    for (const slice of slices) await this.sealWindow(slice, sliceMs);
+  }
+
+  /** `readWindow` of several windows. */
+  async readWindows(windows: readonly WindowRef[]): Promise<Array<WindowContents | undefined>> {
+    const out: Array<WindowContents | undefined> = [];
+    for (const w of windows) out.push(await this.readWindow(w.key, w.start, w.end));
+    return out;
+  }
+
   async sealWindows(
     windows: readonly WindowRef[],
     sliceMs: number,

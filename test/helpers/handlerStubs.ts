@@ -76,6 +76,8 @@ export const stubPipelineStore = (overrides: Partial<PipelineStore> = {}): Pipel
     })),
   ),
   readWindow: jest.fn(async () => undefined),
+  readWindows: jest.fn(async (windows: readonly unknown[]) => windows.map(() => undefined)),
+  sealSlices: jest.fn(async () => undefined),
   markWindowsEmitted: jest.fn(async (windows: readonly unknown[]) =>
     windows.map(() => 'emitted' as const),
   ),

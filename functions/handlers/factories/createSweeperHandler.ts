@@ -1,25 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { outputStreamVariable, requireEnv, STATE_TABLE_VARIABLE } from '#commons/environment';
 import type { AnyWindowedPipelineDefinition } from '#runtime/index';
-import { KinesisSink } from '#sinks/index';
 import { HANDLER_DEFAULTS, METRIC, METRICS_NAMESPACE } from '../constants';
-import type {
-  PipelineStore,
-  RecordSink,
-  SessionPipelineStore,
-  SweeperHandlerDependencies,
-  SweepReport,
-} from '../types';
-import { createPipelineStore } from './createPipelineStore';
-import { createSessionStore } from './createSessionStore';
+import type { SweeperHandlerDependencies, SweepReport } from '../types';
+import { closeDueWindows, repairClosedWindows, windowKindOf } from './emitWindows';
 import {
-  closeDueWindows,
-  isSessionPipeline,
-  repairClosedWindows,
-  sideOutputSinksOf,
-} from './emitWindows';
+  lazyDynamoDbClient,
+  type PipelineRuntime,
+  resolvePipelineRuntime,
+} from './pipelineRuntime';
 import { tailProbeOf } from './tailProbeOf';
 
 /**
@@ -47,13 +36,8 @@ export function createSweeperHandler(
     dependencies.metrics ??
     new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'shardflow-sweeper' });
   const repairAfterMs = dependencies.repairAfterMs ?? HANDLER_DEFAULTS.repairAfterMs;
-  const stores: Record<string, PipelineStore> = { ...dependencies.stores };
-  const sessionStores: Record<string, SessionPipelineStore> = { ...dependencies.sessionStores };
-  const sinks: Record<string, RecordSink> = { ...dependencies.outputSinks };
-  const sideSinks: Record<string, Readonly<Record<string, RecordSink>>> = {
-    ...dependencies.sideOutputSinks,
-  };
-  let client: DynamoDBClient | undefined;
+  const dynamodb = lazyDynamoDbClient();
+  const runtimes = new Map<string, PipelineRuntime>();
   const probe = tailProbeOf(dependencies, logger);
 
   return async () => {
@@ -61,33 +45,22 @@ export function createSweeperHandler(
     const errors: unknown[] = [];
     for (const definition of definitions) {
       try {
-        let store = stores[definition.name];
-        if (store === undefined) {
-          client ??= new DynamoDBClient({ maxAttempts: HANDLER_DEFAULTS.dynamoDbMaxAttempts });
-          store = createPipelineStore(definition, {
-            client,
-            tableName: requireEnv(STATE_TABLE_VARIABLE),
-          });
-          stores[definition.name] = store;
+        const name = definition.name;
+        let runtime = runtimes.get(name);
+        if (runtime === undefined) {
+          runtime = resolvePipelineRuntime(
+            definition,
+            {
+              store: dependencies.stores?.[name],
+              sessionStore: dependencies.sessionStores?.[name],
+              outputSink: dependencies.outputSinks?.[name],
+              sideOutputSinks: dependencies.sideOutputSinks?.[name],
+            },
+            dynamodb,
+          );
+          runtimes.set(name, runtime);
         }
-        let sessionStore = sessionStores[definition.name];
-        if (sessionStore === undefined && isSessionPipeline(definition)) {
-          client ??= new DynamoDBClient({ maxAttempts: HANDLER_DEFAULTS.dynamoDbMaxAttempts });
-          sessionStore = createSessionStore(definition, {
-            client,
-            tableName: requireEnv(STATE_TABLE_VARIABLE),
-          });
-          sessionStores[definition.name] = sessionStore;
-        }
-        let outputSink = sinks[definition.name];
-        if (outputSink === undefined) {
-          outputSink = new KinesisSink({
-            streamName: requireEnv(outputStreamVariable(definition.config.outputs[0] ?? '')),
-          });
-          sinks[definition.name] = outputSink;
-        }
-        const sideOutputSinks = sideOutputSinksOf(definition, sideSinks[definition.name]);
-        sideSinks[definition.name] = sideOutputSinks;
+        const { store } = runtime;
         const now = clock();
         const { tailProbe, openShards, readsFromStart, onProbeError } = probe.withFields({
           pipeline: definition.name,
@@ -102,11 +75,12 @@ export function createSweeperHandler(
           onProbeError,
         });
         const { watermark, mode } = read;
-        const context = { definition, store, outputSink, logger, sessionStore, sideOutputSinks };
+        const kind = windowKindOf(definition);
+        const context = { ...runtime, logger };
         // Commits the watermark on every sweep, not only when a window is due: through any
         // silence the committed watermark keeps up with time, so what TTL deletes is behind it.
-        const closed = await closeDueWindows(context, read, now);
-        const repaired = await repairClosedWindows(context, now - repairAfterMs, now);
+        const closed = await closeDueWindows(context, read, now, kind);
+        const repaired = await repairClosedWindows(context, now - repairAfterMs, now, kind);
         metrics.addDimension('pipeline', definition.name);
         metrics.addMetric(METRIC.WINDOWS_CLOSED, MetricUnit.Count, closed.windows);
         metrics.addMetric(METRIC.RECORDS_OUT, MetricUnit.Count, closed.records + repaired.records);

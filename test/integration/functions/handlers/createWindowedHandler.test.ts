@@ -137,6 +137,8 @@ const countingStateWrites = (store: PipelineStore) => {
     sealWindow: store.sealWindow.bind(store),
     sealWindows: store.sealWindows.bind(store),
     readWindow: store.readWindow.bind(store),
+    readWindows: store.readWindows.bind(store),
+    sealSlices: store.sealSlices.bind(store),
     markWindowsEmitted: store.markWindowsEmitted.bind(store),
     findClosedNotEmitted: store.findClosedNotEmitted.bind(store),
     leaveDueIndexAll: store.leaveDueIndexAll.bind(store),
