@@ -443,6 +443,13 @@ export async function runWrites(options: WritesOptions) {
         layout: 'items',
         groupWrites: false,
       }),
+    // The items layout with grouped writes: what the in-memory model (core, scaling) stands for,
+    // checked request by request against it.
+    () =>
+      runShardflow(pageViews, endpoints, `bench-sfg-${runId}`, warm, measured, {
+        layout: 'items',
+        groupWrites: true,
+      }),
     () =>
       runPerRecord(
         endpoints,
@@ -468,22 +475,25 @@ export async function runWrites(options: WritesOptions) {
   let shardflow: ShardflowRun;
   let hopping: ShardflowRun;
   let single: ShardflowRun;
+  let itemsGrouped: ShardflowRun;
   let naiveCost: WriteCost;
   let ptCost: WriteCost;
   if (options.parallel) {
-    [shardflow, hopping, single, naiveCost, ptCost] = await Promise.all([
+    [shardflow, hopping, single, itemsGrouped, naiveCost, ptCost] = await Promise.all([
       contenders[0](),
       contenders[1](),
       contenders[2](),
       contenders[3](),
       contenders[4](),
+      contenders[5](),
     ]);
   } else {
     shardflow = await contenders[0]();
-    naiveCost = await contenders[3]();
-    ptCost = await contenders[4]();
+    naiveCost = await contenders[4]();
+    ptCost = await contenders[5]();
     hopping = await contenders[1]();
     single = await contenders[2]();
+    itemsGrouped = await contenders[3]();
   }
   const sf = shardflow.steady;
   const compared = await (workloads ?? otherWorkloads(options));
@@ -509,10 +519,13 @@ export async function runWrites(options: WritesOptions) {
         1,
       ),
     },
-    shardflow: {
-      ...sf,
-      modelWritesPer1k: round((shardflow.modelSteadyWrites / sf.records) * 1000, 1),
-      cold: shardflow.cold,
+    shardflow: { ...sf, cold: shardflow.cold },
+    shardflowItemsGrouped: {
+      ...itemsGrouped.steady,
+      modelWritesPer1k: round(
+        (itemsGrouped.modelSteadyWrites / itemsGrouped.steady.records) * 1000,
+        1,
+      ),
     },
     shardflowItemByItem: { ...single.steady, cold: single.cold },
     shardflowHopping: { ...hopping.steady, cold: hopping.cold },
@@ -546,7 +559,6 @@ export async function runWrites(options: WritesOptions) {
       hoppingOutputs: hopping.outputs,
       tumblingByCommand: sf.byCommand,
       hoppingByCommand: hopping.steady.byCommand,
-      modelHoppingWrites: hopping.modelSteadyWrites,
     },
   };
 }

@@ -61,10 +61,26 @@ describe('bench harness (tiny profile)', () => {
     expect(powertools.writeRequests).toBe(2 * powertools.records + naive.writeRequests);
   });
 
-  it("counts exactly the writes the in-memory model predicts for shardflow's store", () => {
-    // THEN the scaling figures (modelled) stand for what DynamoDB Local was sent
-    expect(results.writes.shardflow.modelWritesPer1k).toBe(results.writes.shardflowPer1k);
-    expect(results.overlap.modelHoppingWrites).toBe(results.overlap.hoppingWrites);
+  it('counts exactly the writes the in-memory model predicts for the items layout (grouped)', () => {
+    // THEN the modelled figures (core, scaling) stand for what DynamoDB Local was sent
+    const grouped = results.writes.shardflowItemsGrouped;
+    expect(grouped.modelWritesPer1k).toBe(grouped.writesPer1k);
+  });
+
+  it("meets issue 14's billed-unit targets, and no other workload bills more than the items layout", () => {
+    // THEN (counts of seeded workloads: they do not depend on the machine)
+    expect(results.cost.wruVsNaive).toBeGreaterThanOrEqual(TARGETS.wruVsNaive);
+    expect(results.cost.wruVsPowertools).toBeGreaterThanOrEqual(TARGETS.wruVsPowertools);
+    expect(results.cost.shardflowHopping.wruPer1k).toBeLessThanOrEqual(
+      results.cost.shardflowItemByItem.wruPer1k,
+    );
+    for (const name of ['trending', 'smallBatches']) {
+      expect({ name, ratio: results.writes.workloads[name].ratio }).toEqual({
+        name,
+        ratio: expect.any(Number),
+      });
+      expect(results.writes.workloads[name].ratio).toBeLessThanOrEqual(1);
+    }
   });
 
   it('keeps hopping 10 min / 1 min within the overlap target of tumbling 1 min writes', () => {
@@ -104,13 +120,22 @@ describe('bench harness (tiny profile)', () => {
     });
   });
 
-  it('writes the same workload item by item with one request per touched item and fewer units', () => {
+  it('writes the items layout item by item with one request per touched item and fewer units than grouped', () => {
     // THEN without grouping, every (key, slice) write is its own request: more requests, and fewer
     // billed units (a transaction bills each item write twice)
-    const { shardflow, shardflowItemByItem: single } = results.writes;
-    expect(single.writesPer1k).toBeGreaterThan(shardflow.writesPer1k);
+    const { shardflowItemsGrouped: grouped, shardflowItemByItem: single } = results.writes;
+    expect(single.writesPer1k).toBeGreaterThan(grouped.writesPer1k);
     expect(single.byCommand.TransactWriteItemsCommand ?? 0).toBe(0);
+    expect(grouped.byCommand.TransactWriteItemsCommand).toBeGreaterThan(0);
+    expect(single.wruPer1k).toBeLessThan(grouped.wruPer1k);
+  });
+
+  it('writes lane packs with one transaction per batch and lane, and no per-item updates', () => {
+    // THEN the default store puts packs: TransactWriteItems carry the batches; the UpdateItems
+    // left are watermarks and closing (a few per slice, not per key)
+    const { shardflow, shardflowItemByItem: single } = results.writes;
     expect(shardflow.byCommand.TransactWriteItemsCommand).toBeGreaterThan(0);
-    expect(single.wruPer1k).toBeLessThan(shardflow.wruPer1k);
+    expect(shardflow.writesPer1k).toBeLessThan(single.writesPer1k / 10);
+    expect(shardflow.wruPer1k).toBeLessThan(single.wruPer1k);
   });
 });
