@@ -18,7 +18,7 @@ import {
 import { useStateTable } from './stateTable';
 
 /** Schedules per property; CI runs the default, `SHARDFLOW_PROPERTY_RUNS=2000` runs more. */
-const RUNS = Number(process.env.SHARDFLOW_PROPERTY_RUNS ?? 100);
+const RUNS = Number(process.env.SHARDFLOW_PROPERTY_RUNS ?? 60);
 const LANES = 3;
 const KEYS = 5;
 const MINUTES = 3;
