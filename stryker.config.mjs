@@ -28,6 +28,8 @@ const TARGETS = [
   'functions/state/planSessionWrite.ts',
   'functions/state/elementIds.ts',
   'functions/state/sequence.ts',
+  // Lane packs: what a batch's records in a cursor range put into each slice's pack.
+  'functions/state/packs/planPacks.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -1,3 +1,9 @@
+/*
+ * Over 500 lines: the session store is request plumbing around one pure planner
+ * (`planSessionWrite.ts`, mutation-tested) — a read, a transaction per key, the close and repair
+ * protocol. Splitting its lifecycle into a store shared with sliced windows (issue 14) is open:
+ * lane packs close windows for every key at once, sessions one key at a time.
+ */
 import {
   type AttributeValue,
   GetItemCommand,

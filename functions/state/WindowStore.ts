@@ -1,3 +1,9 @@
+/*
+ * Over 500 lines, on purpose: this is the items layout (`layout: 'items'`), one item per (key,
+ * slice) read-merge-written per batch — the store before lane packs, kept whole and unchanged as
+ * the bar the bench measures lane packs against (docs/benchmarks.md) and for its own suites. Its
+ * watermark rows moved to `WatermarkStore`. New work goes to `PackStore` and `functions/state/packs`.
+ */
 import {
   type AttributeValue,
   BatchGetItemCommand,

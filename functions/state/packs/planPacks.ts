@@ -106,20 +106,19 @@ function compareKeys(
   a: number,
   b: number,
 ): number {
-  const x = (slice.entries[a] as PackEntry)[0];
-  const y = (slice.entries[b] as PackEntry)[0];
-  return x < y ? -1 : x > y ? 1 : 0;
+  // Keys are distinct within a slice (one delta per key, slice and lane).
+  return (slice.entries[a] as PackEntry)[0] < (slice.entries[b] as PackEntry)[0] ? -1 : 1;
 }
 
 /**
  * Encodes entries into as few parts as fit `maxPartBytes`: all in one when they fit, else halves,
- * recursively. An entry that does not fit alone is left out (`oversized`, by key).
+ * recursively (never called with none). An entry that does not fit alone is left out (`oversized`,
+ * by key).
  */
 function splitParts(
   entries: readonly PackEntry[],
   maxPartBytes: number,
 ): { parts: Uint8Array[]; oversized: string[] } {
-  if (entries.length === 0) return { parts: [], oversized: [] };
   const body = encodePack(entries);
   if (body.byteLength <= maxPartBytes) return { parts: [body], oversized: [] };
   if (entries.length === 1) return { parts: [], oversized: [(entries[0] as PackEntry)[0]] };

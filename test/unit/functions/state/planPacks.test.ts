@@ -240,6 +240,31 @@ describe('planPacks', () => {
     expect(slice?.deltas).toHaveLength(12);
   });
 
+  it('orders a slice’s entries by key whatever order the deltas come in', () => {
+    // GIVEN deltas of keys c, a, b (in that order) in one slice
+    const deltas = ['c', 'a', 'b'].map((key) => delta(key, 0, [1]).delta);
+    // WHEN
+    const plan = planPacks(deltas, { after: undefined, upto: undefined }, NO_SPLIT);
+    // THEN the pack holds a, b, c
+    expect(decodeAll(plan.slices[0]?.parts ?? []).map(([key]) => key)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps in one part a pack exactly maxPartBytes long', () => {
+    // GIVEN a pack whose encoded size is known
+    const deltas = ['a', 'b'].map((key) => delta(key, 0, [1], { id: noise(7, 200) }).delta);
+    const size = encodePack([
+      ['a', deltas[0]?.acc as AccSet],
+      ['b', deltas[1]?.acc as AccSet],
+    ]).byteLength;
+    // WHEN the part limit is that size, then one byte less
+    const exact = planPacks(deltas, { after: undefined, upto: undefined }, size);
+    const under = planPacks(deltas, { after: undefined, upto: undefined }, size - 1);
+    // THEN one part at the limit, two below it
+    expect(exact.slices[0]?.parts).toHaveLength(1);
+    expect(under.slices[0]?.parts).toHaveLength(2);
+    expect([exact.tooLarge, under.tooLarge]).toEqual([[], []]);
+  });
+
   it('refuses as too large an entry that does not fit a part alone, and packs the others', () => {
     // GIVEN slice 0: a small key and a huge one; slice 1: only a huge one
     const small = delta('small', 0, [1]).delta;
