@@ -13,6 +13,7 @@ const SHORT_WRITES = {
   batches: 12,
   perRecordRecords: 250,
   perRecordSamples: 5,
+  smallBatches: 60,
   parallel: true,
 } as const;
 
@@ -42,6 +43,7 @@ export const PROFILES = {
       batches: 36,
       perRecordRecords: 3000,
       perRecordSamples: 12,
+      smallBatches: 240,
       parallel: false,
     },
     e2e: { idleSeconds: 6, seconds: 30, drainSeconds: 30 },

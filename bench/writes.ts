@@ -42,6 +42,11 @@ export interface WritesOptions {
   readonly perRecordRecords: number;
   /** How many runs `perRecordRecords` is split into. */
   readonly perRecordSamples: number;
+  /**
+   * Measured 50-record batches of the small-batch workload (one a second: 60 is a minute of event
+   * time), after 70 s of warm-up.
+   */
+  readonly smallBatches: number;
   /** Table names are unique per run. */
   readonly runId: string;
 }
@@ -595,7 +600,7 @@ async function otherWorkloads(options: WritesOptions): Promise<Record<string, La
       name: 'smallBatches',
       definition: pageViews,
       batches: makeBatches(
-        { batchSize: 50, batches: 70 + 20 * options.batches, keys: 50, eventsPerSecond: 50 },
+        { batchSize: 50, batches: 70 + options.smallBatches, keys: 50, eventsPerSecond: 50 },
         pageViewEvent,
       ),
       warm: 70,

@@ -19,7 +19,7 @@ describe('bench harness (tiny profile)', () => {
 
   beforeAll(async () => {
     results = await runBench('tiny');
-  }, 240_000);
+  }, 420_000);
 
   it('produces every figure of the tiny profile', () => {
     // THEN no section failed and the required keys are numbers
