@@ -1,13 +1,11 @@
 import {
   type AttributeValue,
-  type ConsumedCapacity,
   QueryCommand,
-  UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { isSilent, PROBE_FRESHNESS_MS, pipelineWatermark } from '#watermark/index';
 import { num, readNumber, readString, str } from './attributes';
-import { conditionalUpdate, conditionalUpdateOrImage } from './conditionalUpdate';
+import { conditionalUpdate, conditionalUpdateOrImage, updateItem } from './conditionalUpdate';
 import { ATTR, ITEM_KIND, TABLE_KEYS } from './constants';
 import {
   ExpressionBuilder,
@@ -17,7 +15,7 @@ import {
   watermarkBelow,
 } from './expressions';
 import { expiresAt, PIPELINE_WATERMARK_SORT_KEY, shardSortKey, watermarkPartition } from './keys';
-import { countRead, countWrite, emptyStats } from './requestStats';
+import { countRead, emptyStats } from './requestStats';
 import { normalizeSequence, padSequence } from './sequence';
 import type {
   DynamoDBSender,
@@ -295,7 +293,9 @@ export class WatermarkStore {
       .set(ATTR.retired, { BOOL: true })
       .set(ATTR.retiredAt, num(retiredAt))
       .set(TABLE_KEYS.timeToLiveAttribute, num(expiresAt(retiredAt, this.#retentionMs)));
-    await this.#write(
+    await updateItem(
+      this.#client,
+      this.#tableName,
       {
         Key: {
           [TABLE_KEYS.partitionKey]: str(watermarkPartition(this.pipeline)),
@@ -305,6 +305,7 @@ export class WatermarkStore {
         ...b.attributes(),
       },
       emptyStats(),
+      this.stats,
     );
   }
 
@@ -326,7 +327,7 @@ export class WatermarkStore {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const b = new ExpressionBuilder();
-      const page = await this.#read(
+      const page = await countRead(
         () =>
           this.#client.send(
             new QueryCommand({
@@ -339,6 +340,7 @@ export class WatermarkStore {
             }),
           ),
         emptyStats(),
+        this.stats,
       );
       for (const item of page.Items ?? []) {
         if (readString(item, TABLE_KEYS.sortKey) === PIPELINE_WATERMARK_SORT_KEY) {
@@ -441,31 +443,6 @@ export class WatermarkStore {
   /** A conditional write whose failed condition is an expected outcome: true if it was applied. */
   async #conditionalWrite(input: Omit<UpdateItemCommandInput, 'TableName'>): Promise<boolean> {
     return conditionalUpdate(this.#client, this.#tableName, input, emptyStats(), this.stats);
-  }
-
-  async #write(
-    input: Omit<UpdateItemCommandInput, 'TableName'>,
-    counter: WindowStoreStats,
-  ): Promise<void> {
-    await countWrite(
-      () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            ...input,
-            TableName: this.#tableName,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      counter,
-      this.stats,
-    );
-  }
-
-  async #read<T extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] | undefined }>(
-    send: () => Promise<T>,
-    counter: WindowStoreStats,
-  ): Promise<T> {
-    return countRead(send, counter, this.stats);
   }
 }
 

@@ -8,7 +8,6 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   ConditionalCheckFailedException,
-  type ConsumedCapacity,
   GetItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -28,7 +27,7 @@ import {
   str,
 } from './attributes';
 import { backoff } from './backoff';
-import { conditionalUpdate } from './conditionalUpdate';
+import { conditionalUpdate, updateItem } from './conditionalUpdate';
 import {
   ATTR,
   DYNAMODB_MAX_ITEM_BYTES,
@@ -299,7 +298,7 @@ export class WindowStore {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const b = new ExpressionBuilder();
-      const page = await this.#read(
+      const page = await countRead(
         () =>
           this.#client.send(
             new QueryCommand({
@@ -312,6 +311,7 @@ export class WindowStore {
             }),
           ),
         counter,
+        this.stats,
       );
       for (const item of page.Items ?? []) {
         const sliceAcc = readAccSet(item);
@@ -459,7 +459,7 @@ export class WindowStore {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const b = new ExpressionBuilder();
-      const page = await this.#read(
+      const page = await countRead(
         () =>
           this.#client.send(
             new QueryCommand({
@@ -472,6 +472,7 @@ export class WindowStore {
             }),
           ),
         counter,
+        this.stats,
       );
       for (const item of page.Items ?? []) {
         const sliceStart = readNumber(item, ATTR.sliceStart);
@@ -824,7 +825,13 @@ export class WindowStore {
         .set(ATTR.full, { BOOL: true })
         .set(ATTR.sealedAt, num(this.#clock()))
         .add(ATTR.version, 1);
-      await this.#write(this.#sliceUpdate(work, b), counter);
+      await updateItem(
+        this.#client,
+        this.#tableName,
+        this.#sliceUpdate(work, b),
+        counter,
+        this.stats,
+      );
       return apply();
     }
   }
@@ -879,7 +886,13 @@ export class WindowStore {
     counter: WindowStoreStats,
   ): Promise<{ item: RawItem | undefined; error: unknown } | undefined> {
     try {
-      await this.#write({ ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }, counter);
+      await updateItem(
+        this.#client,
+        this.#tableName,
+        { ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+        counter,
+        this.stats,
+      );
       return undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -899,7 +912,7 @@ export class WindowStore {
   }
 
   async #getSlice(work: ItemWork, counter: WindowStoreStats): Promise<SliceImage> {
-    const out = await this.#read(
+    const out = await countRead(
       () =>
         this.#client.send(
           new GetItemCommand({
@@ -910,6 +923,7 @@ export class WindowStore {
           }),
         ),
       counter,
+      this.stats,
     );
     return out.Item === undefined ? ABSENT : this.#decode(out.Item);
   }
@@ -1196,12 +1210,15 @@ export class WindowStore {
    */
   async markEmitted(window: WindowRef, emittedAt: number): Promise<EmitOutcome> {
     try {
-      await this.#write(
+      await updateItem(
+        this.#client,
+        this.#tableName,
         {
           ...this.#emittedUpdate(window, emittedAt),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
         emptyStats(),
+        this.stats,
       );
       return 'emitted';
     } catch (error) {
@@ -1209,7 +1226,7 @@ export class WindowStore {
       countConflict(this.stats);
       let status = error.Item === undefined ? undefined : readString(error.Item, ATTR.status);
       if (error.Item === undefined) {
-        const out = await this.#read(
+        const out = await countRead(
           () =>
             this.#client.send(
               new GetItemCommand({
@@ -1220,6 +1237,7 @@ export class WindowStore {
               }),
             ),
           emptyStats(),
+          this.stats,
         );
         status = out.Item === undefined ? undefined : readString(out.Item, ATTR.status);
       }
@@ -1309,7 +1327,7 @@ export class WindowStore {
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         const b = new ExpressionBuilder();
-        const out = await this.#read(
+        const out = await countRead(
           () =>
             this.#client.send(
               new BatchGetItemCommand({
@@ -1332,6 +1350,7 @@ export class WindowStore {
               }),
             ),
           counter,
+          this.stats,
         );
         for (const item of out.Responses?.[this.#tableName] ?? []) {
           const status = readString(item, ATTR.status);
@@ -1424,30 +1443,5 @@ export class WindowStore {
     counter: WindowStoreStats = emptyStats(),
   ): Promise<boolean> {
     return conditionalUpdate(this.#client, this.#tableName, input, counter, this.stats);
-  }
-
-  async #write(
-    input: Omit<UpdateItemCommandInput, 'TableName'>,
-    counter: WindowStoreStats,
-  ): Promise<void> {
-    await countWrite(
-      () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            ...input,
-            TableName: this.#tableName,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      counter,
-      this.stats,
-    );
-  }
-
-  async #read<T extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] | undefined }>(
-    send: () => Promise<T>,
-    counter: WindowStoreStats,
-  ): Promise<T> {
-    return countRead(send, counter, this.stats);
   }
 }

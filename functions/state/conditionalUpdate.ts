@@ -41,6 +41,29 @@ export async function conditionalUpdateOrImage(
   return outcome === true ? true : (outcome.Item ?? {});
 }
 
+/**
+ * An `UpdateItem` with its consumed capacity counted on every counter; a failed condition is an
+ * error here (see {@link conditionalUpdate} for one that is an outcome).
+ */
+export async function updateItem(
+  client: DynamoDBSender,
+  tableName: string,
+  input: Omit<UpdateItemCommandInput, 'TableName'>,
+  ...counters: WindowStoreStats[]
+): Promise<void> {
+  await countWrite(
+    () =>
+      client.send(
+        new UpdateItemCommand({
+          ...input,
+          TableName: tableName,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
+    ...counters,
+  );
+}
+
 async function send(
   client: DynamoDBSender,
   tableName: string,
@@ -48,17 +71,7 @@ async function send(
   counters: readonly WindowStoreStats[],
 ): Promise<true | ConditionalCheckFailedException> {
   try {
-    await countWrite(
-      () =>
-        client.send(
-          new UpdateItemCommand({
-            ...input,
-            TableName: tableName,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      ...counters,
-    );
+    await updateItem(client, tableName, input, ...counters);
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {

@@ -1,11 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { outputStreamVariable, requireEnv, STATE_TABLE_VARIABLE } from '#commons/environment';
-import { type AnyWindowedPipelineDefinition, WINDOW_KIND } from '#runtime/index';
+import type { AnyWindowedPipelineDefinition } from '#runtime/index';
 import { KinesisSink } from '#sinks/index';
 import { HANDLER_DEFAULTS } from '../constants';
 import type { PipelineStore, RecordSink, SessionPipelineStore } from '../types';
 import { createPipelineStore } from './createPipelineStore';
 import { createSessionStore } from './createSessionStore';
+import { isSessionPipeline } from './emitWindows';
 
 /** What a windowed pipeline needs at run time, in the handler and in the sweeper alike. */
 export interface PipelineRuntime {
@@ -42,7 +43,7 @@ export function resolvePipelineRuntime(
   injected: InjectedRuntime,
   dynamodb: () => DynamoDBClient,
 ): PipelineRuntime {
-  const sessions = definition.assigner.kind === WINDOW_KIND.SESSION;
+  const sessions = isSessionPipeline(definition);
   const table = () => ({ client: dynamodb(), tableName: requireEnv(STATE_TABLE_VARIABLE) });
   const sideOutputSinks: Record<string, RecordSink> = { ...injected.sideOutputSinks };
   for (const output of definition.sideOutputs ?? []) {

@@ -1,13 +1,7 @@
 import fc from 'fast-check';
+import { type AccSet, PackStore, type RejectedDelta } from '#state/index';
 import {
-  type AccSet,
-  compareSequences,
-  PackStore,
-  type RejectedDelta,
-  type SliceDelta,
-} from '#state/index';
-import {
-  aggregate,
+  deltasOf,
   mergeAccs,
   oracle,
   SLICE_MS,
@@ -39,39 +33,6 @@ const recordArb = fc.record({
   minute: fc.integer({ min: 0, max: MINUTES - 1 }),
   value: fc.integer({ min: -50, max: 100 }),
 });
-
-/**
- * One delta per (key, slice, lane) of a batch, as `deltasOf` builds them, but whose `recompute`
- * takes both bounds of a range: the records in (`after`, `upto`].
- */
-function packDeltasOf(batch: readonly TestRecord[], withIds: boolean): SliceDelta[] {
-  const groups = new Map<string, TestRecord[]>();
-  for (const r of batch) {
-    const id = `${r.key}|${sliceOf(r.ts)}|${r.lane}`;
-    groups.set(id, [...(groups.get(id) ?? []), r]);
-  }
-  return [...groups.values()].map((records) => {
-    const first = records[0] as TestRecord;
-    const seqs = records.map((r) => r.seq).sort(compareSequences);
-    return {
-      key: first.key,
-      sliceStart: sliceOf(first.ts),
-      sliceEnd: sliceOf(first.ts) + SLICE_MS,
-      lane: first.lane,
-      firstSeq: seqs[0] as string,
-      lastSeq: seqs[seqs.length - 1] as string,
-      acc: aggregate(records, withIds),
-      recompute: (after: string | undefined, upto?: string) => {
-        const rest = records.filter(
-          (r) =>
-            (after === undefined || BigInt(r.seq) > BigInt(after)) &&
-            (upto === undefined || BigInt(r.seq) <= BigInt(upto)),
-        );
-        return rest.length === 0 ? undefined : aggregate(rest, withIds);
-      },
-    };
-  });
-}
 
 /** A key name long enough (hex noise deflate cannot shrink much) to split packs of 1 KiB. */
 function wideKey(key: number): string {
@@ -182,7 +143,7 @@ class LaneDelivery {
   async #apply(g: Gen, batch: readonly TestRecord[]): Promise<void> {
     if (batch.length === 0) return;
     const store = this.stores[g(fc.integer, { min: 0, max: this.stores.length - 1 })] as PackStore;
-    const result = await store.applyDeltas(packDeltasOf(batch, this.withIds));
+    const result = await store.applyDeltas(deltasOf(batch, this.withIds));
     this.rejected.push(...result.rejected);
   }
 }

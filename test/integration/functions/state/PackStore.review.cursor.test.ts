@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
+import { type AccSet, PackStore, type PackStoreOptions, type RejectedDelta } from '#state/index';
 import {
-  type AccSet,
-  compareSequences,
-  PackStore,
-  type PackStoreOptions,
-  type RejectedDelta,
-  type SliceDelta,
-} from '#state/index';
-import {
-  aggregate,
+  deltasOf,
   mergeAccs,
   oracle,
   SLICE_MS,
@@ -26,37 +19,6 @@ import { useStateTable } from './stateTable';
 const table = useStateTable('pack-review');
 let pipelines = 0;
 const LANE = 'shardId-000000000000';
-
-/** One delta per (key, slice, lane); `recompute` takes both range bounds (as toSliceDeltas). */
-function packDeltasOf(batch: readonly TestRecord[]): SliceDelta[] {
-  const groups = new Map<string, TestRecord[]>();
-  for (const r of batch) {
-    const id = `${r.key}|${sliceOf(r.ts)}|${r.lane}`;
-    groups.set(id, [...(groups.get(id) ?? []), r]);
-  }
-  return [...groups.values()].map((records) => {
-    const first = records[0] as TestRecord;
-    const seqs = records.map((r) => r.seq).sort(compareSequences);
-    return {
-      key: first.key,
-      sliceStart: sliceOf(first.ts),
-      sliceEnd: sliceOf(first.ts) + SLICE_MS,
-      lane: first.lane,
-      firstSeq: seqs[0] as string,
-      lastSeq: seqs[seqs.length - 1] as string,
-      acc: aggregate(records, true),
-      sequences: () => records.map((r) => r.seq),
-      recompute: (after: string | undefined, upto?: string) => {
-        const rest = records.filter(
-          (r) =>
-            (after === undefined || BigInt(r.seq) > BigInt(after)) &&
-            (upto === undefined || BigInt(r.seq) <= BigInt(upto)),
-        );
-        return rest.length === 0 ? undefined : aggregate(rest, true);
-      },
-    };
-  });
-}
 
 function newStore(options: Partial<PackStoreOptions> = {}): PackStore {
   return new PackStore({
@@ -125,7 +87,7 @@ describe('PackStore adversarial review', () => {
     // WHEN the whole batch is applied (a refusal here would depend on the batch's contents, and a
     // bisected retry of a smaller batch would count what was reported)
     const reported: RejectedDelta[] = [];
-    await store.applyDeltas(packDeltasOf(records), {
+    await store.applyDeltas(deltasOf(records), {
       onRejected: async (rejected) => {
         reported.push(...rejected);
       },
@@ -157,7 +119,7 @@ describe('PackStore adversarial review', () => {
     }));
     // WHEN
     const reported: RejectedDelta[] = [];
-    await store.applyDeltas(packDeltasOf([...big, ...small]), {
+    await store.applyDeltas(deltasOf([...big, ...small]), {
       onRejected: async (rejected) => {
         reported.push(...rejected);
       },
@@ -181,10 +143,10 @@ describe('PackStore adversarial review', () => {
       id: `z${n}`,
     });
     const batch1 = [rec('9', 'a', 1), rec('0010', 'b', 2)];
-    await store.applyDeltas(packDeltasOf(batch1));
+    await store.applyDeltas(deltasOf(batch1));
     // WHEN batch 2 brings record 11
     const batch2 = [rec('11', 'c', 3)];
-    const result = await otherInstance(store).applyDeltas(packDeltasOf(batch2));
+    const result = await otherInstance(store).applyDeltas(deltasOf(batch2));
     // THEN record 11 is either counted or reported
     expect({ applied: result.applied, rejected: result.rejected.length }).toEqual({
       applied: 1,

@@ -7,13 +7,13 @@ import {
   PackStore,
   type PackStoreOptions,
   type RejectedDelta,
-  type SliceDelta,
   TABLE_KEYS,
   type WindowRef,
 } from '#state/index';
 import { lanePartition, packPartition } from '#state/keys';
 import {
   aggregate,
+  deltasOf,
   mergeAccs,
   oracle,
   SLICE_MS,
@@ -27,40 +27,6 @@ const table = useStateTable('pack-it');
 let pipelines = 0;
 const LANE = 'shardId-000000000000';
 const tumbling = (start: number) => [{ start, end: start + SLICE_MS }];
-
-/**
- * One delta per (key, slice, lane) of a batch, as `deltasOf` builds them, but whose `recompute`
- * takes both bounds of a range: the records in (`after`, `upto`].
- */
-function packDeltasOf(batch: readonly TestRecord[], withIds = true): SliceDelta[] {
-  const groups = new Map<string, TestRecord[]>();
-  for (const r of batch) {
-    const id = `${r.key}|${sliceOf(r.ts)}|${r.lane}`;
-    groups.set(id, [...(groups.get(id) ?? []), r]);
-  }
-  return [...groups.values()].map((records) => {
-    const first = records[0] as TestRecord;
-    const seqs = records.map((r) => r.seq).sort(compareSequences);
-    return {
-      key: first.key,
-      sliceStart: sliceOf(first.ts),
-      sliceEnd: sliceOf(first.ts) + SLICE_MS,
-      lane: first.lane,
-      firstSeq: seqs[0] as string,
-      lastSeq: seqs[seqs.length - 1] as string,
-      acc: aggregate(records, withIds),
-      sequences: () => records.map((r) => r.seq),
-      recompute: (after: string | undefined, upto?: string) => {
-        const rest = records.filter(
-          (r) =>
-            (after === undefined || BigInt(r.seq) > BigInt(after)) &&
-            (upto === undefined || BigInt(r.seq) <= BigInt(upto)),
-        );
-        return rest.length === 0 ? undefined : aggregate(rest, withIds);
-      },
-    };
-  });
-}
 
 function newStore(options: Partial<PackStoreOptions> = {}): PackStore {
   return new PackStore({
@@ -169,9 +135,9 @@ describe('PackStore batches against DynamoDB Local', () => {
     const store = newStore();
     const records = laneRecords(0);
     // WHEN: the batch, the same batch on the same instance, and again on a cold instance
-    const first = await store.applyDeltas(packDeltasOf(records));
-    const second = await store.applyDeltas(packDeltasOf(records));
-    const cold = await otherInstance(store).applyDeltas(packDeltasOf(records));
+    const first = await store.applyDeltas(deltasOf(records));
+    const second = await store.applyDeltas(deltasOf(records));
+    const cold = await otherInstance(store).applyDeltas(deltasOf(records));
     // THEN: 6 (key, slice) deltas in one transaction; the replays commit nothing
     expect(first).toMatchObject({ items: 6, applied: 6, sealed: 0, writeRequests: 1 });
     expect(second).toMatchObject({ items: 6, applied: 0, writeRequests: 0 });
@@ -187,8 +153,8 @@ describe('PackStore batches against DynamoDB Local', () => {
     const records = [...laneRecords(1), ...laneRecords(2)];
     // WHEN
     const results = await Promise.all([
-      a.applyDeltas(packDeltasOf(records)),
-      b.applyDeltas(packDeltasOf(records)),
+      a.applyDeltas(deltasOf(records)),
+      b.applyDeltas(deltasOf(records)),
     ]);
     // THEN: each lane's records were committed by exactly one of them
     expect(results).toHaveLength(2);
@@ -202,10 +168,10 @@ describe('PackStore batches against DynamoDB Local', () => {
     const a = newStore();
     const b = otherInstance(a);
     const records = laneRecords(3);
-    await a.applyDeltas(packDeltasOf(records.slice(0, 4)));
-    await b.applyDeltas(packDeltasOf(records.slice(0, 8)));
+    await a.applyDeltas(deltasOf(records.slice(0, 4)));
+    await b.applyDeltas(deltasOf(records.slice(0, 8)));
     // WHEN: A gets 1..12
-    const result = await a.applyDeltas(packDeltasOf(records));
+    const result = await a.applyDeltas(deltasOf(records));
     // THEN: A's first transaction lost on the cursor, its second one took exactly 9..12
     expect(result.conflicts).toBeGreaterThan(0);
     expect(result.applied).toBeGreaterThan(0);
@@ -227,7 +193,7 @@ describe('PackStore batches against DynamoDB Local', () => {
     });
     const batch1 = [at(1, 'a', 0), at(2, 'b', 1), at(3, 'a', 0)];
     const batch2 = [at(4, 'a', 0), at(5, 'b', 2), at(6, 'b', 0), at(7, 'a', 1)];
-    await store.applyDeltas(packDeltasOf(batch1));
+    await store.applyDeltas(deltasOf(batch1));
     const sealed = await closer.sealWindow({ key: 'a', start: 0, end: SLICE_MS }, SLICE_MS);
     expect(sealed?.acc).toEqual(aggregate([at(1, 'a', 0), at(3, 'a', 0)], true));
     // WHEN: batch 2, with records in the sealed slice 0 and in slices 1 and 2
@@ -235,7 +201,7 @@ describe('PackStore batches against DynamoDB Local', () => {
     const onRejected = async (rejected: readonly RejectedDelta[]) => {
       reports.push({ rejected, cursor: await storedCursor(store, LANE) });
     };
-    const result = await store.applyDeltas(packDeltasOf(batch2), { onRejected });
+    const result = await store.applyDeltas(deltasOf(batch2), { onRejected });
     // THEN: slice 0's deltas were reported once, while the cursor was still batch 1's last record
     const expected = ['a', 'b'].map((key) => ({
       key,
@@ -254,7 +220,7 @@ describe('PackStore batches against DynamoDB Local', () => {
     expect(await storedCursor(store, LANE)).toBe(seqAt(0, 7));
     await expectState(store, [...batch1, at(5, 'b', 2), at(7, 'a', 1)]);
     // WHEN: the whole batch is delivered again (the checkpoint did not move)
-    const retry = await otherInstance(store).applyDeltas(packDeltasOf(batch2), { onRejected });
+    const retry = await otherInstance(store).applyDeltas(deltasOf(batch2), { onRejected });
     // THEN: everything is at or below the cursor: nothing counted twice, nothing reported again
     expect(retry).toMatchObject({ applied: 0, rejected: [] });
     expect(reports).toHaveLength(1);
@@ -274,8 +240,8 @@ describe('PackStore batches against DynamoDB Local', () => {
       id: createHash('sha256').update(String(n)).digest('hex'),
     }));
     // WHEN: the batch, then a replay
-    const result = await store.applyDeltas(packDeltasOf(records));
-    await store.applyDeltas(packDeltasOf(records));
+    const result = await store.applyDeltas(deltasOf(records));
+    await store.applyDeltas(deltasOf(records));
     // THEN: several parts, in one transaction; totals per key right
     expect(result).toMatchObject({ items: 50, applied: 50, writeRequests: 1 });
     expect(await packItems(store, 0)).toBeGreaterThan(2);
@@ -288,9 +254,9 @@ describe('PackStore batches against DynamoDB Local', () => {
     const store = newStore({ client: sender });
     const records = spreadRecords(150);
     // WHEN: the batch, twice
-    const first = await store.applyDeltas(packDeltasOf(records));
+    const first = await store.applyDeltas(deltasOf(records));
     const transactions = state.transactions;
-    await store.applyDeltas(packDeltasOf(records));
+    await store.applyDeltas(deltasOf(records));
     // THEN: at most 100 items (49 slices with their pack) per transaction
     expect(first.rejected).toEqual([]);
     expect(transactions).toBeGreaterThanOrEqual(4);
@@ -310,7 +276,7 @@ describe('PackStore batches against DynamoDB Local', () => {
       id: `r${n + 1}`,
     }));
     // WHEN
-    const result = await store.applyDeltas(packDeltasOf(records));
+    const result = await store.applyDeltas(deltasOf(records));
     // THEN: nothing refused (no record alone fills a transaction), each counted once
     expect(result.rejected).toEqual([]);
     await expectState(store, records);
@@ -328,14 +294,14 @@ describe('PackStore batches against DynamoDB Local', () => {
       value: n,
       id: `r${n}`,
     });
-    await b.applyDeltas(packDeltasOf([record(1, 0)]));
+    await b.applyDeltas(deltasOf([record(1, 0)]));
     const batch = [record(1, 0), record(2, 0), record(3, 1)];
-    await a.applyDeltas(packDeltasOf(batch));
+    await a.applyDeltas(deltasOf(batch));
     const sealed = await b.sealWindow({ key: 'a', start: 0, end: SLICE_MS }, SLICE_MS);
     expect(sealed?.acc.count).toBe(2);
     // WHEN: B gets the batch again (a duplicate delivery)
     const reported: string[] = [];
-    const result = await b.applyDeltas(packDeltasOf(batch), {
+    const result = await b.applyDeltas(deltasOf(batch), {
       onRejected: async (rejected) => {
         reported.push(...rejected.map((r) => `${r.key}@${r.sliceStart}`));
       },
@@ -351,13 +317,13 @@ describe('PackStore batches against DynamoDB Local', () => {
     const { sender, state } = countingClient(1);
     const store = newStore({ client: sender });
     const records = spreadRecords(150);
-    await expect(store.applyDeltas(packDeltasOf(records))).rejects.toThrow(/crash/);
+    await expect(store.applyDeltas(deltasOf(records))).rejects.toThrow(/crash/);
     const cursor = await storedCursor(store, LANE);
     expect(cursor).toBeDefined();
     expect(compareSequences(cursor ?? '0', seqAt(0, 150))).toBeLessThan(0);
     // WHEN: Lambda retries the whole batch, on the same instance (its cached cursor is stale)
     state.armed = false;
-    const retry = await store.applyDeltas(packDeltasOf(records));
+    const retry = await store.applyDeltas(deltasOf(records));
     // THEN: the committed prefix is skipped, the rest committed once
     expect(retry.rejected).toEqual([]);
     expect(await storedCursor(store, LANE)).toBe(seqAt(0, 150));
@@ -385,7 +351,7 @@ describe('PackStore windows against DynamoDB Local', () => {
     // GIVEN: the records committed, and two closers of the pipeline
     const a = newStore();
     const b = otherInstance(a);
-    await a.applyDeltas(packDeltasOf(records));
+    await a.applyDeltas(deltasOf(records));
     // WHEN: both find the due windows and close them at the same time
     const close = async (store: PackStore, closedAt: number) => {
       const due = await store.findDueWindows(3 * SLICE_MS, { windowsOfSlice: tumbling });
@@ -432,7 +398,7 @@ describe('PackStore windows against DynamoDB Local', () => {
   it('finds a window closed but never marked emitted, with every key, once its closing time is reached', async () => {
     // GIVEN: windows of minutes 0 and 1 closed at 5000; only minute 0's marked emitted
     const store = newStore();
-    await store.applyDeltas(packDeltasOf(records));
+    await store.applyDeltas(deltasOf(records));
     const due = await store.findDueWindows(2 * SLICE_MS, { windowsOfSlice: tumbling });
     expect(new Set(due.map((w) => w.start))).toEqual(new Set([0, SLICE_MS]));
     expect(await store.closeWindows(due, 5_000)).toEqual(due.map(() => 'closed'));

@@ -51,8 +51,11 @@ export function aggregate(records: readonly TestRecord[], withIds: boolean): Acc
 /** Start of the slice a record falls into. */
 export const sliceOf = (ts: number): number => Math.floor(ts / SLICE_MS) * SLICE_MS;
 
-/** Pre-aggregates one batch into one delta per (key, slice, lane), as the runtime would. */
-export function deltasOf(batch: readonly TestRecord[], withIds: boolean): SliceDelta[] {
+/**
+ * Pre-aggregates one batch into one delta per (key, slice, lane), as the runtime would: its
+ * records' sequence numbers, and `recompute` of the records in (`after`, `upto`].
+ */
+export function deltasOf(batch: readonly TestRecord[], withIds = true): SliceDelta[] {
   const groups = new Map<string, TestRecord[]>();
   for (const r of batch) {
     const id = `${r.key}|${sliceOf(r.ts)}|${r.lane}`;
@@ -69,8 +72,13 @@ export function deltasOf(batch: readonly TestRecord[], withIds: boolean): SliceD
       firstSeq: seqs[0] as string,
       lastSeq: seqs[seqs.length - 1] as string,
       acc: aggregate(records, withIds),
-      recompute: (afterSeq: string) => {
-        const rest = records.filter((r) => BigInt(r.seq) > BigInt(afterSeq));
+      sequences: () => records.map((r) => r.seq),
+      recompute: (after: string | undefined, upto?: string) => {
+        const rest = records.filter(
+          (r) =>
+            (after === undefined || BigInt(r.seq) > BigInt(after)) &&
+            (upto === undefined || BigInt(r.seq) <= BigInt(upto)),
+        );
         return rest.length === 0 ? undefined : aggregate(rest, withIds);
       },
     };
