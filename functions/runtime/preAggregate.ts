@@ -73,6 +73,7 @@ interface Group {
   readonly elementSequences: string[];
   readonly elementTimes: number[];
   readonly elementOrdinals: number[];
+  readonly elementRecords: number[];
   /**
    * The lane of the last element added and the highest sequence number seen for it, not yet
    * written to `lanes`: consecutive elements nearly always share a lane, so most elements cost
@@ -291,7 +292,9 @@ class WindowedPlan {
   readonly lastSequenceByLane = new Map<string, string>();
   readonly positions = new ShardPositions();
   readonly maxEventTimeByShard = new Map<string, number>();
-  readonly elementCounts = new Map<string, number>();
+  readonly elementCounts = new Map<number, number>();
+  /** Index in the batch of the record being folded. */
+  recordIndex = 0;
   clampedRecords = 0;
   readonly runningMax: Map<string, number>;
   // Slice groups by key, then by slice start (a key touches one or two slices per batch): no
@@ -498,7 +501,7 @@ function extractValues(plan: WindowedPlan, element: unknown, j: number): void {
 function foldRecord(plan: WindowedPlan, shardId: string, sequenceNumber: string): void {
   const n = plan.pendingCount;
   plan.clamped = false;
-  if (n !== 1) plan.elementCounts.set(`${shardId}\u0000${sequenceNumber}`, n);
+  if (n !== 1) plan.elementCounts.set(plan.recordIndex, n);
   enterShard(plan, shardId);
   const sliced = plan.sliced;
   for (let j = 0; j < n; j++) {
@@ -562,7 +565,7 @@ function foldSlice(
     group.late++;
     group.lateElements.push(group.elements.length);
   }
-  addElement(group, plan.pending[j], plan.lane as string, sequenceNumber, t, j);
+  addElement(group, plan.pending[j], plan.lane as string, sequenceNumber, t, j, plan.recordIndex);
 }
 
 /** Slice folding: the group of (key, slice), created on first touch. */
@@ -595,6 +598,7 @@ function sliceGroupOf(
     elementSequences: [],
     elementTimes: [],
     elementOrdinals: [],
+    elementRecords: [],
     lane: undefined,
     laneLast: '',
     laneFirst: '',
@@ -619,6 +623,7 @@ function foldSession(plan: WindowedPlan, j: number, t: number, sequenceNumber: s
       elementSequences: [],
       elementTimes: [],
       elementOrdinals: [],
+      elementRecords: [],
       lane: undefined,
       laneLast: '',
       laneFirst: '',
@@ -628,7 +633,7 @@ function foldSession(plan: WindowedPlan, j: number, t: number, sequenceNumber: s
   }
   const { nAgg, values } = plan;
   for (let a = 0; a < nAgg; a++) group.values.push(values[j * nAgg + a]);
-  addElement(group, plan.pending[j], plan.lane as string, sequenceNumber, t, j);
+  addElement(group, plan.pending[j], plan.lane as string, sequenceNumber, t, j, plan.recordIndex);
 }
 
 /** Slice folding: seals every (key, slice) group into its partial, in first-touch order. */
@@ -657,6 +662,7 @@ function sealSlices(plan: WindowedPlan): Map<string, SlicePartial> {
       elementSequences: group.elementSequences,
       elementTimes: group.elementTimes,
       elementOrdinals: group.elementOrdinals,
+      elementRecords: group.elementRecords,
       accs,
     });
   }
@@ -680,6 +686,7 @@ function sealSessions(plan: WindowedPlan): Map<string, SessionPartial> {
       elementSequences: group.elementSequences,
       elementTimes: group.elementTimes,
       elementOrdinals: group.elementOrdinals,
+      elementRecords: group.elementRecords,
       sessions: foldSessions(
         plan.aggregates,
         definition.aggregateNames,
@@ -698,7 +705,9 @@ const planWindowed = (
   options: PreAggregateOptions,
 ): BatchPlan => {
   const plan = new WindowedPlan(definition, options);
-  for (const record of records) {
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index] as KinesisStreamRecord;
+    plan.recordIndex = index;
     const kinesis = record?.kinesis;
     const sequenceNumber =
       typeof kinesis?.sequenceNumber === 'string' ? kinesis.sequenceNumber : '';
@@ -730,6 +739,7 @@ function addElement(
   sequenceNumber: string,
   t: number,
   ordinal: number,
+  record: number,
 ): void {
   group.count++;
   group.elements.push(element);
@@ -737,6 +747,7 @@ function addElement(
   group.elementSequences.push(sequenceNumber);
   group.elementTimes.push(t);
   group.elementOrdinals.push(ordinal);
+  group.elementRecords.push(record);
   if (lane === group.lane) {
     if (isAfter(sequenceNumber, group.laneLast)) group.laneLast = sequenceNumber;
     else if (isAfter(group.laneFirst, sequenceNumber)) group.laneFirst = sequenceNumber;

@@ -55,6 +55,7 @@ export const rebuildPartial = <P extends SlicePartial | SessionPartial>(
   const elementSequences = keep.map((i) => partial.elementSequences[i] as string);
   const elementTimes = keep.map((i) => partial.elementTimes[i] as number);
   const elementOrdinals = keep.map((i) => partial.elementOrdinals[i] as number);
+  const elementRecords = keep.map((i) => partial.elementRecords[i] as number);
   const lanes = new Map<string, string>();
   const firstSequenceByLane = new Map<string, string>();
   for (let k = 0; k < keep.length; k++) {
@@ -76,6 +77,7 @@ export const rebuildPartial = <P extends SlicePartial | SessionPartial>(
     elementSequences,
     elementTimes,
     elementOrdinals,
+    elementRecords,
   };
   if (isSlice(partial)) {
     const wasLate = new Set(partial.lateElements);

@@ -359,6 +359,11 @@ export interface KeyedPartialBase {
   readonly elementTimes: readonly number[];
   /** Index of each element among its record's elements (the transform's output order). */
   readonly elementOrdinals: readonly number[];
+  /**
+   * Each element's record: its index in the batch (`event.Records`). Refusals go back to their
+   * records through it, without re-joining shard and sequence number strings.
+   */
+  readonly elementRecords: readonly number[];
 }
 
 /** The pre-aggregated contribution of a batch to one (key, slice). */
@@ -408,10 +413,10 @@ export interface BatchPlan {
   /** Records whose elements were counted as if dated at their arrival (event time after arrival). */
   readonly clampedRecords: number;
   /**
-   * Element count of every record that produced other than exactly one element, keyed
-   * `${shardId}\u0000${sequenceNumber}` (records absent here produced one).
+   * Element count of every record that produced other than exactly one element, keyed by the
+   * record's index in the batch (records absent here produced one).
    */
-  readonly elementCounts: ReadonlyMap<string, number>;
+  readonly elementCounts: ReadonlyMap<number, number>;
   /** Last sequence number per lane over all records of the batch. */
   readonly lastSequenceByLane: ReadonlyMap<string, string>;
   /**

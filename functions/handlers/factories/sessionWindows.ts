@@ -16,7 +16,7 @@ import type { SessionPipelineStore } from '../types';
 import { type EmitContext, type EmitReport, NOTHING_EMITTED, sendResults } from './sendResults';
 import { dedupeFailures } from './slicedWindows';
 import { toSessionDeltas } from './toSessionDeltas';
-import type { AppliedBatch, BatchState, WindowKind } from './windowKind';
+import { type AppliedBatch, type BatchState, REFUSAL_REASONS, type WindowKind } from './windowKind';
 
 /** A session with its accumulators. */
 type Session = SessionRef & { readonly acc: AccSet };
@@ -111,14 +111,14 @@ function refusedSessionRecords(
   const tooLarge = new Set(refused.tooLarge ?? []);
   const watermark =
     refused.watermark === undefined ? '' : new Date(refused.watermark).toISOString();
-  const byRecord = new Map<string, { reason: FailureReason; detail: string; ordinals: number[] }>();
+  // By record (its index in the batch), then by reason: the elements not counted.
+  const byRecord = new Map<number, Map<FailureReason, { detail: string; ordinals: number[] }>>();
   for (const i of refused.indices) {
     const reason = expired.has(i)
       ? FAILURE_REASON.EXPIRED
       : tooLarge.has(i)
         ? FAILURE_REASON.STATE_TOO_LARGE
         : FAILURE_REASON.LATE;
-    const id = `${partial.elementLanes[i]}\u0000${partial.elementSequences[i]}\u0000${reason}`;
     const detail = expired.has(i)
       ? 'their session gap ended more than the state retention (7 days) before the committed watermark'
       : tooLarge.has(i)
@@ -128,29 +128,27 @@ function refusedSessionRecords(
           : remembered.has(i)
             ? 'refused by an earlier attempt of this batch: their session was closed, or ended at or before the committed watermark'
             : `session ${sealed} of key was already closed when these elements arrived within its gap`;
-    const entry = byRecord.get(id) ?? { reason, detail, ordinals: [] };
+    const index = partial.elementRecords[i] as number;
+    const byReason = byRecord.get(index) ?? new Map();
+    const entry = byReason.get(reason) ?? { detail, ordinals: [] };
     entry.ordinals.push(partial.elementOrdinals[i] as number);
-    byRecord.set(id, entry);
+    byReason.set(reason, entry);
+    byRecord.set(index, byReason);
   }
   const failures: RecordFailure[] = [];
-  for (const record of records) {
+  for (const [index, byReason] of [...byRecord].sort(([a], [b]) => a - b)) {
+    const record = records[index] as KinesisStreamRecord;
     const meta = recordMeta(record);
-    for (const reason of [
-      FAILURE_REASON.LATE,
-      FAILURE_REASON.EXPIRED,
-      FAILURE_REASON.STATE_TOO_LARGE,
-    ]) {
-      const id = `${meta.shardId}\u0000${meta.sequenceNumber}\u0000${reason}`;
-      const entry = byRecord.get(id);
+    for (const reason of REFUSAL_REASONS) {
+      const entry = byReason.get(reason);
       if (entry === undefined) continue;
-      byRecord.delete(id);
       failures.push({
         ...meta,
         reason,
         detail: entry.detail,
         data: record.kinesis.data,
         elements: [...new Set(entry.ordinals)].sort((x, y) => x - y),
-        elementCount: plan.elementCounts.get(`${meta.shardId}\u0000${meta.sequenceNumber}`) ?? 1,
+        elementCount: plan.elementCounts.get(index) ?? 1,
       });
     }
   }

@@ -21,7 +21,7 @@ import type { PipelineStore } from '../types';
 import { lateOf } from './createPipelineStore';
 import { type EmitContext, type EmitReport, NOTHING_EMITTED, sendResults } from './sendResults';
 import { toSliceDeltas } from './toSliceDeltas';
-import type { AppliedBatch, BatchState, WindowKind } from './windowKind';
+import { type AppliedBatch, type BatchState, REFUSAL_REASONS, type WindowKind } from './windowKind';
 
 /** The sliced assigner of a tumbling or hopping pipeline; throws for session windows. */
 export function slicedAssigner(definition: AnyWindowedPipelineDefinition): SlicedWindowAssigner {
@@ -117,9 +117,10 @@ function refusedRecords(
   expiredBefore: number | undefined,
 ): RecordFailure[] {
   if (rejected.length === 0) return [];
+  // By record (its index in the batch), then by reason: the elements not counted.
   const refused = new Map<
-    string,
-    { reason: FailureReason; rejected: RejectedDelta; ordinals: number[] }
+    number,
+    Map<FailureReason, { rejected: RejectedDelta; ordinals: number[] }>
   >();
   for (const r of rejected) {
     const partial = plan.partials.get(partialKey(r.key, r.sliceStart));
@@ -136,21 +137,20 @@ function refusedRecords(
         (r.uptoSeq !== undefined && compareSequenceNumbers(sequence, r.uptoSeq) > 0)
       )
         return;
-      const id = `${r.lane}\u0000${sequence}\u0000${reason}`;
-      const entry = refused.get(id) ?? { reason, rejected: r, ordinals: [] };
+      const index = partial.elementRecords[i] as number;
+      const byReason = refused.get(index) ?? new Map();
+      const entry = byReason.get(reason) ?? { rejected: r, ordinals: [] };
       entry.ordinals.push(partial.elementOrdinals[i] as number);
-      refused.set(id, entry);
+      byReason.set(reason, entry);
+      refused.set(index, byReason);
     });
   }
   const failures: RecordFailure[] = [];
-  for (const record of records) {
+  for (const [index, byReason] of [...refused].sort(([a], [b]) => a - b)) {
+    const record = records[index] as KinesisStreamRecord;
     const meta = recordMeta(record);
-    for (const reason of [
-      FAILURE_REASON.LATE,
-      FAILURE_REASON.EXPIRED,
-      FAILURE_REASON.STATE_TOO_LARGE,
-    ]) {
-      const entry = refused.get(`${meta.shardId}\u0000${meta.sequenceNumber}\u0000${reason}`);
+    for (const reason of REFUSAL_REASONS) {
+      const entry = byReason.get(reason);
       if (entry === undefined) continue;
       const { sliceStart, sliceEnd } = entry.rejected;
       const slice = `[${new Date(sliceStart).toISOString()}, ${new Date(sliceEnd).toISOString()})`;
@@ -160,7 +160,7 @@ function refusedRecords(
         detail: `slice ${slice} of key ${DETAIL_OF_REASON[reason]}`,
         data: record.kinesis.data,
         elements: [...new Set(entry.ordinals)].sort((x, y) => x - y),
-        elementCount: plan.elementCounts.get(`${meta.shardId}\u0000${meta.sequenceNumber}`) ?? 1,
+        elementCount: plan.elementCounts.get(index) ?? 1,
       });
     }
   }
