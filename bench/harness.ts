@@ -14,7 +14,9 @@ const SHORT_WRITES = {
   perRecordRecords: 250,
   perRecordSamples: 5,
   smallBatches: 60,
+  highCardinalityBatches: { warm: 4, measured: 2 },
   parallel: true,
+  sessionBatches: undefined,
 } as const;
 
 /** How much work each section does. */
@@ -30,7 +32,11 @@ export const PROFILES = {
   /** `npm run bench -- --quick`: every section, short (< 2 minutes). */
   quick: {
     core: { batches: 20, rounds: 3 },
-    writes: SHORT_WRITES,
+    writes: {
+      ...SHORT_WRITES,
+      highCardinalityBatches: { warm: 18, measured: 6 },
+      sessionBatches: { warm: 12, measured: 3 },
+    },
     e2e: { idleSeconds: 3, seconds: 6, drainSeconds: 5 },
     coldStart: { samples: 2 },
     scaling: { records: 5_000 },
@@ -44,6 +50,8 @@ export const PROFILES = {
       perRecordRecords: 3000,
       perRecordSamples: 12,
       smallBatches: 240,
+      highCardinalityBatches: { warm: 18, measured: 12 },
+      sessionBatches: { warm: 12, measured: 12 },
       parallel: false,
     },
     e2e: { idleSeconds: 6, seconds: 30, drainSeconds: 30 },

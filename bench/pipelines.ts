@@ -10,6 +10,7 @@ import {
   PIPELINE_KIND,
   pipeline,
   topK,
+  tumbling,
 } from '#runtime/index';
 
 /** A trending input event as the bench generates it. */
@@ -42,6 +43,19 @@ export const pageViewsHopping = pipeline('page-views-hopping')
   .aggregate({ views: count(), users: distinct((event) => event.userId) })
   .emit('final')
   .to('page-view-counts');
+
+/**
+ * High key cardinality: page views per user (10,000 users in the bench's workload) on tumbling
+ * 1-minute windows — each batch touches most users, so each slice holds thousands of small keys.
+ */
+export const userActivity = pipeline('user-activity')
+  .from('clicks', { schema: PageView })
+  .filter((event) => event.type === 'page_view')
+  .keyBy((event) => event.userId)
+  .window(tumbling('1m'), { eventTime: (event) => event.ts, maxOutOfOrderness: '30s' })
+  .aggregate({ views: count(), pages: distinct((event) => event.page) })
+  .emit('final')
+  .to('user-activity');
 
 export { pageViews };
 

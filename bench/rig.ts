@@ -6,7 +6,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { createWindowedHandler } from '#handlers/factories/createWindowedHandler';
-import type { PipelineStore, RecordSink } from '#handlers/types';
+import type { PipelineStore, RecordSink, SessionPipelineStore } from '#handlers/types';
 import type { AnyWindowedPipelineDefinition } from '#runtime/index';
 
 /** A sink that only counts what it was given (the handler has already serialized it). */
@@ -47,12 +47,14 @@ const arrivalMs = (record: KinesisStreamRecord | undefined): number =>
 export function handlerRig(
   definition: AnyWindowedPipelineDefinition,
   store: PipelineStore,
+  sessionStore?: SessionPipelineStore,
 ): HandlerRig {
   const output = new CountingSink();
   const failures = new CountingSink();
   let now = 0;
   const handler = createWindowedHandler(definition, {
     store,
+    sessionStore,
     outputSink: output,
     failureSink: failures,
     clock: () => now,

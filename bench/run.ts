@@ -123,6 +123,7 @@ export function table(results: Record<string, unknown>): string {
     ]);
     for (const [name, label] of [
       ['trending', 'trending top-k'],
+      ['highCardinality', '10,000 users (per-user counts)'],
       ['smallBatches', '50-record batches (1 s window)'],
     ] as const) {
       rows.push([
@@ -132,6 +133,16 @@ export function table(results: Record<string, unknown>): string {
         `${num(get(r, `writes.workloads.${name}.ratio`), 3)}×`,
         '≤ 1×',
         verdict(get(r, `writes.workloads.${name}.ratio`) <= 1),
+      ]);
+    }
+    if (get(r, 'writes.sessions.wruPer1k') !== undefined) {
+      rows.push([
+        '… sessions, 10,000 users (session store, unchanged)',
+        num(get(r, 'writes.sessions.wruPer1k'), 1),
+        `of which index ${num(get(r, 'writes.sessions.indexWruPer1k'), 1)}`,
+        `reads ${num(get(r, 'writes.sessions.rruPer1k'), 1)}`,
+        '',
+        '',
       ]);
     }
     rows.push([

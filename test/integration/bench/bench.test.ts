@@ -74,7 +74,7 @@ describe('bench harness (tiny profile)', () => {
     expect(results.cost.shardflowHopping.wruPer1k).toBeLessThanOrEqual(
       results.cost.shardflowItemByItem.wruPer1k,
     );
-    for (const name of ['trending', 'smallBatches']) {
+    for (const name of ['trending', 'highCardinality', 'smallBatches']) {
       expect({ name, ratio: results.writes.workloads[name].ratio }).toEqual({
         name,
         ratio: expect.any(Number),
