@@ -48,10 +48,25 @@ function parseFailureRecord(data: Uint8Array): FailureRecordBody | undefined {
 }
 
 /**
+ * Two failure records of one rejection (the same `(shardId, sequenceNumber, reason)`) as one: the
+ * first, naming the union of their `elements` — a record whose elements were refused in two steps
+ * has a second failure record naming every element refused so far (docs/pipelines.md).
+ */
+export function mergeFailureRecords(
+  first: FailureRecordBody,
+  later: FailureRecordBody,
+): FailureRecordBody {
+  if (first.elements === undefined || later.elements === undefined) return first;
+  const elements = [...new Set([...first.elements, ...later.elements])].sort((x, y) => x - y);
+  return { ...first, elements };
+}
+
+/**
  * Reads pipeline failure streams from their oldest record, each failure record once per stream:
  * failure streams are at-least-once, and `(shardId, sequenceNumber, reason)` of the rejected record
- * identifies a rejection. Records that are not failure records are returned too, without a body, so
- * the caller can say where they are.
+ * identifies a rejection (its later records merged into the first, {@link mergeFailureRecords}).
+ * Records that are not failure records are returned too, without a body, so the caller can say
+ * where they are.
  *
  * @param streams physical names of the failure streams
  * @example
@@ -66,7 +81,7 @@ export async function readFailureStreams(
 ): Promise<FailureStreamRecord[]> {
   const records: FailureStreamRecord[] = [];
   for (const failureStream of streams) {
-    const seen = new Set<string>();
+    const seen = new Map<string, number>();
     await readStream({
       client,
       streamName: failureStream,
@@ -76,9 +91,18 @@ export async function readFailureStreams(
       onRecord: (record) => {
         const body = parseFailureRecord(record.data);
         if (body !== undefined) {
-          const identity = `${body.shardId}|${body.sequenceNumber}|${body.reason}`;
-          if (seen.has(identity)) return;
-          seen.add(identity);
+          // The pipeline too: pipelines reading one stream may share a failure stream.
+          const identity = `${body.pipeline}|${body.shardId}|${body.sequenceNumber}|${body.reason}`;
+          const at = seen.get(identity);
+          if (at !== undefined) {
+            const earlier = records[at] as FailureStreamRecord;
+            records[at] = {
+              ...earlier,
+              body: mergeFailureRecords(earlier.body as FailureRecordBody, body),
+            };
+            return;
+          }
+          seen.set(identity, records.length);
         }
         records.push({
           failureStream,

@@ -3,10 +3,10 @@ import type { FailureRecordBody } from '#handlers/types';
 import { localClients } from '#local/aws/index';
 import { DEFAULT_FAILURES_FILE } from '#local/capture/constants';
 import { type PipelineSource, pipelineSources } from '#local/capture/pipelineSources';
+import { readFailureStreams } from '#local/capture/readFailureStreams';
 import { readFailures } from '#local/capture/readFailures';
 import { readRecordAt } from '#local/capture/readRecordAt';
 import type { CapturedFailure } from '#local/capture/types';
-import { readStream } from '#local/io/readStream';
 import { type LocalState, runningRuntime } from './localState';
 
 /** Logical names of pipelines' failure streams end with this. */
@@ -35,39 +35,20 @@ export interface PrintFailuresOptions {
 /**
  * Every record a pipeline rejected (invalid, LATE …) from the `<pipeline>-failures` streams of a local
  * deployment, once each: failure streams are at-least-once, and `(shardId, sequenceNumber, reason)`
- * identifies a rejection.
+ * identifies a rejection ({@link readFailureStreams}).
  */
 export async function readRejectedRecords(state: LocalState): Promise<FailureRecordBody[]> {
   const { kinesis } = localClients(state.endpoints);
-  const seen = new Set<string>();
-  const rejected: FailureRecordBody[] = [];
-  const streams = Object.entries(state.names).filter(
-    ([name, resource]) =>
-      resource.type === 'AWS::Kinesis::Stream' && name.endsWith(FAILURE_STREAM_SUFFIX),
-  );
-  for (const [, resource] of streams) {
-    await readStream({
-      client: kinesis,
-      streamName: resource.physicalName,
-      fromStart: true,
-      idleTimeoutMs: FAILURE_STREAM_IDLE_MS,
-      pollIntervalMs: 100,
-      onRecord: (record) => {
-        let body: FailureRecordBody;
-        try {
-          body = JSON.parse(Buffer.from(record.data).toString('utf8')) as FailureRecordBody;
-        } catch {
-          return; // not a failure record: something else wrote to the failure stream
-        }
-        const identity = `${body.shardId}|${body.sequenceNumber}|${body.reason}`;
-        if (!seen.has(identity)) {
-          seen.add(identity);
-          rejected.push(body);
-        }
-      },
-    });
-  }
-  return rejected;
+  const streams = Object.entries(state.names)
+    .filter(
+      ([name, resource]) =>
+        resource.type === 'AWS::Kinesis::Stream' && name.endsWith(FAILURE_STREAM_SUFFIX),
+    )
+    .map(([, resource]) => resource.physicalName);
+  const records = await readFailureStreams(kinesis, streams, {
+    idleTimeoutMs: FAILURE_STREAM_IDLE_MS,
+  });
+  return records.flatMap((record) => (record.body === undefined ? [] : [record.body]));
 }
 
 /** A rejected record with its data: inline, or read back from the source stream. */

@@ -1,11 +1,7 @@
-import type { KinesisStreamRecord } from 'aws-lambda';
 import {
   type AnyWindowedPipelineDefinition,
   type BatchPlan,
   FAILURE_REASON,
-  type FailureReason,
-  type RecordFailure,
-  recordMeta,
   type WindowResult,
   windowResult,
 } from '#runtime/index';
@@ -13,10 +9,10 @@ import type { AccSet, RefusedSessionElements, SessionRef } from '#state/index';
 import { SESSION_COMMIT_GRANULARITY_MS } from '#watermark/index';
 import { HANDLER_DEFAULTS } from '../constants';
 import type { SessionPipelineStore } from '../types';
+import { RefusedElements } from './refusedElements';
 import { type EmitContext, type EmitReport, NOTHING_EMITTED, sendResults } from './sendResults';
-import { dedupeFailures } from './slicedWindows';
 import { toSessionDeltas } from './toSessionDeltas';
-import { type AppliedBatch, type BatchState, REFUSAL_REASONS, type WindowKind } from './windowKind';
+import type { AppliedBatch, BatchState, WindowKind } from './windowKind';
 
 /** A session with its accumulators. */
 type Session = SessionRef & { readonly acc: AccSet };
@@ -65,19 +61,18 @@ function sessionStoreOf(context: {
  */
 async function applySessions(batch: BatchState): Promise<AppliedBatch> {
   const { definition, plan } = batch;
-  const refusedByKey: RecordFailure[][] = [];
+  // Refusals are committed with each key's fences and reported again by a replay, so they can
+  // wait for every key: a record refused for several keys gets one failure naming all its elements.
+  const refusedElements = new RefusedElements();
   const result = await sessionStoreOf(batch).applySessions(
     toSessionDeltas(definition, plan.sessions.values()),
     {
       committedWatermark: batch.committed,
-      onRefused: async (refused) => {
-        const failures = refusedSessionRecords(batch.records, plan, refused);
-        await batch.report(failures);
-        refusedByKey.push(failures);
-      },
+      onRefused: async (elements) => noteRefusedSessions(refusedElements, plan, elements),
     },
   );
-  const refused = dedupeFailures(refusedByKey.flat());
+  const refused = refusedElements.failures(batch.records, plan);
+  await batch.report(refused);
   const written = [...result.written];
   return {
     refused,
@@ -91,29 +86,24 @@ async function applySessions(batch: BatchState): Promise<AppliedBatch> {
   };
 }
 
-/**
- * The records of a key's refused session elements (lane = shard): one LATE failure per record,
- * naming exactly its elements that were not counted.
- */
-function refusedSessionRecords(
-  records: readonly KinesisStreamRecord[],
-  plan: Pick<BatchPlan, 'sessions' | 'elementCounts'>,
-  refused: RefusedSessionElements,
-): RecordFailure[] {
-  const partial = plan.sessions.get(refused.key);
-  if (partial === undefined) return [];
-  const sealed = refused.sealed
+/** Notes a key's refused session elements (lane = shard) in `refused`, by record and reason. */
+function noteRefusedSessions(
+  refused: RefusedElements,
+  plan: Pick<BatchPlan, 'sessions'>,
+  elements: RefusedSessionElements,
+): void {
+  const partial = plan.sessions.get(elements.key);
+  if (partial === undefined) return;
+  const sealed = elements.sealed
     .map((s) => `[${new Date(s.start).toISOString()}, ${new Date(s.end).toISOString()})`)
     .join(', ');
-  const behind = new Set(refused.behindWatermark ?? []);
-  const remembered = new Set(refused.remembered ?? []);
-  const expired = new Set(refused.expired ?? []);
-  const tooLarge = new Set(refused.tooLarge ?? []);
+  const behind = new Set(elements.behindWatermark ?? []);
+  const remembered = new Set(elements.remembered ?? []);
+  const expired = new Set(elements.expired ?? []);
+  const tooLarge = new Set(elements.tooLarge ?? []);
   const watermark =
-    refused.watermark === undefined ? '' : new Date(refused.watermark).toISOString();
-  // By record (its index in the batch), then by reason: the elements not counted.
-  const byRecord = new Map<number, Map<FailureReason, { detail: string; ordinals: number[] }>>();
-  for (const i of refused.indices) {
+    elements.watermark === undefined ? '' : new Date(elements.watermark).toISOString();
+  for (const i of elements.indices) {
     const reason = expired.has(i)
       ? FAILURE_REASON.EXPIRED
       : tooLarge.has(i)
@@ -128,31 +118,13 @@ function refusedSessionRecords(
           : remembered.has(i)
             ? 'refused by an earlier attempt of this batch: their session was closed, or ended at or before the committed watermark'
             : `session ${sealed} of key was already closed when these elements arrived within its gap`;
-    const index = partial.elementRecords[i] as number;
-    const byReason = byRecord.get(index) ?? new Map();
-    const entry = byReason.get(reason) ?? { detail, ordinals: [] };
-    entry.ordinals.push(partial.elementOrdinals[i] as number);
-    byReason.set(reason, entry);
-    byRecord.set(index, byReason);
+    refused.add(
+      partial.elementRecords[i] as number,
+      reason,
+      partial.elementOrdinals[i] as number,
+      detail,
+    );
   }
-  const failures: RecordFailure[] = [];
-  for (const [index, byReason] of [...byRecord].sort(([a], [b]) => a - b)) {
-    const record = records[index] as KinesisStreamRecord;
-    const meta = recordMeta(record);
-    for (const reason of REFUSAL_REASONS) {
-      const entry = byReason.get(reason);
-      if (entry === undefined) continue;
-      failures.push({
-        ...meta,
-        reason,
-        detail: entry.detail,
-        data: record.kinesis.data,
-        elements: [...new Set(entry.ordinals)].sort((x, y) => x - y),
-        elementCount: plan.elementCounts.get(index) ?? 1,
-      });
-    }
-  }
-  return failures;
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { KinesisStreamRecord } from 'aws-lambda';
 import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
 import {
   type AnyWindowedPipelineDefinition,
@@ -6,8 +5,6 @@ import {
   FAILURE_REASON,
   type FailureReason,
   partialKey,
-  type RecordFailure,
-  recordMeta,
   type SlicedWindowAssigner,
   type SlicePartial,
   WINDOW_KIND,
@@ -19,9 +16,10 @@ import { isWindowLate } from '#watermark/index';
 import { HANDLER_DEFAULTS } from '../constants';
 import type { PipelineStore } from '../types';
 import { lateOf } from './createPipelineStore';
+import { RefusedElements } from './refusedElements';
 import { type EmitContext, type EmitReport, NOTHING_EMITTED, sendResults } from './sendResults';
 import { toSliceDeltas } from './toSliceDeltas';
-import { type AppliedBatch, type BatchState, REFUSAL_REASONS, type WindowKind } from './windowKind';
+import type { AppliedBatch, BatchState, WindowKind } from './windowKind';
 
 /** The sliced assigner of a tumbling or hopping pipeline; throws for session windows. */
 export function slicedAssigner(definition: AnyWindowedPipelineDefinition): SlicedWindowAssigner {
@@ -69,16 +67,18 @@ async function applySlices(
   const deltas = toSliceDeltas(definition, plan.partials.values());
   await sealSlicesBehind(store, assigner, deltas, committed);
   const expiredBefore = committed === undefined ? undefined : committed - store.retentionMs;
-  const refused: RecordFailure[] = [];
+  // Reported before the store commits past them, so a record whose slices are refused in two
+  // steps (one known sealed, one sealed by a closer while this batch committed) is reported twice,
+  // the second failure naming every element refused so far.
+  const refused = new RefusedElements();
   const result = await store.applyDeltas(deltas, {
     onRejected: async (rejected) => {
-      const failures = refusedRecords(batch.records, plan, rejected, expiredBefore);
-      await batch.report(failures);
-      refused.push(...failures);
+      const touched = noteRejected(refused, plan, rejected, expiredBefore);
+      await batch.report(refused.failures(batch.records, plan, touched));
     },
   });
   return {
-    refused: dedupeFailures(refused),
+    refused: refused.failures(batch.records, plan),
     log: {
       items: result.items,
       applied: result.applied,
@@ -106,30 +106,27 @@ const DETAIL_OF_REASON: Readonly<Record<string, string>> = {
 };
 
 /**
- * The records a sealed slice refused: per rejected (item, lane), the elements that went to that
- * slice with a sequence number above the rejection's `afterSeq` (and at most its `uptoSeq`). One failure per record and reason
- * (LATE, or STATE_TOO_LARGE for a full item), naming exactly the record's elements not counted.
+ * Notes the elements `rejected` leaves uncounted in `refused`: per rejected (key, slice, lane), the
+ * partial's elements of that lane with a sequence number above the rejection's `afterSeq` (and at
+ * most its `uptoSeq`) — LATE, EXPIRED for a sealed slice further behind than the state retention,
+ * STATE_TOO_LARGE for a full one. Returns the records (batch indices) it touched.
  */
-function refusedRecords(
-  records: readonly KinesisStreamRecord[],
-  plan: Pick<BatchPlan, 'partials' | 'elementCounts'>,
+function noteRejected(
+  refused: RefusedElements,
+  plan: Pick<BatchPlan, 'partials'>,
   rejected: readonly RejectedDelta[],
   expiredBefore: number | undefined,
-): RecordFailure[] {
-  if (rejected.length === 0) return [];
-  // By record (its index in the batch), then by reason: the elements not counted.
-  const refused = new Map<
-    number,
-    Map<FailureReason, { rejected: RejectedDelta; ordinals: number[] }>
-  >();
+): Set<number> {
+  const touched = new Set<number>();
   for (const r of rejected) {
     const partial = plan.partials.get(partialKey(r.key, r.sliceStart));
     if (partial === undefined) continue;
-    // A sealed slice that ended more than the retention before the committed watermark: EXPIRED.
     const reason =
       r.cause === 'sealed' && expiredBefore !== undefined && r.sliceEnd <= expiredBefore
         ? FAILURE_REASON.EXPIRED
         : REASON_OF_CAUSE[r.cause];
+    const slice = `[${new Date(r.sliceStart).toISOString()}, ${new Date(r.sliceEnd).toISOString()})`;
+    const detail = `slice ${slice} of key ${DETAIL_OF_REASON[reason]}`;
     partial.elementSequences.forEach((sequence, i) => {
       if (
         partial.elementLanes[i] !== r.lane ||
@@ -138,40 +135,11 @@ function refusedRecords(
       )
         return;
       const index = partial.elementRecords[i] as number;
-      const byReason = refused.get(index) ?? new Map();
-      const entry = byReason.get(reason) ?? { rejected: r, ordinals: [] };
-      entry.ordinals.push(partial.elementOrdinals[i] as number);
-      byReason.set(reason, entry);
-      refused.set(index, byReason);
+      refused.add(index, reason, partial.elementOrdinals[i] as number, detail);
+      touched.add(index);
     });
   }
-  const failures: RecordFailure[] = [];
-  for (const [index, byReason] of [...refused].sort(([a], [b]) => a - b)) {
-    const record = records[index] as KinesisStreamRecord;
-    const meta = recordMeta(record);
-    for (const reason of REFUSAL_REASONS) {
-      const entry = byReason.get(reason);
-      if (entry === undefined) continue;
-      const { sliceStart, sliceEnd } = entry.rejected;
-      const slice = `[${new Date(sliceStart).toISOString()}, ${new Date(sliceEnd).toISOString()})`;
-      failures.push({
-        ...meta,
-        reason,
-        detail: `slice ${slice} of key ${DETAIL_OF_REASON[reason]}`,
-        data: record.kinesis.data,
-        elements: [...new Set(entry.ordinals)].sort((x, y) => x - y),
-        elementCount: plan.elementCounts.get(index) ?? 1,
-      });
-    }
-  }
-  return failures;
-}
-
-/** One failure per (shard, sequence number, reason), for counting (the stream may hold duplicates). */
-export function dedupeFailures(failures: readonly RecordFailure[]): RecordFailure[] {
-  const seen = new Map<string, RecordFailure>();
-  for (const f of failures) seen.set(`${f.shardId}\u0000${f.sequenceNumber}\u0000${f.reason}`, f);
-  return [...seen.values()];
+  return touched;
 }
 
 /** `final: false` results of the still-open windows the batch touched (`emit('update')`). */

@@ -1,20 +1,12 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import {
-  type AnyWindowedPipelineDefinition,
-  type BatchPlan,
-  FAILURE_REASON,
-  type RecordFailure,
-  type WindowResult,
+import type {
+  AnyWindowedPipelineDefinition,
+  BatchPlan,
+  RecordFailure,
+  WindowResult,
 } from '#runtime/index';
 import type { PipelineStore, SessionPipelineStore } from '../types';
 import type { EmitContext, EmitReport } from './sendResults';
-
-/** Why a store may refuse a record's elements, in the order a record's failures are listed. */
-export const REFUSAL_REASONS = [
-  FAILURE_REASON.LATE,
-  FAILURE_REASON.EXPIRED,
-  FAILURE_REASON.STATE_TOO_LARGE,
-] as const;
 
 /** One batch, planned, as a window kind's state step sees it. */
 export interface BatchState {

@@ -76,6 +76,41 @@ describe('readFailureStreams', () => {
     ]);
   });
 
+  it('merges the failures of one rejection into the first, naming the union of their elements', async () => {
+    // GIVEN a record refused in two steps (a second failure names every element so far), its
+    // at-least-once duplicate, and another pipeline's rejection of the same source record
+    const late = (pipeline: string, elements: number[]) => ({
+      ...failure(pipeline, '7', 'LATE'),
+      elements,
+      elementCount: 3,
+    });
+    const client = kinesisWith({
+      'dev-shared-failures': [
+        JSON.stringify(late('page-views', [0])),
+        JSON.stringify(late('page-views', [0, 2])),
+        JSON.stringify(late('page-views', [0])),
+        JSON.stringify(late('trending', [1])),
+      ],
+    });
+
+    // WHEN
+    const records = await readFailureStreams(client, ['dev-shared-failures'], {
+      idleTimeoutMs: 0,
+    });
+
+    // THEN one record per pipeline and rejection, at the first's position, with all elements
+    expect(
+      records.map((record) => [
+        record.sequenceNumber,
+        record.body?.pipeline,
+        record.body?.elements,
+      ]),
+    ).toEqual([
+      ['100', 'page-views', [0, 2]],
+      ['103', 'trending', [1]],
+    ]);
+  });
+
   it('returns what is not a failure record without a body, so it can be reported', async () => {
     // GIVEN not JSON, JSON that is not an object, and an object without a pipeline
     const { pipeline: _, ...withoutPipeline } = failure('enrich', '1');
