@@ -13,3 +13,18 @@ export const compareSequenceNumbers = (a: string, b: string): number => {
   if (a === b) return 0;
   return a < b ? -1 : 1;
 };
+
+/**
+ * A sequence number without leading zeros, the form {@link compareSequenceNumbers} assumes.
+ * Kinesis writes none; a hand-made record (a test, a replay tool) may, and `0009` must still be
+ * the record `9` a fence or cursor stored.
+ *
+ * @example
+ * ```ts
+ * withoutLeadingZeros('0009'); // '9'
+ * ```
+ */
+export const withoutLeadingZeros = (sequenceNumber: string): string =>
+  sequenceNumber.length > 1 && sequenceNumber.charCodeAt(0) === 0x30
+    ? sequenceNumber.replace(/^0+(?=\d)/, '')
+    : sequenceNumber;

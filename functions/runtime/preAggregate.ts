@@ -1,4 +1,5 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { withoutLeadingZeros } from '#commons/compareSequenceNumbers';
 import { watermarkTime } from '#watermark/index';
 import { compiledSchema } from './compiledSchema';
 import {
@@ -709,8 +710,11 @@ const planWindowed = (
     const record = records[index] as KinesisStreamRecord;
     plan.recordIndex = index;
     const kinesis = record?.kinesis;
+    // Without leading zeros, as the stores keep fences and cursors: every comparison assumes it.
     const sequenceNumber =
-      typeof kinesis?.sequenceNumber === 'string' ? kinesis.sequenceNumber : '';
+      typeof kinesis?.sequenceNumber === 'string'
+        ? withoutLeadingZeros(kinesis.sequenceNumber)
+        : '';
     const shardId = shardOf(plan, record?.eventID);
     trackLane(plan, record, shardId, sequenceNumber);
     if (deriveRecord(plan, record, kinesis)) foldRecord(plan, shardId, sequenceNumber);

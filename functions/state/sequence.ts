@@ -1,4 +1,4 @@
-import { compareSequenceNumbers } from '#commons/compareSequenceNumbers';
+import { compareSequenceNumbers, withoutLeadingZeros } from '#commons/compareSequenceNumbers';
 import { SEQUENCE_WIDTH } from './constants';
 import { InvalidSequenceNumberError } from './errors';
 
@@ -14,7 +14,7 @@ export function normalizeSequence(sequenceNumber: string): string {
   if (!DECIMAL.test(sequenceNumber)) {
     throw new InvalidSequenceNumberError(sequenceNumber);
   }
-  const stripped = sequenceNumber.replace(/^0+(?=\d)/, '');
+  const stripped = withoutLeadingZeros(sequenceNumber);
   if (stripped.length > SEQUENCE_WIDTH) {
     throw new InvalidSequenceNumberError(sequenceNumber);
   }
