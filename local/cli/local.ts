@@ -62,7 +62,9 @@ const STOP_TIMEOUT_MS = 30_000;
  * in a background process, returning once `.shardflow/local.json` says it is ready.
  */
 export async function localUp(options: LocalUpOptions): Promise<number> {
-  secureLocalFiles(options.stateDir);
+  // Relative to where the command was run (the engines run in their own directories).
+  const stateDir = options.stateDir === undefined ? undefined : path.resolve(options.stateDir);
+  secureLocalFiles(stateDir);
   const running = runningRuntime();
   if (running) {
     process.stderr.write(
@@ -70,7 +72,26 @@ export async function localUp(options: LocalUpOptions): Promise<number> {
     );
     return 1;
   }
-  return options.detach ? upDetached() : upForeground(options);
+  if (stateDir === undefined) setPreviousFailuresAside();
+  return options.detach ? upDetached() : upForeground({ ...options, stateDir });
+}
+
+/** Where an ephemeral run keeps the previous run's on-failure records. */
+export const PREVIOUS_FAILURES_FILE = path.join(LOCAL_DIR, 'failures.previous.jsonl');
+
+/**
+ * An ephemeral run (no `--state-dir`) starts on fresh engines, so the on-failure records of the
+ * previous run name batches of streams that are gone: they are moved to
+ * {@link PREVIOUS_FAILURES_FILE} (replacing an older one), and the user is told where.
+ */
+function setPreviousFailuresAside(): void {
+  const file = path.resolve(DEFAULT_FAILURES_FILE);
+  if (!fs.existsSync(file)) return;
+  const aside = path.resolve(PREVIOUS_FAILURES_FILE);
+  fs.renameSync(file, aside);
+  process.stderr.write(
+    `shardflow: the previous run's on-failure records were moved to ${path.relative(process.cwd(), aside)}\n`,
+  );
 }
 
 async function upForeground(options: LocalUpOptions): Promise<number> {

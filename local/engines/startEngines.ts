@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkJava } from './checkJava';
 import {
   ENGINE_READY_TIMEOUT_MS,
@@ -100,7 +100,9 @@ export async function startEngines(options: StartEnginesOptions = {}): Promise<R
 }
 
 async function startOnce(options: StartEnginesOptions): Promise<RunningEngines> {
-  const { stateDir, onLog } = options;
+  const { onLog } = options;
+  // Absolute: DynamoDB Local runs in its own directory, where a relative path means another place.
+  const stateDir = options.stateDir === undefined ? undefined : resolve(options.stateDir);
   const readyTimeoutMs = options.readyTimeoutMs ?? ENGINE_READY_TIMEOUT_MS;
   const [ports, certificate] = await Promise.all([
     findFreePorts(3, options.portBase),

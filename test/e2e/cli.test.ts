@@ -48,10 +48,24 @@ describe('shardflow CLI', () => {
   });
 
   it('runs up --detach, send, tail and down from separate processes, leaving nothing behind', async () => {
-    // GIVEN a detached local runtime
+    // GIVEN the on-failure records a previous ephemeral run left behind
+    const stale = `${JSON.stringify({ stale: 'a batch of the previous run' })}\n`;
+    fs.mkdirSync(path.join(workDir, '.shardflow'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(workDir, '.shardflow/failures.jsonl'), stale, { mode: 0o600 });
+
+    // AND a detached local runtime, ephemeral (no --state-dir)
     const up = await shardflow(workDir, ['local', 'up', '--detach', '--app', PROJECT_ROOT]);
     expect(up.stderr).not.toContain('exited');
     expect(up.code).toBe(0);
+    // THEN it starts with no failures, the previous ones kept aside where it says
+    expect(up.stderr).toContain(
+      "the previous run's on-failure records were moved to .shardflow/failures.previous.jsonl",
+    );
+    expect(fs.readFileSync(path.join(workDir, '.shardflow/failures.previous.jsonl'), 'utf8')).toBe(
+      stale,
+    );
+    const failures = await shardflow(workDir, ['failures']);
+    expect(failures.stdout).toContain('no on-failure destination records');
     expect(up.stdout).toContain('shardflow local runtime ready');
     state = JSON.parse(
       fs.readFileSync(path.join(workDir, '.shardflow/local.json'), 'utf8'),
@@ -75,9 +89,11 @@ describe('shardflow CLI', () => {
       '90',
     ]);
 
-    // THEN
+    // THEN (and no AWS SDK notice about the Node version in the middle of the output)
     expect(send.code).toBe(0);
     expect(send.stdout.trim()).toBe('5');
+    for (const run of [up, send, tail])
+      expect(run.stderr).not.toContain('NodeVersionSupportWarning');
     expect(tail.code).toBe(0);
     const doubled = tail.stdout
       .trim()

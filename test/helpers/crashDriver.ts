@@ -159,7 +159,17 @@ export class CrashableRuntime {
     fs.writeSync(log, `\n=== start ${this.starts} at ${new Date().toISOString()}\n`);
     const child = spawn(
       process.execPath,
-      [CLI, 'local', 'up', '--app', app, '--state-dir', stateDir, '--verbose'],
+      // Relative to the working directory, as users write it (issue 15): absent on the first start.
+      [
+        CLI,
+        'local',
+        'up',
+        '--app',
+        app,
+        '--state-dir',
+        path.relative(workDir, stateDir),
+        '--verbose',
+      ],
       { cwd: workDir, detached: true, stdio: ['ignore', log, log], env: process.env },
     );
     fs.closeSync(log);
