@@ -6,7 +6,6 @@
  */
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   QueryCommand,
@@ -27,6 +26,7 @@ import {
   str,
 } from './attributes';
 import { backoff } from './backoff';
+import { batchGetConsistent } from './batchGetConsistent';
 import { conditionalUpdate, updateItem } from './conditionalUpdate';
 import {
   ATTR,
@@ -1322,45 +1322,20 @@ export class WindowStore {
     counter: WindowStoreStats,
   ): Promise<Map<string, string>> {
     const statuses = new Map<string, string>();
-    for (let i = 0; i < windows.length; i += 100) {
-      let keys: RawItem[] = windows.slice(i, i + 100).map((w) => this.#windowKey(w));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await backoff(Math.min(attempt, 6));
-        const b = new ExpressionBuilder();
-        const out = await countRead(
-          () =>
-            this.#client.send(
-              new BatchGetItemCommand({
-                RequestItems: {
-                  [this.#tableName]: {
-                    Keys: keys,
-                    ConsistentRead: true,
-                    ProjectionExpression: [
-                      TABLE_KEYS.partitionKey,
-                      TABLE_KEYS.sortKey,
-                      ATTR.status,
-                      ATTR.key,
-                    ]
-                      .map((n) => b.name(n))
-                      .join(', '),
-                    ExpressionAttributeNames: b.names,
-                  },
-                },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          counter,
-          this.stats,
-        );
-        for (const item of out.Responses?.[this.#tableName] ?? []) {
-          const status = readString(item, ATTR.status);
-          const sk = readString(item, TABLE_KEYS.sortKey);
-          const key = readString(item, ATTR.key);
-          if (status !== undefined && sk !== undefined && key !== undefined)
-            statuses.set(sk + key, status);
-        }
-        keys = out.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
-      }
+    const rows = await batchGetConsistent(
+      this.#client,
+      this.#tableName,
+      windows.map((w) => this.#windowKey(w)),
+      [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ATTR.status, ATTR.key],
+      counter,
+      this.stats,
+    );
+    for (const item of rows) {
+      const status = readString(item, ATTR.status);
+      const sk = readString(item, TABLE_KEYS.sortKey);
+      const key = readString(item, ATTR.key);
+      if (status !== undefined && sk !== undefined && key !== undefined)
+        statuses.set(sk + key, status);
     }
     return statuses;
   }

@@ -1,12 +1,12 @@
-import { BatchGetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { num, type RawItem, readNumber, readString, str } from '../attributes';
-import { backoff } from '../backoff';
+import { batchGetConsistent } from '../batchGetConsistent';
 import { conditionalUpdate } from '../conditionalUpdate';
 import { ATTR, TABLE_KEYS, WINDOW_STATUS } from '../constants';
 import { dueIndexPages } from '../dueIndexPages';
 import { ExpressionBuilder } from '../expressions';
 import { closedWindowsPartition, dueSlicesPartition, padTime, slicesPartition } from '../keys';
-import { countRead, countWrite, emptyStats } from '../requestStats';
+import { countWrite, emptyStats } from '../requestStats';
 import type {
   CloseOutcome,
   EmitOutcome,
@@ -110,31 +110,20 @@ export class SliceRows implements SealKnowledge {
     counter: WindowStoreStats,
   ): Promise<Map<string, string>> {
     const status = new Map<string, string>();
-    for (let i = 0; i < windows.length; i += 100) {
-      let keys: RawItem[] = windows.slice(i, i + 100).map((w) => this.#t.windowKey(w));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        const out = await countRead(
-          () =>
-            this.#t.client.send(
-              new BatchGetItemCommand({
-                RequestItems: { [this.#t.tableName]: { Keys: keys, ConsistentRead: true } },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          counter,
-          this.#t.stats,
-        );
-        for (const item of out.Responses?.[this.#t.tableName] ?? []) {
-          const start = readNumber(item, ATTR.windowStart);
-          const end = readNumber(item, ATTR.windowEnd);
-          const value = readString(item, ATTR.status);
-          if (start === undefined || end === undefined || item[ATTR.closedAt] === undefined)
-            continue;
-          status.set(windowId({ start, end }), value ?? WINDOW_STATUS.CLOSED);
-        }
-        keys = (out.UnprocessedKeys?.[this.#t.tableName]?.Keys ?? []) as RawItem[];
-      }
+    const rows = await batchGetConsistent(
+      this.#t.client,
+      this.#t.tableName,
+      windows.map((w) => this.#t.windowKey(w)),
+      undefined,
+      counter,
+      this.#t.stats,
+    );
+    for (const item of rows) {
+      const start = readNumber(item, ATTR.windowStart);
+      const end = readNumber(item, ATTR.windowEnd);
+      const value = readString(item, ATTR.status);
+      if (start === undefined || end === undefined || item[ATTR.closedAt] === undefined) continue;
+      status.set(windowId({ start, end }), value ?? WINDOW_STATUS.CLOSED);
     }
     return status;
   }
