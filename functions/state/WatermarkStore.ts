@@ -15,7 +15,7 @@ import {
   watermarkBelow,
 } from './expressions';
 import { expiresAt, PIPELINE_WATERMARK_SORT_KEY, shardSortKey, watermarkPartition } from './keys';
-import { countRead, emptyStats } from './requestStats';
+import { countRead } from './requestStats';
 import { normalizeSequence, padSequence } from './sequence';
 import type {
   DynamoDBSender,
@@ -304,7 +304,6 @@ export class WatermarkStore {
         UpdateExpression: b.updateExpression(),
         ...b.attributes(),
       },
-      emptyStats(),
       this.stats,
     );
   }
@@ -339,7 +338,6 @@ export class WatermarkStore {
               ReturnConsumedCapacity: 'TOTAL',
             }),
           ),
-        emptyStats(),
         this.stats,
       );
       for (const item of page.Items ?? []) {
@@ -442,7 +440,7 @@ export class WatermarkStore {
 
   /** A conditional write whose failed condition is an expected outcome: true if it was applied. */
   async #conditionalWrite(input: Omit<UpdateItemCommandInput, 'TableName'>): Promise<boolean> {
-    return conditionalUpdate(this.#client, this.#tableName, input, emptyStats(), this.stats);
+    return conditionalUpdate(this.#client, this.#tableName, input, this.stats);
   }
 }
 
