@@ -11,8 +11,6 @@ import { type LocalState, runningRuntime } from './localState';
 
 /** Logical names of pipelines' failure streams end with this. */
 const FAILURE_STREAM_SUFFIX = '-failures';
-/** How long a failure stream may stay silent before reading it is complete. */
-const FAILURE_STREAM_IDLE_MS = 1500;
 
 /** Options for {@link printFailures}. */
 export interface PrintFailuresOptions {
@@ -45,9 +43,7 @@ export async function readRejectedRecords(state: LocalState): Promise<FailureRec
         resource.type === 'AWS::Kinesis::Stream' && name.endsWith(FAILURE_STREAM_SUFFIX),
     )
     .map(([, resource]) => resource.physicalName);
-  const records = await readFailureStreams(kinesis, streams, {
-    idleTimeoutMs: FAILURE_STREAM_IDLE_MS,
-  });
+  const records = await readFailureStreams(kinesis, streams);
   return records.flatMap((record) => (record.body === undefined ? [] : [record.body]));
 }
 

@@ -62,9 +62,7 @@ const STOP_TIMEOUT_MS = 30_000;
  * in a background process, returning once `.shardflow/local.json` says it is ready.
  */
 export async function localUp(options: LocalUpOptions): Promise<number> {
-  // Relative to where the command was run (the engines run in their own directories).
-  const stateDir = options.stateDir === undefined ? undefined : path.resolve(options.stateDir);
-  secureLocalFiles(stateDir);
+  secureLocalFiles(options.stateDir);
   const running = runningRuntime();
   if (running) {
     process.stderr.write(
@@ -72,8 +70,8 @@ export async function localUp(options: LocalUpOptions): Promise<number> {
     );
     return 1;
   }
-  if (stateDir === undefined) setPreviousFailuresAside();
-  return options.detach ? upDetached() : upForeground({ ...options, stateDir });
+  if (options.stateDir === undefined) setPreviousFailuresAside();
+  return options.detach ? upDetached() : upForeground(options);
 }
 
 /** Where an ephemeral run keeps the previous run's on-failure records. */
