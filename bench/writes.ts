@@ -13,9 +13,10 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createPipelineStore, type StateLayout } from '#handlers/factories/createPipelineStore';
 import { createSessionStore } from '#handlers/factories/createSessionStore';
+import { isSessionPipeline } from '#handlers/factories/emitWindows';
 import type { EngineEndpoints } from '#local/engines/index';
 import { userSessions } from '#pipelines/sessions';
-import { type AnyWindowedPipelineDefinition, WINDOW_KIND } from '#runtime/index';
+import type { AnyWindowedPipelineDefinition } from '#runtime/index';
 import { createTableInput } from '#state/index';
 import { addCounts, countRequests, type RequestCounts } from './countRequests';
 import { InMemoryWindowStore } from './InMemoryWindowStore';
@@ -265,7 +266,7 @@ interface ShardflowRun {
  * shardflow's windowed handler with its real store (lane packs by default) on DynamoDB Local: the warm-up
  * batches (until windows close at their steady rate), then the measured ones, counted apart.
  */
-export async function runShardflow(
+async function runShardflow(
   definition: AnyWindowedPipelineDefinition,
   endpoints: EngineEndpoints,
   tableName: string,
@@ -279,7 +280,7 @@ export async function runShardflow(
     const table = createTableInput(tableName);
     await dynamodb.send(new CreateTableCommand(table));
     const counter = countRequests(dynamodb, { side, tables: [table] });
-    const sessions = definition.assigner.kind === WINDOW_KIND.SESSION;
+    const sessions = isSessionPipeline(definition);
     const rig = handlerRig(
       definition,
       createPipelineStore(definition, { client: dynamodb, tableName, ...layout }),
